@@ -1,0 +1,71 @@
+//! `feedd check`: every problem in the site, errors (posts that are skipped) and warnings
+//! (Jekyll traps the author probably did not mean), in path order.
+
+use crate::build::Loaded;
+use crate::config::Config;
+
+/// One problem to show the author.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    pub path: String,
+    pub line: usize,
+    pub severity: Severity,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let label = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{}:{}: {label}: {}", self.path, self.line, self.message)
+    }
+}
+
+/// Collects the problems of a loaded site and its configuration.
+pub fn problems(config: &Config, loaded: &Loaded, timezone_configured: bool) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let config_problem = |message: &str| Problem {
+        path: "config".into(),
+        line: 0,
+        severity: Severity::Warning,
+        message: message.into(),
+    };
+    if config.site.url.is_empty() {
+        out.push(config_problem(
+            "site.url is not set: links and ids will be relative, and feed readers need absolute URLs",
+        ));
+    }
+    if !timezone_configured {
+        out.push(config_problem(
+            "site.timezone is not set (here or in _config.yml): dates without an offset are read as UTC",
+        ));
+    }
+    for e in &loaded.errors {
+        out.push(Problem {
+            path: e.path.display().to_string(),
+            line: e.line,
+            severity: Severity::Error,
+            message: e.kind.to_string(),
+        });
+    }
+    for post in &loaded.posts {
+        for w in &post.warnings {
+            out.push(Problem {
+                path: post.source.clone(),
+                line: w.line,
+                severity: Severity::Warning,
+                message: w.message.clone(),
+            });
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,0 +1,370 @@
+//! `config.toml`: the raw serde form (unknown keys refused), validated once into `Config`.
+//! A Jekyll `_config.yml` in the content directory supplies defaults for the site keys, so
+//! pointing feedd at an existing Jekyll site just works; `config.toml` overrides it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use crate::error::ConfigError;
+use crate::names::FeedName;
+use crate::post::PostRules;
+use crate::yaml::Yaml;
+
+/// Default number of newest posts per feed.
+pub const DEFAULT_LIMIT: usize = 50;
+/// Default largest post file we read (bigger files are skipped with an error).
+pub const DEFAULT_MAX_POST_BYTES: u64 = 8 * 1024 * 1024;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    content_dir: Option<PathBuf>,
+    output_dir: Option<PathBuf>,
+    permalink: Option<String>,
+    limit: Option<usize>,
+    formats: Option<Vec<String>>,
+    future: Option<bool>,
+    max_post_bytes: Option<u64>,
+    #[serde(default)]
+    site: RawSite,
+    #[serde(default)]
+    categories: RawTerms,
+    #[serde(default)]
+    tags: RawTerms,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSite {
+    title: Option<String>,
+    description: Option<String>,
+    url: Option<String>,
+    baseurl: Option<String>,
+    author: Option<String>,
+    lang: Option<String>,
+    timezone: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTerms {
+    enabled: Option<bool>,
+    #[serde(default)]
+    allow: Vec<String>,
+    #[serde(default)]
+    deny: Vec<String>,
+    #[serde(default)]
+    limits: BTreeMap<String, usize>,
+}
+
+/// The validated configuration every other module reads.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub content_dir: PathBuf,
+    pub output_dir: PathBuf,
+    pub site: Site,
+    pub rules: PostRules,
+    pub limit: usize,
+    pub formats: Formats,
+    pub future: bool,
+    pub max_post_bytes: u64,
+    pub categories: TermFeeds,
+    pub tags: TermFeeds,
+}
+
+/// Site-wide values the feeds carry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Site {
+    pub title: String,
+    pub description: String,
+    pub url: String,
+    pub baseurl: String,
+    pub author: Option<String>,
+    pub lang: Option<String>,
+    pub timezone: Tz,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Formats {
+    pub atom: bool,
+    pub rss: bool,
+    pub json: bool,
+}
+
+/// Which categories (or tags) get feeds, and per-feed limits.
+#[derive(Debug, Clone, Default)]
+pub struct TermFeeds {
+    pub enabled: bool,
+    allow: Vec<FeedName>,
+    deny: Vec<FeedName>,
+    limits: BTreeMap<FeedName, usize>,
+}
+
+impl TermFeeds {
+    /// Whether a term gets a feed. Names compare as feed keys (NFC, ASCII case folded).
+    pub fn wants(&self, name: &FeedName) -> bool {
+        self.enabled
+            && (self.allow.is_empty() || self.allow.contains(name))
+            && !self.deny.contains(name)
+    }
+
+    pub fn limit(&self, name: &FeedName) -> Option<usize> {
+        self.limits.get(name).copied()
+    }
+
+    fn from_raw(raw: RawTerms) -> TermFeeds {
+        TermFeeds {
+            enabled: raw.enabled.unwrap_or(true),
+            allow: raw.allow.iter().map(|n| FeedName::new(n)).collect(),
+            deny: raw.deny.iter().map(|n| FeedName::new(n)).collect(),
+            limits: raw
+                .limits
+                .into_iter()
+                .map(|(n, l)| (FeedName::new(&n), l))
+                .collect(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads `config.toml`; relative paths resolve against its folder.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Config::parse(&text, base).map_err(|e| match e {
+            ConfigError::Toml { message, .. } => ConfigError::Toml {
+                path: path.to_path_buf(),
+                message,
+            },
+            other => other,
+        })
+    }
+
+    /// Parses config text; `base` is the folder relative paths resolve against. Reads the
+    /// content directory's `_config.yml` when there is one.
+    pub fn parse(text: &str, base: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Toml {
+            path: PathBuf::from("config.toml"),
+            message: e.to_string(),
+        })?;
+        let content_dir = base.join(raw.content_dir.clone().unwrap_or_else(|| "content".into()));
+        let jekyll = read_jekyll_config(&content_dir)?;
+        Config::validate(raw, base, content_dir, &jekyll)
+    }
+
+    fn validate(
+        raw: RawConfig,
+        base: &Path,
+        content_dir: PathBuf,
+        jekyll: &Yaml,
+    ) -> Result<Config, ConfigError> {
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            key: key.to_string(),
+            message,
+        };
+        let jekyll_text = |key: &str| jekyll.get(key).and_then(Yaml::as_text);
+        let timezone_name = raw
+            .site
+            .timezone
+            .clone()
+            .or_else(|| jekyll_text("timezone"))
+            .unwrap_or_else(|| "UTC".to_string());
+        let timezone: Tz = timezone_name.parse().map_err(|_| {
+            invalid(
+                "site.timezone",
+                format!("`{timezone_name}` is not an IANA time zone name such as `Asia/Shanghai`"),
+            )
+        })?;
+        let url = raw
+            .site
+            .url
+            .or_else(|| jekyll_text("url"))
+            .unwrap_or_default();
+        if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(invalid(
+                "site.url",
+                format!("`{url}` must be an absolute http(s) URL such as `https://example.com`"),
+            ));
+        }
+        let jekyll_author = jekyll.get("author").and_then(|a| match a {
+            Yaml::Map(_) => a.get("name").and_then(Yaml::as_text),
+            other => other.as_text(),
+        });
+        let site = Site {
+            title: raw
+                .site
+                .title
+                .or_else(|| jekyll_text("title"))
+                .or_else(|| jekyll_text("name"))
+                .unwrap_or_default(),
+            description: raw
+                .site
+                .description
+                .or_else(|| jekyll_text("description"))
+                .unwrap_or_default(),
+            url: url.trim_end_matches('/').to_string(),
+            baseurl: raw
+                .site
+                .baseurl
+                .or_else(|| jekyll_text("baseurl"))
+                .unwrap_or_default(),
+            author: raw.site.author.or(jekyll_author).filter(|a| !a.is_empty()),
+            lang: raw
+                .site
+                .lang
+                .or_else(|| jekyll_text("lang"))
+                .filter(|l| !l.is_empty()),
+            timezone,
+        };
+        let permalink = raw
+            .permalink
+            .or_else(|| jekyll_text("permalink"))
+            .unwrap_or_else(|| "date".to_string());
+        let excerpt_separator = jekyll
+            .get("excerpt_separator")
+            .map(Yaml::to_ruby_string)
+            .unwrap_or_else(|| "\n\n".to_string());
+        let limit = raw.limit.unwrap_or(DEFAULT_LIMIT);
+        if limit == 0 {
+            return Err(invalid("limit", "must be at least 1".into()));
+        }
+        let formats =
+            match raw.formats {
+                None => Formats {
+                    atom: true,
+                    rss: true,
+                    json: true,
+                },
+                Some(list) => {
+                    let mut f = Formats {
+                        atom: false,
+                        rss: false,
+                        json: false,
+                    };
+                    for name in &list {
+                        match name.as_str() {
+                            "atom" => f.atom = true,
+                            "rss" => f.rss = true,
+                            "json" => f.json = true,
+                            other => return Err(invalid(
+                                "formats",
+                                format!(
+                                    "unknown format `{other}`; use \"atom\", \"rss\" or \"json\""
+                                ),
+                            )),
+                        }
+                    }
+                    if !(f.atom || f.rss || f.json) {
+                        return Err(invalid("formats", "enable at least one format".into()));
+                    }
+                    f
+                }
+            };
+        Ok(Config {
+            output_dir: base.join(raw.output_dir.unwrap_or_else(|| "feeds".into())),
+            content_dir,
+            site,
+            rules: PostRules {
+                timezone,
+                permalink,
+                excerpt_separator,
+            },
+            limit,
+            formats,
+            future: raw.future.unwrap_or(false),
+            max_post_bytes: raw.max_post_bytes.unwrap_or(DEFAULT_MAX_POST_BYTES),
+            categories: TermFeeds::from_raw(raw.categories),
+            tags: TermFeeds::from_raw(raw.tags),
+        })
+    }
+}
+
+fn read_jekyll_config(content_dir: &Path) -> Result<Yaml, ConfigError> {
+    let path = content_dir.join("_config.yml");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Yaml::Null),
+        Err(source) => return Err(ConfigError::Read { path, source }),
+    };
+    Yaml::parse(&text).map_err(|e| ConfigError::JekyllConfig {
+        path,
+        line: e.line,
+        message: e.message,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_sane() {
+        let c = Config::parse("", Path::new("/srv/site")).unwrap();
+        assert_eq!(c.content_dir, Path::new("/srv/site/content"));
+        assert_eq!(c.output_dir, Path::new("/srv/site/feeds"));
+        assert_eq!(c.limit, 50);
+        assert_eq!(c.site.timezone, chrono_tz::UTC);
+        assert!(c.formats.atom && c.formats.rss && c.formats.json);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let e = Config::parse("lmit = 3", Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("lmit"), "{e}");
+        let e = Config::parse("[site]\ntimezone = \"Mars/Base\"", Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("site.timezone") && e.contains("Mars/Base"),
+            "{e}"
+        );
+        let e = Config::parse("formats = [\"atom\", \"rdf\"]", Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("rdf"), "{e}");
+        let e = Config::parse("[site]\nurl = \"example.com\"", Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("site.url"), "{e}");
+    }
+
+    #[test]
+    fn jekyll_config_supplies_defaults_and_toml_overrides() {
+        let dir = tempfile::tempdir().unwrap();
+        let content = dir.path().join("content");
+        std::fs::create_dir_all(&content).unwrap();
+        std::fs::write(
+            content.join("_config.yml"),
+            "title: 金融消息\nurl: https://finews.example\ntimezone: Asia/Shanghai\nlang: zh-CN\nauthor: ZNing\n",
+        )
+        .unwrap();
+        let c = Config::parse("[site]\ntitle = \"Override\"\n", dir.path()).unwrap();
+        assert_eq!(c.site.title, "Override");
+        assert_eq!(c.site.url, "https://finews.example");
+        assert_eq!(c.site.timezone, chrono_tz::Asia::Shanghai);
+        assert_eq!(c.site.lang.as_deref(), Some("zh-CN"));
+        assert_eq!(c.site.author.as_deref(), Some("ZNing"));
+    }
+
+    #[test]
+    fn term_filters_compare_as_feed_names() {
+        let c = Config::parse(
+            "[tags]\ndeny = [\"Spam\"]\n[categories]\nallow = [\"news\"]\nlimits = { NEWS = 5 }\n",
+            Path::new("."),
+        )
+        .unwrap();
+        assert!(!c.tags.wants(&FeedName::new("spam")));
+        assert!(c.tags.wants(&FeedName::new("ham")));
+        assert!(c.categories.wants(&FeedName::new("News")));
+        assert!(!c.categories.wants(&FeedName::new("other")));
+        assert_eq!(c.categories.limit(&FeedName::new("news")), Some(5));
+    }
+}

@@ -1,0 +1,174 @@
+//! Writing a rendered file set to the output directory: each file to a temporary file in
+//! its own folder, then renamed over the old one, so readers never see half a feed.
+//! Unchanged files are not rewritten (their mtime stays); feeds that vanished are removed.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::BuildError;
+use crate::render::Format;
+
+/// What a publish did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PublishStats {
+    pub written: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+}
+
+/// Prefix of our temporary files; leftovers from a crash are removed on the next publish.
+const TEMP_PREFIX: &str = ".feedd-tmp-";
+
+/// Publishes `files` (relative path → bytes) under `out_dir`.
+pub fn publish(
+    out_dir: &Path,
+    files: &BTreeMap<String, Vec<u8>>,
+) -> Result<PublishStats, BuildError> {
+    let werr = |path: &Path, source: std::io::Error| BuildError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(out_dir).map_err(|e| werr(out_dir, e))?;
+    let mut stats = PublishStats::default();
+    for (rel, bytes) in files {
+        let path = out_dir.join(rel);
+        if std::fs::read(&path).is_ok_and(|old| old == *bytes) {
+            stats.unchanged += 1;
+            continue;
+        }
+        write_atomic(&path, bytes).map_err(|e| werr(&path, e))?;
+        stats.written += 1;
+    }
+    stats.removed = remove_stale(out_dir, files).map_err(|e| werr(out_dir, e))?;
+    Ok(stats)
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("feed");
+    let tmp = dir.join(format!("{TEMP_PREFIX}{}-{name}", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_data()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Removes feed files we no longer produce, our temp leftovers, and emptied folders.
+/// Only names feedd writes are touched; anything else in the output dir stays.
+fn remove_stale(out_dir: &Path, keep: &BTreeMap<String, Vec<u8>>) -> std::io::Result<usize> {
+    let mut removed = 0;
+    let mut stack: Vec<PathBuf> = vec![out_dir.to_path_buf()];
+    let mut dirs = Vec::new();
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if kind.is_dir() {
+                stack.push(path.clone());
+                dirs.push(path);
+                continue;
+            }
+            let rel = path
+                .strip_prefix(out_dir)
+                .map(|r| {
+                    r.iter()
+                        .map(|c| c.to_string_lossy())
+                        .collect::<Vec<_>>()
+                        .join("/")
+                })
+                .unwrap_or_default();
+            let ours = name.starts_with(TEMP_PREFIX)
+                || ((Format::from_file_name(&name).is_some() || name == "feeds.opml")
+                    && (dir == out_dir
+                        || rel.starts_with("categories/")
+                        || rel.starts_with("tags/")));
+            if ours && !keep.contains_key(&rel) {
+                std::fs::remove_file(&path)?;
+                removed += 1;
+            }
+        }
+    }
+    // Deepest first, so a folder emptied of its only child folder goes too.
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+    for dir in dirs {
+        let _ = std::fs::remove_dir(&dir); // fails (and stays) unless empty
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn unchanged_files_keep_their_mtime_and_stale_feeds_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = files(&[
+            ("feed.xml", "a"),
+            ("tags/x/feed.xml", "b"),
+            ("tags/y/feed.xml", "c"),
+        ]);
+        let s = publish(dir.path(), &first).unwrap();
+        assert_eq!(
+            s,
+            PublishStats {
+                written: 3,
+                unchanged: 0,
+                removed: 0
+            }
+        );
+        std::fs::write(dir.path().join(".gitignore"), "*").unwrap();
+        std::fs::write(
+            dir.path().join(format!("{TEMP_PREFIX}9-feed.xml")),
+            "partial",
+        )
+        .unwrap();
+        let mtime = |p: &str| {
+            std::fs::metadata(dir.path().join(p))
+                .unwrap()
+                .modified()
+                .unwrap()
+        };
+        let before = mtime("feed.xml");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let second = files(&[("feed.xml", "a"), ("tags/x/feed.xml", "B")]);
+        let s = publish(dir.path(), &second).unwrap();
+        assert_eq!(
+            s,
+            PublishStats {
+                written: 1,
+                unchanged: 1,
+                removed: 2
+            }
+        );
+        assert_eq!(mtime("feed.xml"), before);
+        assert!(!dir.path().join("tags/y").exists());
+        assert!(dir.path().join(".gitignore").exists());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("tags/x/feed.xml")).unwrap(),
+            "B"
+        );
+    }
+}

@@ -1,0 +1,181 @@
+//! A post's HTML for the feeds: Markdown → HTML (CommonMark + tables, strikethrough,
+//! footnotes, smart punctuation, raw HTML passed through, as kramdown does for these posts),
+//! relative links made absolute, and the summary. Rendered once per post and shared by
+//! every feed that carries it.
+
+use lol_html::{element, rewrite_str, RewriteStrSettings};
+use pulldown_cmark::{html, Options, Parser};
+
+use crate::post::Post;
+use crate::text::{decode_entities, normalize_whitespace, strip_html, xml_clean};
+
+/// The parts of an entry that cost something to compute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedBody {
+    /// Full HTML content, URLs absolute, XML-safe characters only.
+    pub content: String,
+    /// Plain-text summary (description, else excerpt), whitespace normalised.
+    pub summary: String,
+}
+
+/// Renders one post. `post_url` is its absolute URL, the base for relative links.
+pub fn render(post: &Post, post_url: &str) -> RenderedBody {
+    let body = xml_clean(&post.body);
+    let html = to_html(&body, post.markdown);
+    let content = absolutize(html.trim(), post_url);
+    let summary_html = match (&post.description, &post.excerpt) {
+        (Some(description), _) => description.clone(),
+        (None, Some(excerpt)) => excerpt.clone(),
+        (None, None) => {
+            let excerpt = excerpt_source(&body, &post.excerpt_separator);
+            if excerpt.len() == body.len() {
+                html.clone()
+            } else {
+                to_html(&excerpt, post.markdown)
+            }
+        }
+    };
+    let summary = normalize_whitespace(&decode_entities(&strip_html(&summary_html)));
+    RenderedBody {
+        content,
+        summary: xml_clean(&summary).into_owned(),
+    }
+}
+
+fn to_html(text: &str, markdown: bool) -> String {
+    if !markdown {
+        return text.to_string();
+    }
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_SMART_PUNCTUATION;
+    let mut out = String::with_capacity(text.len() + text.len() / 4);
+    html::push_html(&mut out, Parser::new_ext(text, options));
+    out
+}
+
+/// Jekyll's excerpt source: the raw body up to the first separator, plus the link
+/// reference definitions it uses from later in the post. An empty separator means the
+/// whole body.
+fn excerpt_source(body: &str, separator: &str) -> String {
+    if separator.is_empty() {
+        return body.to_string();
+    }
+    let Some(cut) = body.find(separator) else {
+        return body.to_string();
+    };
+    let (head, tail) = body.split_at(cut);
+    let mut excerpt = head.to_string();
+    let refs: Vec<&str> = tail
+        .lines()
+        .filter(|l| {
+            let t = l.trim_start();
+            t.starts_with('[') && t.contains("]:") && l.len() - t.len() <= 3
+        })
+        .collect();
+    if !refs.is_empty() {
+        excerpt.push_str("\n\n");
+        excerpt.push_str(&refs.join("\n"));
+    }
+    excerpt
+}
+
+/// Makes `href` and `src` URLs absolute against the post URL and percent-encodes them, so
+/// readers (which have no base) still find links and images. Other schemes are left alone.
+pub fn absolutize(html: &str, base: &str) -> String {
+    if !(html.contains("href") || html.contains("src")) {
+        return html.to_string();
+    }
+    let Ok(base) = url::Url::parse(base) else {
+        return html.to_string();
+    };
+    let fix = |value: &str| -> Option<String> {
+        let trimmed = value.trim();
+        let scheme_end = trimmed.find(':').filter(|&i| {
+            trimmed[..i]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        });
+        if let Some(i) = scheme_end {
+            let scheme = trimmed[..i].to_ascii_lowercase();
+            if scheme != "http" && scheme != "https" {
+                return None;
+            }
+        }
+        base.join(trimmed).ok().map(String::from)
+    };
+    let result = rewrite_str(
+        html,
+        RewriteStrSettings {
+            element_content_handlers: vec![
+                element!("[href]", |el| {
+                    if let Some(fixed) = el.get_attribute("href").and_then(|v| fix(&v)) {
+                        el.set_attribute("href", &fixed)?;
+                    }
+                    Ok(())
+                }),
+                element!("[src]", |el| {
+                    if let Some(fixed) = el.get_attribute("src").and_then(|v| fix(&v)) {
+                        el.set_attribute("src", &fixed)?;
+                    }
+                    Ok(())
+                }),
+            ],
+            ..RewriteStrSettings::new()
+        },
+    );
+    result.unwrap_or_else(|_| html.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_links_and_images_become_absolute() {
+        let html = r#"<a href="/a/b.html">x</a><img src="img/p.png"><a href="//cdn.example/x">y</a><a href="mailto:me@x">m</a><a href="https://例子.测试/路径">z</a>"#;
+        let out = absolutize(html, "https://site.example/cat/2022/03/15/post.html");
+        assert!(
+            out.contains(r#"href="https://site.example/a/b.html""#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"src="https://site.example/cat/2022/03/15/img/p.png""#),
+            "{out}"
+        );
+        assert!(out.contains(r#"href="https://cdn.example/x""#), "{out}");
+        assert!(out.contains(r#"href="mailto:me@x""#), "{out}");
+        assert!(out.contains("xn--"), "{out}");
+        assert!(out.is_ascii() || !out.contains("路径\""), "{out}");
+    }
+
+    #[test]
+    fn markdown_keeps_inline_html_and_escapes_stray_angles() {
+        let out = to_html(
+            "<p>依托互联网</p>\n\n增长 <1% 了\n\n<>\n\n<http://x.example/a?b=1&c=2>\n",
+            true,
+        );
+        assert!(out.contains("<p>依托互联网</p>"), "{out}");
+        assert!(out.contains("&lt;1%"), "{out}");
+        assert!(out.contains("&lt;&gt;"), "{out}");
+        assert!(
+            out.contains(r#"<a href="http://x.example/a?b=1&amp;c=2">"#),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn excerpt_cuts_at_separator_and_keeps_references() {
+        assert_eq!(excerpt_source("one\n\ntwo", "\n\n"), "one");
+        assert_eq!(
+            excerpt_source("crlf\r\n\r\nmore", "\n\n"),
+            "crlf\r\n\r\nmore"
+        );
+        assert_eq!(
+            excerpt_source("a [x][r]\n\nb\n\n[r]: /u", "\n\n"),
+            "a [x][r]\n\n[r]: /u"
+        );
+        assert_eq!(excerpt_source("one\n\ntwo", ""), "one\n\ntwo");
+    }
+}

@@ -1,0 +1,306 @@
+//! Text transforms Jekyll and jekyll-feed apply to titles, slugs and summaries, plus the
+//! XML 1.0 character filter every feed string passes through.
+
+use unicode_normalization::char::is_combining_mark;
+
+/// Removes characters XML 1.0 forbids (most C0 controls, U+FFFE/U+FFFF, lone surrogates
+/// cannot occur in Rust strings), so any post still gives a well-formed feed.
+pub fn xml_clean(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().all(is_xml_char) {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(text.chars().filter(|c| is_xml_char(*c)).collect())
+    }
+}
+
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Liquid's `normalize_whitespace`: runs of ASCII whitespace become one space, trimmed.
+/// Ruby's `\s` is ASCII-only, so U+3000 and NBSP stay.
+pub fn normalize_whitespace(text: &str) -> String {
+    text.split([' ', '\t', '\n', '\r', '\x0b', '\x0c'])
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Liquid's `strip_html`: drops `<script>`/`<style>` elements, comments, then every tag.
+pub fn strip_html(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let lower_head: String = tail
+            .chars()
+            .take(8)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let end = if lower_head.starts_with("<!--") {
+            tail.find("-->").map(|i| i + 3)
+        } else if lower_head.starts_with("<script") {
+            find_ci(tail, "</script>").map(|i| i + 9)
+        } else if lower_head.starts_with("<style") {
+            find_ci(tail, "</style>").map(|i| i + 8)
+        } else {
+            None
+        }
+        .or_else(|| tail.find('>').map(|i| i + 1));
+        match end {
+            Some(end) => rest = &tail[end..],
+            None => {
+                out.push_str(tail);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
+    haystack
+        .to_ascii_lowercase()
+        .find(&needle.to_ascii_lowercase())
+}
+
+/// Decodes the HTML entities that appear in rendered text (named basics and numeric).
+pub fn decode_entities(text: &str) -> String {
+    if !text.contains('&') {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let decoded = tail.find(';').filter(|&j| j <= 10).and_then(|j| {
+            let name = &tail[1..j];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some('\u{a0}'),
+                _ => name
+                    .strip_prefix("#x")
+                    .or_else(|| name.strip_prefix("#X"))
+                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                    .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
+                    .and_then(char::from_u32),
+            }?;
+            Some((c, j + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &tail[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Escapes text for use inside HTML (and `type="html"` Atom text).
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Jekyll's `smartify` (kramdown SmartyPants): typographic quotes, dashes and ellipses.
+pub fn smartify(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let prev = i.checked_sub(1).map(|p| chars[p]);
+        let next = chars.get(i + 1).copied();
+        let opens = prev.is_none_or(|p| p.is_whitespace() || "([{<-–—".contains(p));
+        match c {
+            '-' if next == Some('-') && chars.get(i + 2) == Some(&'-') => {
+                out.push('—');
+                i += 3;
+                continue;
+            }
+            '-' if next == Some('-') => {
+                out.push('–');
+                i += 2;
+                continue;
+            }
+            '.' if next == Some('.') && chars.get(i + 2) == Some(&'.') => {
+                out.push('…');
+                i += 3;
+                continue;
+            }
+            '<' if next == Some('<') => {
+                out.push('«');
+                i += 2;
+                continue;
+            }
+            '>' if next == Some('>') => {
+                out.push('»');
+                i += 2;
+                continue;
+            }
+            '"' => out.push(if opens && next.is_some_and(|n| !n.is_whitespace()) {
+                '“'
+            } else {
+                '”'
+            }),
+            '\'' => {
+                let decade = next.is_some_and(|n| n.is_ascii_digit());
+                out.push(
+                    if opens && !decade && next.is_some_and(|n| !n.is_whitespace()) {
+                        '‘'
+                    } else {
+                        '’'
+                    },
+                );
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The entry title jekyll-feed shows: smartify → strip_html → normalize_whitespace, as
+/// plain text (entities decoded; the renderers escape for their format).
+pub fn feed_title(title: &str) -> String {
+    normalize_whitespace(&decode_entities(&strip_html(&smartify(&xml_clean(title)))))
+}
+
+/// Jekyll's `titleize_slug`: split on `-`, capitalize each part (Ruby `capitalize`:
+/// first character upper, the rest lower), join with spaces.
+pub fn titleize_slug(slug: &str) -> String {
+    let mut parts: Vec<String> = slug.split('-').map(capitalize).collect();
+    while parts.last().is_some_and(String::is_empty) {
+        parts.pop();
+    }
+    parts.join(" ")
+}
+
+fn capitalize(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first
+            .to_uppercase()
+            .chain(chars.flat_map(char::to_lowercase))
+            .collect(),
+        None => String::new(),
+    }
+}
+
+/// Jekyll's slugify modes that matter for URLs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlugMode {
+    /// Runs of anything but letters, marks and digits become `-`; lower-cased.
+    Default,
+    /// Also keeps `._~!$&'()+,;=@` and `_`; case kept (used for `:title`).
+    Pretty,
+}
+
+/// Jekyll's `Utils.slugify`.
+pub fn slugify(text: &str, mode: SlugMode) -> String {
+    let keep = |c: char| {
+        c.is_alphabetic()
+            || c.is_numeric()
+            || is_combining_mark(c)
+            || (mode == SlugMode::Pretty && "._~!$&'()+,;=@_".contains(c))
+    };
+    let mut slug = String::with_capacity(text.len());
+    let mut in_run = false;
+    for c in text.chars() {
+        if keep(c) {
+            slug.push(c);
+            in_run = false;
+        } else if !in_run {
+            slug.push('-');
+            in_run = true;
+        }
+    }
+    let slug = slug.strip_prefix('-').unwrap_or(&slug);
+    let slug = slug.strip_suffix('-').unwrap_or(slug);
+    match mode {
+        SlugMode::Default => slug.to_lowercase(),
+        SlugMode::Pretty => slug.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titleize_slug_matches_ruby_capitalize() {
+        let rows = [
+            ("hello-world_foo-BAR", "Hello World_foo Bar"),
+            ("你好-世界", "你好 世界"),
+            ("élan-vital", "Élan Vital"),
+            ("multi.dot.name", "Multi.dot.name"),
+            ("ＡＢＣ１２３：test", "Ａｂｃ１２３：test"),
+            ("hello world", "Hello world"),
+            ("multi--dash", "Multi  Dash"),
+        ];
+        for (slug, want) in rows {
+            assert_eq!(titleize_slug(slug), want, "{slug}");
+        }
+    }
+
+    #[test]
+    fn feed_title_smartifies_and_strips() {
+        assert_eq!(
+            feed_title(r#"He said "你好" and it's 5'6" -- ok --- fine..."#),
+            "He said “你好” and it’s 5’6” – ok — fine…"
+        );
+        assert_eq!(feed_title("Tom & Jerry <b>bold</b>"), "Tom & Jerry bold");
+        assert_eq!(feed_title("a < b"), "a < b");
+        assert_eq!(feed_title("x<script>alert(1)</script>y<!-- c -->z"), "xyz");
+        assert_eq!(feed_title("bad\u{1}\u{8}chars ]]>"), "badchars ]]>");
+    }
+
+    #[test]
+    fn slugify_modes_match_jekyll() {
+        assert_eq!(
+            slugify("Hello Wörld_Ünï.code ÄÖ!", SlugMode::Default),
+            "hello-wörld-ünï-code-äö"
+        );
+        assert_eq!(
+            slugify("Hello Wörld_Ünï.code ÄÖ!", SlugMode::Pretty),
+            "Hello-Wörld_Ünï.code-ÄÖ!"
+        );
+        assert_eq!(slugify("Tech News", SlugMode::Default), "tech-news");
+        assert_eq!(slugify("C++", SlugMode::Default), "c");
+    }
+
+    #[test]
+    fn normalize_whitespace_keeps_ideographic_space() {
+        assert_eq!(normalize_whitespace("  a \n\t b\u{3000}c "), "a b\u{3000}c");
+    }
+
+    #[test]
+    fn decode_entities_handles_numeric_and_named() {
+        assert_eq!(
+            decode_entities("a&amp;b&#x4e2d;&#25991;&bogus"),
+            "a&b中文&bogus"
+        );
+    }
+}
