@@ -234,38 +234,39 @@ impl Config {
         if limit == 0 {
             return Err(invalid("limit", "must be at least 1".into()));
         }
-        let formats =
-            match raw.formats {
-                None => Formats {
-                    atom: true,
-                    rss: true,
-                    json: true,
-                },
-                Some(list) => {
-                    let mut f = Formats {
-                        atom: false,
-                        rss: false,
-                        json: false,
-                    };
-                    for name in &list {
-                        match name.as_str() {
-                            "atom" => f.atom = true,
-                            "rss" => f.rss = true,
-                            "json" => f.json = true,
-                            other => return Err(invalid(
+        let formats = match raw.formats {
+            None => Formats {
+                atom: true,
+                rss: true,
+                json: true,
+            },
+            Some(list) => {
+                let mut f = Formats {
+                    atom: false,
+                    rss: false,
+                    json: false,
+                };
+                for name in &list {
+                    match name.as_str() {
+                        "atom" => f.atom = true,
+                        "rss" => f.rss = true,
+                        "json" => f.json = true,
+                        other => {
+                            return Err(invalid(
                                 "formats",
                                 format!(
                                     "unknown format `{other}`; use \"atom\", \"rss\" or \"json\""
                                 ),
-                            )),
+                            ))
                         }
                     }
-                    if !(f.atom || f.rss || f.json) {
-                        return Err(invalid("formats", "enable at least one format".into()));
-                    }
-                    f
                 }
-            };
+                if !(f.atom || f.rss || f.json) {
+                    return Err(invalid("formats", "enable at least one format".into()));
+                }
+                f
+            }
+        };
         Ok(Config {
             output_dir: base.join(raw.output_dir.unwrap_or_else(|| "feeds".into())),
             content_dir,

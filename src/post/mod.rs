@@ -103,10 +103,9 @@ impl Post {
                 ))
             }
             Some(yaml) => Yaml::parse(yaml).map_err(|YamlError { line, message }| {
-                err(
-                    split.yaml_line + line.saturating_sub(1),
-                    PostErrorKind::Yaml(message),
-                )
+                // An error noticed at the end of the YAML belongs to its last line.
+                let line = line.clamp(1, yaml.lines().count().max(1));
+                err(split.yaml_line + line - 1, PostErrorKind::Yaml(message))
             })?,
             None => Yaml::Map(Vec::new()),
         };
