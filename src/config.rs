@@ -186,7 +186,7 @@ impl Config {
             .url
             .or_else(|| jekyll_text("url"))
             .unwrap_or_default();
-        if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
             return Err(invalid(
                 "site.url",
                 format!("`{url}` must be an absolute http(s) URL such as `https://example.com`"),

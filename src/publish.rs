@@ -52,8 +52,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = dir.join(format!("{TEMP_PREFIX}{}-{name}", std::process::id()));
     let result = (|| {
         let mut file = std::fs::File::create(&tmp)?;
+        // No fsync: rename already makes the swap atomic for readers and after a crash of
+        // feedd; after a power loss the feeds are rebuilt from the content anyway.
         file.write_all(bytes)?;
-        file.sync_data()?;
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {

@@ -42,7 +42,9 @@ pub fn from_yaml(value: &Yaml, tz: Tz) -> Result<PostDate, String> {
         Yaml::Timestamp(text) => {
             let parts = parse_parts(text, Strictness::PsychTimestamp)
                 .ok_or_else(|| format!("invalid date `{text}`"))?;
-            let naive = parts.naive()?;
+            let naive = parts
+                .naive()
+                .map_err(|_| format!("invalid date `{text}`: no such day or time"))?;
             let offset = parts.offset.unwrap_or(0);
             let fixed = FixedOffset::east_opt(offset)
                 .ok_or_else(|| format!("invalid offset in `{text}`"))?;
@@ -66,7 +68,9 @@ pub fn parse_string(text: &str, tz: Tz) -> Result<PostDate, String> {
     let parts = parse_parts(text, Strictness::Lenient).ok_or_else(|| {
         format!("invalid date `{text}`: expected a date such as `2022-03-15 12:52:16 +0800`")
     })?;
-    let naive = parts.naive()?;
+    let naive = parts
+        .naive()
+        .map_err(|_| format!("invalid date `{text}`: no such day or time"))?;
     match parts.offset {
         Some(offset) => {
             let fixed = FixedOffset::east_opt(offset)

@@ -103,7 +103,8 @@ mod tests {
     /// One row per rule of JEKYLL.md §1 "Which files are posts".
     #[test]
     fn which_files_are_posts() {
-        let rows: [(&str, Option<(&[&str], &str, &str)>); 16] = [
+        type Want = Option<(&'static [&'static str], &'static str, &'static str)>;
+        let rows: [(&str, Want); 16] = [
             ("_posts/2023-01-05-hello.md", Some((&[], "hello", ".md"))),
             (
                 "_posts/sub/2023-01-06-in-subdir.md",
