@@ -1,8 +1,9 @@
-//! A full build: find posts (I/O), parse them in parallel, index, and render every feed
-//! into an in-memory file set (pure). Writing that set to disk is `publish`'s job.
+//! A full build: find posts (I/O), parse them in parallel, index, and render every feed,
+//! handing each file to a sink as soon as it is ready (the disk publisher, or memory).
+//! Nothing holds the whole output: a 100k-post site renders more than a gigabyte.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
@@ -10,22 +11,11 @@ use crate::config::Config;
 use crate::error::{BuildError, PostError};
 use crate::index::{FeedKey, Index};
 use crate::post::{path::is_ignored_name, read_post, Post};
-use crate::render::{self, body::RenderedBody, opml, Entry, Format};
-use crate::text::feed_title;
+use crate::render::{self, opml, EntryParts, Format};
 use crate::url::SiteUrl;
 
 /// Folders Jekyll excludes by default besides `_`/`.`-prefixed ones.
 const EXCLUDED_DIRS: [&str; 4] = ["node_modules", "vendor", "Gemfile", "Gemfile.lock"];
-
-/// The rendered output: relative path under the output dir → bytes.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct SiteOutput {
-    pub files: BTreeMap<String, Vec<u8>>,
-    /// Feeds (site, categories, tags), each counted once across formats.
-    pub feeds: usize,
-    /// Distinct posts rendered (each shared by all feeds that carry it).
-    pub entries_rendered: usize,
-}
 
 /// Lists the relative paths (`/`-separated) of every file that Jekyll would read as a post:
 /// files in `_posts/` folders, walking folders the way Jekyll does. Symlinked folders are
@@ -68,9 +58,7 @@ fn walk(root: &Path, dir: &Path, in_posts: bool, found: &mut Vec<String>) -> std
             }
         } else if in_posts && (kind.is_file() || (kind.is_symlink() && symlink_inside(root, &path)))
         {
-            if let Ok(rel) = path.strip_prefix(root) {
-                let rel: Vec<&str> = rel.iter().filter_map(|c| c.to_str()).collect();
-                let rel = rel.join("/");
+            if let Some(rel) = relative(root, &path) {
                 if crate::post::path::classify(&rel).is_some() {
                     found.push(rel);
                 }
@@ -78,6 +66,13 @@ fn walk(root: &Path, dir: &Path, in_posts: bool, found: &mut Vec<String>) -> std
         }
     }
     Ok(())
+}
+
+/// `path` relative to `root`, `/`-separated; `None` if outside or not UTF-8.
+pub fn relative(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    let parts: Option<Vec<&str>> = rel.iter().map(|c| c.to_str()).collect();
+    Some(parts?.join("/"))
 }
 
 /// A symlinked post is read only when it points at a regular file inside the content dir.
@@ -95,19 +90,29 @@ pub struct Loaded {
     pub errors: Vec<PostError>,
 }
 
-/// Reads and parses posts on all cores; one bad post never stops the others.
-pub fn load(config: &Config, paths: &[String], on_post: &(dyn Fn() + Sync)) -> Loaded {
+/// Reads and parses posts on all cores; one bad post never stops the others. Bodies are
+/// dropped (`keep_bodies == false`) so a big site fits in memory; `DiskBodies` reads
+/// them back for the posts that end up in a feed.
+pub fn load(
+    config: &Config,
+    paths: &[String],
+    keep_bodies: bool,
+    on_post: &(dyn Fn() + Sync),
+) -> Loaded {
     let results: Vec<Result<Option<Post>, PostError>> = paths
         .par_iter()
         .map(|rel| {
-            let r = read_post(
+            let mut result = read_post(
                 &config.content_dir,
                 rel,
                 &config.rules,
                 config.max_post_bytes,
             );
+            if let (Ok(Some(post)), false) = (&mut result, keep_bodies) {
+                post.body = String::new();
+            }
             on_post();
-            r
+            result
         })
         .collect();
     let mut loaded = Loaded::default();
@@ -121,82 +126,139 @@ pub fn load(config: &Config, paths: &[String], on_post: &(dyn Fn() + Sync)) -> L
     loaded
 }
 
-/// Renders every feed of the index in every enabled format, plus `feeds.opml`. Pure.
-pub fn render_site(index: &Index, config: &Config) -> SiteOutput {
-    let site_url = SiteUrl::new(&config.site.url, &config.site.baseurl);
-    let used = index.posts_in_feeds();
-    // Render each post once; every feed that carries it shares the result.
-    let rendered: Vec<(usize, RenderedBody, String, String, String)> = used
-        .par_iter()
-        .map(|&i| {
-            let post = &index.posts[i];
-            let link = site_url.absolute(&post.url);
-            let id = site_url.absolute(&post.id);
-            let body = render::body::render(post, &link);
-            (i, body, link, id, feed_title(&post.title))
-        })
-        .collect();
-    let mut slot: Vec<Option<usize>> = vec![None; index.posts.len()];
-    for (n, (i, ..)) in rendered.iter().enumerate() {
-        slot[*i] = Some(n);
+/// Where a post's body comes from when rendering.
+pub trait BodySource: Sync {
+    fn body<'a>(&self, post: &'a Post) -> Cow<'a, str>;
+}
+
+/// Bodies kept in the posts (tests, small sites).
+pub struct KeptBodies;
+
+impl BodySource for KeptBodies {
+    fn body<'a>(&self, post: &'a Post) -> Cow<'a, str> {
+        Cow::Borrowed(&post.body)
     }
-    let formats: Vec<Format> = Format::ALL
+}
+
+/// Bodies read back from the content directory (posts loaded without them).
+pub struct DiskBodies {
+    pub content_dir: PathBuf,
+    pub rules: crate::post::PostRules,
+}
+
+impl BodySource for DiskBodies {
+    fn body<'a>(&self, post: &'a Post) -> Cow<'a, str> {
+        if !post.body.is_empty() || post.body_offset >= post.file_len {
+            return Cow::Borrowed(&post.body);
+        }
+        let path = self.content_dir.join(&post.source);
+        match std::fs::read_to_string(&path) {
+            Ok(text) if text.len() == post.file_len && text.is_char_boundary(post.body_offset) => {
+                Cow::Owned(text[post.body_offset..].to_string())
+            }
+            // Changed since it was parsed: take the body of what is there now.
+            Ok(text) => match Post::parse(&post.source, &text, &self.rules) {
+                Ok(Some(fresh)) => Cow::Owned(fresh.body),
+                _ => Cow::Borrowed(""),
+            },
+            Err(e) => {
+                tracing::warn!("{}: cannot read the body again: {e}", path.display());
+                Cow::Borrowed("")
+            }
+        }
+    }
+}
+
+/// What a render produced.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RenderStats {
+    /// Feeds (site, categories, tags), each counted once across formats.
+    pub feeds: usize,
+    pub files: usize,
+    /// Distinct posts rendered (each shared by all feeds that carry it).
+    pub entries_rendered: usize,
+}
+
+/// The enabled formats, in a fixed order.
+pub fn formats(config: &Config) -> Vec<Format> {
+    Format::ALL
         .into_iter()
         .filter(|f| match f {
             Format::Atom => config.formats.atom,
             Format::Rss => config.formats.rss,
             Format::Json => config.formats.json,
         })
-        .collect();
-    let per_feed: Vec<Vec<(String, Vec<u8>)>> = index
-        .feeds
+        .collect()
+}
+
+/// Renders each post in some feed once, in parallel.
+pub fn render_entries(
+    index: &Index,
+    config: &Config,
+    bodies: &dyn BodySource,
+) -> Vec<Option<EntryParts>> {
+    let site_url = SiteUrl::new(&config.site.url, &config.site.baseurl);
+    let used = index.posts_in_feeds();
+    let rendered: Vec<(usize, EntryParts)> = used
         .par_iter()
-        .map(|group| {
-            let entries: Vec<Entry<'_>> = group
-                .posts
-                .iter()
-                .filter_map(|&i| slot[i].map(|n| (i, &rendered[n])))
-                .map(|(i, (_, body, link, id, title))| {
-                    let post = &index.posts[i];
-                    Entry {
-                        post,
-                        body,
-                        id: id.clone(),
-                        link: link.clone(),
-                        title: title.clone(),
-                        terms: post
-                            .entry_categories
-                            .iter()
-                            .chain(&post.tags)
-                            .map(String::as_str)
-                            .collect(),
-                    }
-                })
-                .collect();
-            let head = render::head(&config.site, &site_url, group, &entries);
-            let dir = group.key.dir();
-            formats
-                .iter()
-                .map(|&format| {
-                    let path = if dir.is_empty() {
-                        format.file_name().to_string()
-                    } else {
-                        format!("{dir}/{}", format.file_name())
-                    };
-                    (path, render::render(format, &head, &entries, &site_url))
-                })
-                .collect()
+        .map(|&i| {
+            let post = &index.posts[i];
+            let link = site_url.absolute(&post.url);
+            let body = render::body::render(post, &bodies.body(post), &link);
+            let entry = render::entry(post, &body, &config.site, &site_url);
+            (i, EntryParts::new(&entry))
         })
         .collect();
-    let mut files: BTreeMap<String, Vec<u8>> = per_feed.into_iter().flatten().collect();
-    files.insert(
+    let mut parts: Vec<Option<EntryParts>> = vec![None; index.posts.len()];
+    for (i, p) in rendered {
+        parts[i] = Some(p);
+    }
+    parts
+}
+
+/// The relative path of a feed file.
+pub fn feed_path(key: &FeedKey, format: Format) -> String {
+    let dir = key.dir();
+    if dir.is_empty() {
+        format.file_name().to_string()
+    } else {
+        format!("{dir}/{}", format.file_name())
+    }
+}
+
+/// Renders every feed of the index in every enabled format, plus `feeds.opml`, handing
+/// each file to `sink` (called from several threads). Pure apart from the sink.
+pub fn render_site(
+    index: &Index,
+    config: &Config,
+    parts: &[Option<EntryParts>],
+    sink: &(dyn Fn(String, &[u8]) + Sync),
+) -> RenderStats {
+    let site_url = SiteUrl::new(&config.site.url, &config.site.baseurl);
+    let formats = formats(config);
+    index
+        .feeds
+        .par_iter()
+        .for_each_init(Vec::new, |buf, group| {
+            let entries: Vec<&EntryParts> = group
+                .posts
+                .iter()
+                .filter_map(|&i| parts[i].as_ref())
+                .collect();
+            let head = render::head(&config.site, &site_url, group, &entries);
+            for &format in &formats {
+                render::render(format, &head, &entries, buf);
+                sink(feed_path(&group.key, format), buf);
+            }
+        });
+    sink(
         "feeds.opml".into(),
-        render_opml(index, config, &site_url, &formats),
+        &render_opml(index, config, &site_url, &formats),
     );
-    SiteOutput {
-        files,
+    RenderStats {
         feeds: index.feeds.len(),
-        entries_rendered: rendered.len(),
+        files: index.feeds.len() * formats.len() + 1,
+        entries_rendered: parts.iter().filter(|p| p.is_some()).count(),
     }
 }
 

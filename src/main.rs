@@ -76,7 +76,7 @@ fn load_posts(config: &Config) -> anyhow::Result<build::Loaded> {
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} posts read")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let loaded = build::load(config, &paths, &|| bar.inc(1));
+    let loaded = build::load(config, &paths, false, &|| bar.inc(1));
     bar.finish_and_clear();
     Ok(loaded)
 }
@@ -85,19 +85,35 @@ fn run_build(config_path: &Path) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let (config, _) = load_config(config_path)?;
     let loaded = load_posts(&config)?;
+    let t_read = started.elapsed();
     for e in &loaded.errors {
         tracing::warn!("skipped {e}");
     }
     let read = loaded.posts.len() + loaded.errors.len();
     let index = Index::build(loaded.posts, &config, chrono::Utc::now());
-    let output = build::render_site(&index, &config);
-    let stats = publish::publish(&config.output_dir, &output.files)?;
+    let bodies = build::DiskBodies {
+        content_dir: config.content_dir.clone(),
+        rules: config.rules.clone(),
+    };
+    let parts = build::render_entries(&index, &config, &bodies);
+    let t_entries = started.elapsed();
+    let publisher = publish::Publisher::new(&config.output_dir)?;
+    let output = build::render_site(&index, &config, &parts, &|rel, bytes| {
+        publisher.file(rel, bytes)
+    });
+    let stats = publisher.finish()?;
+    tracing::info!(
+        read_s = t_read.as_secs_f64(),
+        entries_s = (t_entries - t_read).as_secs_f64(),
+        feeds_s = (started.elapsed() - t_entries).as_secs_f64(),
+        "build phases"
+    );
     println!(
         "feedd: {read} posts read, {} skipped, {} live; {} feeds ({} files): {} written, {} unchanged, {} removed; {} entries rendered; {:.2}s",
         loaded.errors.len(),
         index.posts.len(),
         output.feeds,
-        output.files.len(),
+        output.files,
         stats.written,
         stats.unchanged,
         stats.removed,

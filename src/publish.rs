@@ -1,10 +1,12 @@
-//! Writing a rendered file set to the output directory: each file to a temporary file in
-//! its own folder, then renamed over the old one, so readers never see half a feed.
+//! Writing rendered files to the output directory: each file to a temporary file in its
+//! own folder, then renamed over the old one, so readers never see half a feed.
 //! Unchanged files are not rewritten (their mtime stays); feeds that vanished are removed.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use crate::error::BuildError;
 use crate::render::Format;
@@ -20,28 +22,71 @@ pub struct PublishStats {
 /// Prefix of our temporary files; leftovers from a crash are removed on the next publish.
 const TEMP_PREFIX: &str = ".feedd-tmp-";
 
-/// Publishes `files` (relative path → bytes) under `out_dir`.
-pub fn publish(
-    out_dir: &Path,
-    files: &BTreeMap<String, Vec<u8>>,
-) -> Result<PublishStats, BuildError> {
-    let werr = |path: &Path, source: std::io::Error| BuildError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    std::fs::create_dir_all(out_dir).map_err(|e| werr(out_dir, e))?;
-    let mut stats = PublishStats::default();
-    for (rel, bytes) in files {
-        let path = out_dir.join(rel);
-        if std::fs::read(&path).is_ok_and(|old| old == *bytes) {
-            stats.unchanged += 1;
-            continue;
-        }
-        write_atomic(&path, bytes).map_err(|e| werr(&path, e))?;
-        stats.written += 1;
+/// Publishes files one at a time (from several threads), then removes what is stale.
+pub struct Publisher {
+    out_dir: PathBuf,
+    written: AtomicUsize,
+    unchanged: AtomicUsize,
+    kept: Mutex<BTreeSet<String>>,
+    error: Mutex<Option<BuildError>>,
+}
+
+impl Publisher {
+    pub fn new(out_dir: &Path) -> Result<Publisher, BuildError> {
+        std::fs::create_dir_all(out_dir).map_err(|source| BuildError::Write {
+            path: out_dir.to_path_buf(),
+            source,
+        })?;
+        Ok(Publisher {
+            out_dir: out_dir.to_path_buf(),
+            written: AtomicUsize::new(0),
+            unchanged: AtomicUsize::new(0),
+            kept: Mutex::new(BTreeSet::new()),
+            error: Mutex::new(None),
+        })
     }
-    stats.removed = remove_stale(out_dir, files).map_err(|e| werr(out_dir, e))?;
-    Ok(stats)
+
+    /// Writes one file unless it already holds these bytes. The first error is kept and
+    /// returned by `finish`.
+    pub fn file(&self, rel: String, bytes: &[u8]) {
+        let path = self.out_dir.join(&rel);
+        let same = std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64)
+            && std::fs::read(&path).is_ok_and(|old| old == bytes);
+        if same {
+            self.unchanged.fetch_add(1, Ordering::Relaxed);
+        } else {
+            match write_atomic(&path, bytes) {
+                Ok(()) => {
+                    self.written.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(source) => {
+                    let mut error = self.error.lock().unwrap_or_else(|e| e.into_inner());
+                    error.get_or_insert(BuildError::Write { path, source });
+                }
+            }
+        }
+        self.kept
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(rel);
+    }
+
+    /// Removes stale feeds and temp leftovers; returns the stats or the first error.
+    pub fn finish(self) -> Result<PublishStats, BuildError> {
+        if let Some(e) = self.error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            return Err(e);
+        }
+        let kept = self.kept.into_inner().unwrap_or_else(|e| e.into_inner());
+        let removed = remove_stale(&self.out_dir, &kept).map_err(|source| BuildError::Write {
+            path: self.out_dir.clone(),
+            source,
+        })?;
+        Ok(PublishStats {
+            written: self.written.into_inner(),
+            unchanged: self.unchanged.into_inner(),
+            removed,
+        })
+    }
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
@@ -65,7 +110,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Removes feed files we no longer produce, our temp leftovers, and emptied folders.
 /// Only names feedd writes are touched; anything else in the output dir stays.
-fn remove_stale(out_dir: &Path, keep: &BTreeMap<String, Vec<u8>>) -> std::io::Result<usize> {
+pub fn remove_stale(out_dir: &Path, keep: &BTreeSet<String>) -> std::io::Result<usize> {
     let mut removed = 0;
     let mut stack: Vec<PathBuf> = vec![out_dir.to_path_buf()];
     let mut dirs = Vec::new();
@@ -84,21 +129,13 @@ fn remove_stale(out_dir: &Path, keep: &BTreeMap<String, Vec<u8>>) -> std::io::Re
                 dirs.push(path);
                 continue;
             }
-            let rel = path
-                .strip_prefix(out_dir)
-                .map(|r| {
-                    r.iter()
-                        .map(|c| c.to_string_lossy())
-                        .collect::<Vec<_>>()
-                        .join("/")
-                })
-                .unwrap_or_default();
+            let rel = crate::build::relative(out_dir, &path).unwrap_or_default();
             let ours = name.starts_with(TEMP_PREFIX)
                 || ((Format::from_file_name(&name).is_some() || name == "feeds.opml")
                     && (dir == out_dir
                         || rel.starts_with("categories/")
                         || rel.starts_with("tags/")));
-            if ours && !keep.contains_key(&rel) {
+            if ours && !keep.contains(&rel) {
                 std::fs::remove_file(&path)?;
                 removed += 1;
             }
@@ -116,22 +153,25 @@ fn remove_stale(out_dir: &Path, keep: &BTreeMap<String, Vec<u8>>) -> std::io::Re
 mod tests {
     use super::*;
 
-    fn files(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
-            .collect()
+    fn publish(dir: &Path, pairs: &[(&str, &str)]) -> PublishStats {
+        let p = Publisher::new(dir).unwrap();
+        for (k, v) in pairs {
+            p.file(k.to_string(), v.as_bytes());
+        }
+        p.finish().unwrap()
     }
 
     #[test]
     fn unchanged_files_keep_their_mtime_and_stale_feeds_go() {
         let dir = tempfile::tempdir().unwrap();
-        let first = files(&[
-            ("feed.xml", "a"),
-            ("tags/x/feed.xml", "b"),
-            ("tags/y/feed.xml", "c"),
-        ]);
-        let s = publish(dir.path(), &first).unwrap();
+        let s = publish(
+            dir.path(),
+            &[
+                ("feed.xml", "a"),
+                ("tags/x/feed.xml", "b"),
+                ("tags/y/feed.xml", "c"),
+            ],
+        );
         assert_eq!(
             s,
             PublishStats {
@@ -154,8 +194,7 @@ mod tests {
         };
         let before = mtime("feed.xml");
         std::thread::sleep(std::time::Duration::from_millis(20));
-        let second = files(&[("feed.xml", "a"), ("tags/x/feed.xml", "B")]);
-        let s = publish(dir.path(), &second).unwrap();
+        let s = publish(dir.path(), &[("feed.xml", "a"), ("tags/x/feed.xml", "B")]);
         assert_eq!(
             s,
             PublishStats {

@@ -266,6 +266,11 @@ pub fn normalize(url: &str) -> String {
 }
 
 fn normalize_segment(segment: &str) -> String {
+    // Fast path: plain ASCII needs no decoding or NFKC, only encoding of the few
+    // characters a segment may not hold raw.
+    if segment.bytes().all(|b| b.is_ascii_graphic() && b != b'%') {
+        return utf8_percent_encode(segment, SEGMENT).to_string();
+    }
     match percent_decode_str(segment).decode_utf8() {
         Ok(decoded) => {
             let nfkc: String = decoded.nfkc().collect();

@@ -71,7 +71,7 @@ fn seed_article_is_in_its_category_tag_and_site_feeds_in_every_format() {
         .contains("<pubDate>Tue, 15 Mar 2022 12:52:16 +0800</pubDate>"));
     assert!(site
         .text("feeds/feed.json")
-        .contains("\"date_published\": \"2022-03-15T12:52:16+08:00\""));
+        .contains("\"date_published\":\"2022-03-15T12:52:16+08:00\""));
 }
 
 #[test]
@@ -284,7 +284,7 @@ fn description_is_the_summary_and_images_are_absolute() {
     assert_eq!(title, Some("Relative links – and “quotes”"));
     let json = site.text("feeds/feed.json");
     assert!(
-        json.contains("\"image\": \"https://fixture.example/img/cover.png\""),
+        json.contains("\"image\":\"https://fixture.example/img/cover.png\""),
         "{json}"
     );
     assert!(

@@ -59,7 +59,12 @@ pub struct Post {
     pub published: bool,
     pub markdown: bool,
     pub excerpt_separator: String,
+    /// The body as written. A loader may drop it to save memory (see `body_offset`).
     pub body: String,
+    /// Where the body starts in the file's text, and the text's length: enough to read
+    /// the body back from disk when `body` was dropped.
+    pub body_offset: usize,
+    pub file_len: usize,
     /// Things `feedd check` reports: legal, but probably not what the author meant.
     pub warnings: Vec<Warning>,
 }
@@ -83,7 +88,9 @@ impl Post {
             line,
             kind,
         };
+        let file_len = text.len();
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let bom_len = file_len - text.len();
         let split = fence::split(text).map_err(|_| err(1, PostErrorKind::UnclosedFrontMatter))?;
         let mut warnings = Vec::new();
         if let Some(line) = fence::ignored_front_matter_line(text) {
@@ -184,6 +191,7 @@ impl Post {
             .map_err(|m| err(line_of("permalink"), PostErrorKind::Permalink(m)))?;
         let id = post_id(&url, &slug);
         let body = split.body.to_string();
+        let body_offset = bom_len + (text.len() - split.body.len());
         if body.contains("{{") || body.contains("{%") {
             warnings.push(Warning {
                 line: split.body_line,
@@ -215,6 +223,8 @@ impl Post {
                 .map(Yaml::to_ruby_string)
                 .unwrap_or_else(|| rules.excerpt_separator.clone()),
             body,
+            body_offset,
+            file_len,
             warnings,
         }))
     }

@@ -1,16 +1,32 @@
-//! Atom 1.0 (RFC 4287) with `atom_syndication`, shaped like jekyll-feed's `feed.xml`.
+//! Atom 1.0 (RFC 4287) with `atom_syndication`, shaped like jekyll-feed's `feed.xml`. The
+//! crate writes the feed head and each entry; the content is spliced in as CDATA.
 
 use std::collections::BTreeMap;
 
 use atom_syndication::extension::Extension;
-use atom_syndication::{Category, Content, Feed, Generator, Link, Person, Text, WriteConfig};
+use atom_syndication::{Category, Feed, Generator, Link, Person, Text, WriteConfig};
 
-use super::{Entry, FeedHead, Format};
-use crate::url::SiteUrl;
+use super::{Entry, FeedHead, Format, Frame};
+use crate::text::{escape_html, xml_clean};
 
 const MEDIA_NS: &str = "http://search.yahoo.com/mrss/";
 
-pub fn render(head: &FeedHead<'_>, entries: &[Entry<'_>], site_url: &SiteUrl) -> Vec<u8> {
+fn write(feed: &Feed, declaration: bool) -> String {
+    let config = WriteConfig {
+        write_document_declaration: declaration,
+        ..WriteConfig::default()
+    };
+    match feed.write_with_config(Vec::new(), config) {
+        Ok(bytes) => String::from_utf8(bytes).unwrap_or_default(),
+        Err(e) => {
+            tracing::error!("atom writer failed: {e}");
+            String::new()
+        }
+    }
+}
+
+/// Everything of the feed but its entries; entries go between `before` and `after`.
+pub fn head(head: &FeedHead<'_>) -> Frame {
     let site = head.site;
     let self_url = head.self_url(Format::Atom);
     let mut feed = Feed {
@@ -40,30 +56,25 @@ pub fn render(head: &FeedHead<'_>, entries: &[Entry<'_>], site_url: &SiteUrl) ->
         ],
         subtitle: Some(site.description.clone())
             .filter(|d| !d.is_empty())
-            .map(|d| Text::plain(crate::text::xml_clean(&d).into_owned())),
+            .map(|d| Text::plain(xml_clean(&d).into_owned())),
         lang: site.lang.clone(),
         ..Feed::default()
     };
-    if entries.iter().any(|e| e.post.image.is_some()) {
+    if head.media {
         feed.namespaces.insert("media".into(), MEDIA_NS.into());
     }
-    feed.entries = entries.iter().map(|e| entry(e, head, site_url)).collect();
-    let mut out = Vec::with_capacity(4096 + entries.len() * 4096);
-    // Writing to a Vec cannot fail for I/O reasons; XML errors cannot occur for our data.
-    if let Err(e) = feed.write_with_config(&mut out, WriteConfig::default()) {
-        tracing::error!("atom writer failed: {e}");
-    }
-    out
+    Frame::split_at_last(&write(&feed, true), "</feed>")
 }
 
 fn person(name: String) -> Person {
     Person {
-        name: crate::text::xml_clean(&name).into_owned(),
+        name: xml_clean(&name).into_owned(),
         ..Person::default()
     }
 }
 
-fn entry(e: &Entry<'_>, head: &FeedHead<'_>, site_url: &SiteUrl) -> atom_syndication::Entry {
+/// One `<entry>`; its `<content>` goes between `before` and `after`.
+pub fn entry(e: &Entry<'_>) -> Frame {
     let lang = e.post.lang.clone();
     let mut entry = atom_syndication::Entry {
         title: Text {
@@ -73,9 +84,7 @@ fn entry(e: &Entry<'_>, head: &FeedHead<'_>, site_url: &SiteUrl) -> atom_syndica
         id: e.id.clone(),
         updated: e.updated(),
         published: Some(e.post.date),
-        authors: vec![person(
-            e.post.author.clone().unwrap_or_else(|| head.author()),
-        )],
+        authors: vec![person(e.author.clone())],
         links: vec![Link {
             href: e.link.clone(),
             rel: "alternate".into(),
@@ -87,26 +96,19 @@ fn entry(e: &Entry<'_>, head: &FeedHead<'_>, site_url: &SiteUrl) -> atom_syndica
             .terms
             .iter()
             .map(|t| Category {
-                term: crate::text::xml_clean(t).into_owned(),
+                term: xml_clean(t).into_owned(),
                 ..Category::default()
             })
             .collect(),
         summary: Some(e.body.summary.clone())
             .filter(|s| !s.is_empty())
             .map(Text::plain),
-        content: Some(Content {
-            base: Some(e.link.clone()),
-            lang,
-            value: Some(e.body.content.clone()),
-            content_type: Some("html".into()),
-            ..Content::default()
-        }),
         ..atom_syndication::Entry::default()
     };
-    if let Some(image) = e.image(site_url) {
+    if let Some(image) = &e.image {
         let thumb = Extension {
             name: "media:thumbnail".into(),
-            attrs: BTreeMap::from([("url".to_string(), image)]),
+            attrs: BTreeMap::from([("url".to_string(), image.clone())]),
             ..Extension::default()
         };
         entry
@@ -115,5 +117,25 @@ fn entry(e: &Entry<'_>, head: &FeedHead<'_>, site_url: &SiteUrl) -> atom_syndica
             .or_default()
             .insert("thumbnail".into(), vec![thumb]);
     }
-    entry
+    let feed = Feed {
+        entries: vec![entry],
+        ..Feed::default()
+    };
+    let text = write(&feed, false);
+    let start = text.find("<entry>").unwrap_or(0);
+    let end = text.rfind("</feed>").unwrap_or(text.len());
+    let entry = &text[start..end];
+    let close = entry.rfind("</entry>").unwrap_or(entry.len());
+    let lang_attr = lang
+        .map(|l| format!(" xml:lang=\"{}\"", escape_html(&xml_clean(&l))))
+        .unwrap_or_default();
+    Frame {
+        before: format!(
+            "{}<content type=\"html\" xml:base=\"{}\"{lang_attr}>",
+            &entry[..close],
+            escape_html(&e.link)
+        )
+        .into(),
+        after: format!("</content>{}", &entry[close..]).into(),
+    }
 }

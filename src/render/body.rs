@@ -18,9 +18,14 @@ pub struct RenderedBody {
     pub summary: String,
 }
 
-/// Renders one post. `post_url` is its absolute URL, the base for relative links.
-pub fn render(post: &Post, post_url: &str) -> RenderedBody {
-    let body = xml_clean(&post.body);
+/// Longest summary, in characters; longer ones are cut at a word boundary with `…`.
+/// (Jekyll's excerpt is the whole post when it has no blank line, which bloats every feed.)
+pub const MAX_SUMMARY_CHARS: usize = 500;
+
+/// Renders one post's `body` (its text after the front matter). `post_url` is its absolute
+/// URL, the base for relative links.
+pub fn render(post: &Post, body: &str, post_url: &str) -> RenderedBody {
+    let body = xml_clean(body);
     let html = to_html(&body, post.markdown);
     let content = absolutize(html.trim(), post_url);
     let summary_html = match (&post.description, &post.excerpt) {
@@ -38,7 +43,19 @@ pub fn render(post: &Post, post_url: &str) -> RenderedBody {
     let summary = normalize_whitespace(&decode_entities(&strip_html(&summary_html)));
     RenderedBody {
         content,
-        summary: xml_clean(&summary).into_owned(),
+        summary: truncate(&xml_clean(&summary), MAX_SUMMARY_CHARS),
+    }
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        None => text.to_string(),
+        Some((cut, _)) => {
+            let head = &text[..cut];
+            // Prefer a space near the end, so an English word is not cut in half.
+            let cut = head.rfind(' ').filter(|&i| i > cut * 4 / 5).unwrap_or(cut);
+            format!("{}…", head[..cut].trim_end())
+        }
     }
 }
 
@@ -84,7 +101,7 @@ fn excerpt_source(body: &str, separator: &str) -> String {
 /// Makes `href` and `src` URLs absolute against the post URL and percent-encodes them, so
 /// readers (which have no base) still find links and images. Other schemes are left alone.
 pub fn absolutize(html: &str, base: &str) -> String {
-    if !(html.contains("href") || html.contains("src")) {
+    if !needs_rewrite(html) {
         return html.to_string();
     }
     let Ok(base) = url::Url::parse(base) else {
@@ -128,6 +145,51 @@ pub fn absolutize(html: &str, base: &str) -> String {
     result.unwrap_or_else(|_| html.to_string())
 }
 
+/// Whether some `href`/`src` value is not already an absolute ASCII http(s) URL (the
+/// common case for scraped posts, which skips the HTML rewriter entirely).
+fn needs_rewrite(html: &str) -> bool {
+    let bytes = html.as_bytes();
+    let mut from = 0;
+    while let Some(i) = html[from..].find(['h', 's', 'H', 'S']).map(|i| i + from) {
+        from = i + 1;
+        let rest = &bytes[i..];
+        let name_len = if rest.len() >= 4 && rest[..4].eq_ignore_ascii_case(b"href") {
+            4
+        } else if rest.len() >= 3 && rest[..3].eq_ignore_ascii_case(b"src") {
+            3
+        } else {
+            continue;
+        };
+        let mut j = i + name_len;
+        while bytes.get(j).is_some_and(|b| b.is_ascii_whitespace()) {
+            j += 1;
+        }
+        if bytes.get(j) != Some(&b'=') {
+            continue;
+        }
+        j += 1;
+        while bytes.get(j).is_some_and(|b| b.is_ascii_whitespace()) {
+            j += 1;
+        }
+        let quote = match bytes.get(j) {
+            Some(q @ (b'"' | b'\'')) => *q,
+            _ => return true,
+        };
+        let value_start = j + 1;
+        let value_end = bytes[value_start..]
+            .iter()
+            .position(|b| *b == quote)
+            .map_or(bytes.len(), |p| value_start + p);
+        let value = &html[value_start..value_end];
+        let absolute = value.starts_with("https://") || value.starts_with("http://");
+        if !absolute || !value.is_ascii() || value.contains([' ', '\t', '\n']) {
+            return true;
+        }
+        from = value_end;
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +225,25 @@ mod tests {
             out.contains(r#"<a href="http://x.example/a?b=1&amp;c=2">"#),
             "{out}"
         );
+    }
+
+    #[test]
+    fn rewrite_is_skipped_only_for_clean_absolute_urls() {
+        assert!(!needs_rewrite(
+            r#"<a href="https://x.example/a?b=1&amp;c=2">x</a> srcset"#
+        ));
+        assert!(needs_rewrite(r#"<a href="/a">x</a>"#));
+        assert!(needs_rewrite(r#"<img SRC = 'img.png'>"#));
+        assert!(needs_rewrite(r#"<a href="https://例子.测试/">x</a>"#));
+        assert!(needs_rewrite("<a href=/bare>x</a>"));
+        assert!(!needs_rewrite("no links, just a description of hrefs"));
+    }
+
+    #[test]
+    fn long_summaries_are_cut() {
+        assert_eq!(truncate("short", 10), "short");
+        assert_eq!(truncate("aaaa bbbbb ccccc", 12), "aaaa bbbbb…");
+        assert_eq!(truncate("一二三四五六", 3), "一二三…");
     }
 
     #[test]

@@ -1,9 +1,9 @@
-//! JSON Feed 1.1 (https://jsonfeed.org/version/1.1) with serde.
+//! JSON Feed 1.1 (https://jsonfeed.org/version/1.1) with serde. Compact JSON; each item's
+//! `content_html` is spliced in.
 
 use serde::Serialize;
 
-use super::{rfc3339, Entry, FeedHead, Format};
-use crate::url::SiteUrl;
+use super::{rfc3339, Entry, FeedHead, Format, Frame};
 
 #[derive(Serialize)]
 struct JsonFeed<'a> {
@@ -15,13 +15,14 @@ struct JsonFeed<'a> {
     description: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     language: Option<&'a str>,
-    authors: Vec<Author>,
-    items: Vec<Item<'a>>,
+    authors: Vec<Author<'a>>,
+    /// Always last: the items are spliced in after it.
+    items: [(); 0],
 }
 
 #[derive(Serialize)]
-struct Author {
-    name: String,
+struct Author<'a> {
+    name: &'a str,
 }
 
 #[derive(Serialize)]
@@ -29,22 +30,23 @@ struct Item<'a> {
     id: &'a str,
     url: &'a str,
     title: &'a str,
-    content_html: &'a str,
     #[serde(skip_serializing_if = "str::is_empty")]
     summary: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    image: Option<String>,
+    image: Option<&'a str>,
     date_published: String,
     date_modified: String,
-    authors: Vec<Author>,
+    authors: [Author<'a>; 1],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     tags: &'a [&'a str],
     #[serde(skip_serializing_if = "Option::is_none")]
     language: Option<&'a str>,
 }
 
-pub fn render(head: &FeedHead<'_>, entries: &[Entry<'_>], site_url: &SiteUrl) -> Vec<u8> {
+/// The feed object; items go between `before` (ending in `[`) and `after` (`]}`).
+pub fn head(head: &FeedHead<'_>) -> Frame {
     let site = head.site;
+    let author = head.author();
     let feed = JsonFeed {
         version: "https://jsonfeed.org/version/1.1",
         title: &head.title,
@@ -52,29 +54,40 @@ pub fn render(head: &FeedHead<'_>, entries: &[Entry<'_>], site_url: &SiteUrl) ->
         feed_url: head.self_url(Format::Json),
         description: Some(site.description.as_str()).filter(|d| !d.is_empty()),
         language: site.lang.as_deref(),
-        authors: vec![Author {
-            name: head.author(),
-        }],
-        items: entries
-            .iter()
-            .map(|e| Item {
-                id: &e.id,
-                url: &e.link,
-                title: &e.title,
-                content_html: &e.body.content,
-                summary: &e.body.summary,
-                image: e.image(site_url),
-                date_published: rfc3339(&e.post.date),
-                date_modified: rfc3339(&e.updated()),
-                authors: vec![Author {
-                    name: e.post.author.clone().unwrap_or_else(|| head.author()),
-                }],
-                tags: &e.terms,
-                language: e.post.lang.as_deref(),
-            })
-            .collect(),
+        authors: vec![Author { name: &author }],
+        items: [],
     };
-    let mut out = serde_json::to_vec_pretty(&feed).unwrap_or_default();
-    out.push(b'\n');
-    out
+    let text = serde_json::to_string(&feed).unwrap_or_default();
+    let mut frame = Frame::split_at_last(&text, "]}");
+    frame.after = "]}\n".into();
+    frame
+}
+
+/// One item object; its `content_html` string goes between `before` and `after`.
+pub fn item(e: &Entry<'_>) -> Frame {
+    let item = Item {
+        id: &e.id,
+        url: &e.link,
+        title: &e.title,
+        summary: &e.body.summary,
+        image: e.image.as_deref(),
+        date_published: rfc3339(&e.post.date),
+        date_modified: rfc3339(&e.updated()),
+        authors: [Author { name: &e.author }],
+        tags: &e.terms,
+        language: e.post.lang.as_deref(),
+    };
+    let text = serde_json::to_string(&item).unwrap_or_default();
+    let close = text.rfind('}').unwrap_or(text.len());
+    Frame {
+        before: format!("{},\"content_html\":", &text[..close]).into(),
+        after: "}".into(),
+    }
+}
+
+/// Writes `text` as a JSON string literal.
+pub fn write_string(text: &str, out: &mut Vec<u8>) {
+    if serde_json::to_writer(&mut *out, text).is_err() {
+        out.extend_from_slice(b"\"\"");
+    }
 }

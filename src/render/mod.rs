@@ -1,6 +1,11 @@
-//! Feeds as bytes: an index slice and the shared rendered entries → Atom, RSS or JSON Feed.
-//! No I/O and no clock: a feed's date is its newest entry's, so rebuilding the same input
-//! gives the same bytes.
+//! Feeds as bytes. Each post that appears in some feed is rendered once into an
+//! `EntryParts`: its HTML content plus, per format, the entry's XML/JSON around that
+//! content (made by the `atom_syndication`, `rss` and serde writers). A feed is then the
+//! format's head, its entries' parts with the content spliced in, and the tail, so the
+//! costly work is shared by every feed that carries a post and nothing is held per feed.
+//!
+//! No I/O and no clock: a feed's date is its newest entry's, so the same input gives the
+//! same bytes.
 
 mod atom;
 pub mod body;
@@ -50,6 +55,25 @@ impl Format {
     }
 }
 
+/// Text written before and after a piece that is spliced in (the entries of a feed, or
+/// the content of an entry).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Frame {
+    pub before: Box<str>,
+    pub after: Box<str>,
+}
+
+impl Frame {
+    /// Splits rendered text at the last occurrence of `marker`, which goes to `after`.
+    fn split_at_last(text: &str, marker: &str) -> Frame {
+        let at = text.rfind(marker).unwrap_or(text.len());
+        Frame {
+            before: text[..at].into(),
+            after: text[at..].into(),
+        }
+    }
+}
+
 /// The feed-level values every format needs.
 pub struct FeedHead<'a> {
     pub site: &'a Site,
@@ -60,6 +84,8 @@ pub struct FeedHead<'a> {
     pub base_url: String,
     /// The newest entry's date; the Unix epoch for an empty feed.
     pub updated: DateTime<FixedOffset>,
+    /// Whether some entry has an image (the media namespace is declared then).
+    pub media: bool,
 }
 
 impl FeedHead<'_> {
@@ -69,22 +95,25 @@ impl FeedHead<'_> {
 
     /// Author for the feed level: the site author, else its title, else the host.
     pub fn author(&self) -> String {
-        self.site
-            .author
-            .clone()
-            .or_else(|| Some(self.site.title.clone()).filter(|t| !t.is_empty()))
-            .unwrap_or_else(|| {
-                let host = self.home_url.split('/').nth(2).unwrap_or("");
-                if host.is_empty() {
-                    "feedd".to_string()
-                } else {
-                    host.to_string()
-                }
-            })
+        site_author(self.site, &self.home_url)
     }
 }
 
-/// One entry as all formats show it.
+fn site_author(site: &Site, home_url: &str) -> String {
+    site.author
+        .clone()
+        .or_else(|| Some(site.title.clone()).filter(|t| !t.is_empty()))
+        .unwrap_or_else(|| {
+            let host = home_url.split('/').nth(2).unwrap_or("");
+            if host.is_empty() {
+                "feedd".to_string()
+            } else {
+                host.to_string()
+            }
+        })
+}
+
+/// One entry as all formats show it, before rendering.
 pub struct Entry<'a> {
     pub post: &'a Post,
     pub body: &'a RenderedBody,
@@ -96,29 +125,83 @@ pub struct Entry<'a> {
     pub title: String,
     /// `<category>` terms: the entry's categories, then its tags.
     pub terms: Vec<&'a str>,
+    /// Absolute image URL, when the post has one.
+    pub image: Option<String>,
+    /// Entry author: the post's, else the site's.
+    pub author: String,
 }
 
 impl Entry<'_> {
     pub fn updated(&self) -> DateTime<FixedOffset> {
         self.post.updated.unwrap_or(self.post.date)
     }
+}
 
-    pub fn image(&self, site: &SiteUrl) -> Option<String> {
-        let image = self.post.image.as_deref()?;
-        Some(if image.contains("://") {
-            crate::url::normalize(image)
-        } else {
-            site.absolute(image)
-        })
+/// A post rendered once for all feeds and formats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryParts {
+    /// Full HTML content, spliced into every format.
+    pub content: Box<str>,
+    pub atom: Frame,
+    pub rss: Frame,
+    pub json: Frame,
+    pub updated: DateTime<FixedOffset>,
+    pub has_image: bool,
+}
+
+impl EntryParts {
+    pub fn new(entry: &Entry<'_>) -> EntryParts {
+        EntryParts {
+            content: entry.body.content.as_str().into(),
+            atom: atom::entry(entry),
+            rss: rss::item(entry),
+            json: json::item(entry),
+            updated: entry.updated(),
+            has_image: entry.image.is_some(),
+        }
+    }
+
+    fn frame(&self, format: Format) -> &Frame {
+        match format {
+            Format::Atom => &self.atom,
+            Format::Rss => &self.rss,
+            Format::Json => &self.json,
+        }
+    }
+
+    /// Writes the entry with its content, escaped for the format.
+    fn write(&self, format: Format, out: &mut Vec<u8>) {
+        let frame = self.frame(format);
+        out.extend_from_slice(frame.before.as_bytes());
+        match format {
+            Format::Atom | Format::Rss => write_cdata(&self.content, out),
+            Format::Json => json::write_string(&self.content, out),
+        }
+        out.extend_from_slice(frame.after.as_bytes());
     }
 }
 
-/// Builds the head of one feed.
+/// Writes text as CDATA; a `]]>` inside is split across two sections, so any content
+/// stays well-formed.
+fn write_cdata(text: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"<![CDATA[");
+    let mut parts = text.split("]]>");
+    if let Some(first) = parts.next() {
+        out.extend_from_slice(first.as_bytes());
+    }
+    for part in parts {
+        out.extend_from_slice(b"]]]]><![CDATA[>");
+        out.extend_from_slice(part.as_bytes());
+    }
+    out.extend_from_slice(b"]]>");
+}
+
+/// Builds the head of one feed from its entries.
 pub fn head<'a>(
     site: &'a Site,
     site_url: &SiteUrl,
     group: &FeedGroup,
-    entries: &[Entry<'_>],
+    entries: &[&EntryParts],
 ) -> FeedHead<'a> {
     let title = match &group.key {
         FeedKey::Site => site.title.clone(),
@@ -134,7 +217,7 @@ pub fn head<'a>(
     };
     let updated = entries
         .iter()
-        .map(Entry::updated)
+        .map(|e| e.updated)
         .max()
         .unwrap_or_else(|| DateTime::UNIX_EPOCH.fixed_offset());
     FeedHead {
@@ -143,24 +226,68 @@ pub fn head<'a>(
         home_url: site_url.absolute("/"),
         base_url,
         updated,
+        media: entries.iter().any(|e| e.has_image),
     }
 }
 
-/// Renders one feed in one format.
-pub fn render(
-    format: Format,
-    head: &FeedHead<'_>,
-    entries: &[Entry<'_>],
-    site_url: &SiteUrl,
-) -> Vec<u8> {
-    match format {
-        Format::Atom => atom::render(head, entries, site_url),
-        Format::Rss => rss::render(head, entries, site_url),
-        Format::Json => json::render(head, entries, site_url),
+/// Renders one feed in one format into `out` (cleared first).
+pub fn render(format: Format, head: &FeedHead<'_>, entries: &[&EntryParts], out: &mut Vec<u8>) {
+    out.clear();
+    let frame = match format {
+        Format::Atom => atom::head(head),
+        Format::Rss => rss::head(head),
+        Format::Json => json::head(head),
+    };
+    let size: usize = entries
+        .iter()
+        .map(|e| e.content.len() + e.frame(format).before.len() + 64)
+        .sum();
+    out.reserve(frame.before.len() + size + frame.after.len());
+    out.extend_from_slice(frame.before.as_bytes());
+    for (i, entry) in entries.iter().enumerate() {
+        if format == Format::Json && i > 0 {
+            out.push(b',');
+        }
+        entry.write(format, out);
     }
+    out.extend_from_slice(frame.after.as_bytes());
 }
 
 /// RFC 3339 with seconds and a numeric offset (never `Z`), as jekyll-feed writes dates.
 pub fn rfc3339(date: &DateTime<FixedOffset>) -> String {
     date.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
+
+/// The entry for one post: links, id, title, terms, author.
+pub fn entry<'a>(
+    post: &'a Post,
+    body: &'a RenderedBody,
+    site: &Site,
+    site_url: &SiteUrl,
+) -> Entry<'a> {
+    let image = post.image.as_deref().map(|image| {
+        if image.contains("://") {
+            crate::url::normalize(image)
+        } else {
+            site_url.absolute(image)
+        }
+    });
+    Entry {
+        post,
+        body,
+        id: site_url.absolute(&post.id),
+        link: site_url.absolute(&post.url),
+        title: crate::text::feed_title(&post.title),
+        terms: post
+            .entry_categories
+            .iter()
+            .chain(&post.tags)
+            .map(String::as_str)
+            .collect(),
+        image,
+        author: post
+            .author
+            .clone()
+            .unwrap_or_else(|| site_author(site, &site_url.absolute("/"))),
+    }
 }

@@ -1,5 +1,6 @@
 //! RSS 2.0 with the `rss` crate: `atom:link rel="self"`, `guid` = the jekyll-feed id,
-//! `description` = summary, full HTML in `content:encoded`, `dc:creator` for authors.
+//! `description` = summary, full HTML in `content:encoded` (spliced in as CDATA),
+//! `dc:creator` for authors.
 
 use std::collections::BTreeMap;
 
@@ -8,17 +9,49 @@ use rss::extension::dublincore::DublinCoreExtension;
 use rss::extension::Extension;
 use rss::{Category, Channel, Guid, Item};
 
-use super::{Entry, FeedHead, Format};
-use crate::url::SiteUrl;
+use super::{Entry, FeedHead, Format, Frame};
+use crate::text::xml_clean;
 
-pub fn render(head: &FeedHead<'_>, entries: &[Entry<'_>], site_url: &SiteUrl) -> Vec<u8> {
+fn namespaces() -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (
+            "atom".to_string(),
+            "http://www.w3.org/2005/Atom".to_string(),
+        ),
+        (
+            "content".to_string(),
+            "http://purl.org/rss/1.0/modules/content/".to_string(),
+        ),
+        (
+            "dc".to_string(),
+            "http://purl.org/dc/elements/1.1/".to_string(),
+        ),
+        (
+            "media".to_string(),
+            "http://search.yahoo.com/mrss/".to_string(),
+        ),
+    ])
+}
+
+fn write(channel: &Channel) -> String {
+    match channel.write_to(Vec::new()) {
+        Ok(bytes) => String::from_utf8(bytes).unwrap_or_default(),
+        Err(e) => {
+            tracing::error!("rss writer failed: {e}");
+            String::new()
+        }
+    }
+}
+
+/// The channel without items; items go between `before` and `after`.
+pub fn head(head: &FeedHead<'_>) -> Frame {
     let site = head.site;
     let description = if site.description.is_empty() {
         head.title.clone()
     } else {
-        crate::text::xml_clean(&site.description).into_owned()
+        xml_clean(&site.description).into_owned()
     };
-    let mut channel = Channel {
+    let channel = Channel {
         title: head.title.clone(),
         link: head.home_url.clone(),
         description,
@@ -33,37 +66,15 @@ pub fn render(head: &FeedHead<'_>, entries: &[Entry<'_>], site_url: &SiteUrl) ->
                 ..Link::default()
             }],
         }),
-        namespaces: BTreeMap::from([
-            (
-                "atom".to_string(),
-                "http://www.w3.org/2005/Atom".to_string(),
-            ),
-            (
-                "content".to_string(),
-                "http://purl.org/rss/1.0/modules/content/".to_string(),
-            ),
-            (
-                "dc".to_string(),
-                "http://purl.org/dc/elements/1.1/".to_string(),
-            ),
-            (
-                "media".to_string(),
-                "http://search.yahoo.com/mrss/".to_string(),
-            ),
-        ]),
+        namespaces: namespaces(),
         ..Channel::default()
     };
-    channel.items = entries.iter().map(|e| item(e, head, site_url)).collect();
-    let mut out = Vec::with_capacity(4096 + entries.len() * 4096);
-    if let Err(e) = channel.write_to(&mut out) {
-        tracing::error!("rss writer failed: {e}");
-    }
-    out
+    Frame::split_at_last(&write(&channel), "</channel>")
 }
 
-fn item(e: &Entry<'_>, head: &FeedHead<'_>, site_url: &SiteUrl) -> Item {
-    let author = e.post.author.clone().unwrap_or_else(|| head.author());
-    Item {
+/// One `<item>`; its `content:encoded` CDATA goes between `before` and `after`.
+pub fn item(e: &Entry<'_>) -> Frame {
+    let item = Item {
         title: Some(e.title.clone()),
         link: Some(e.link.clone()),
         guid: Some(Guid {
@@ -75,19 +86,31 @@ fn item(e: &Entry<'_>, head: &FeedHead<'_>, site_url: &SiteUrl) -> Item {
             .terms
             .iter()
             .map(|t| Category {
-                name: crate::text::xml_clean(t).into_owned(),
+                name: xml_clean(t).into_owned(),
                 domain: None,
             })
             .collect(),
         description: Some(e.body.summary.clone()).filter(|s| !s.is_empty()),
-        content: Some(e.body.content.clone()),
-        enclosure: None,
         dublin_core_ext: Some(DublinCoreExtension {
-            creators: vec![crate::text::xml_clean(&author).into_owned()],
+            creators: vec![xml_clean(&e.author).into_owned()],
             ..DublinCoreExtension::default()
         }),
-        extensions: e.image(site_url).map(media_thumbnail).unwrap_or_default(),
+        extensions: e.image.clone().map(media_thumbnail).unwrap_or_default(),
         ..Item::default()
+    };
+    let channel = Channel {
+        items: vec![item],
+        namespaces: namespaces(),
+        ..Channel::default()
+    };
+    let text = write(&channel);
+    let start = text.find("<item>").unwrap_or(0);
+    let end = text.rfind("</channel>").unwrap_or(text.len());
+    let item = &text[start..end];
+    let close = item.rfind("</item>").unwrap_or(item.len());
+    Frame {
+        before: format!("{}<content:encoded>", &item[..close]).into(),
+        after: format!("</content:encoded>{}", &item[close..]).into(),
     }
 }
 
