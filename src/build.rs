@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::error::{BuildError, PostError};
-use crate::index::{FeedKey, Index};
+use crate::index::{FeedGroup, FeedKey, Index};
 use crate::post::{path::is_ignored_name, read_post, Post};
 use crate::render::{self, opml, EntryParts, Format};
 use crate::url::SiteUrl;
@@ -191,29 +191,42 @@ pub fn formats(config: &Config) -> Vec<Format> {
         .collect()
 }
 
-/// Renders each post in some feed once, in parallel.
-pub fn render_entries(
+/// Rendered entries by source path, shared by every feed that carries them.
+pub type Parts = std::collections::HashMap<String, std::sync::Arc<EntryParts>>;
+
+/// Renders one entry (reads its body from `bodies`).
+pub fn render_entry(post: &Post, config: &Config, bodies: &dyn BodySource) -> EntryParts {
+    let site_url = SiteUrl::new(&config.site.url, &config.site.baseurl);
+    let link = site_url.absolute(&post.url);
+    let body = render::body::render(post, &bodies.body(post), &link);
+    EntryParts::new(&render::entry(post, &body, &config.site, &site_url))
+}
+
+/// Renders, in parallel, each post of `groups` that `parts` does not have yet.
+pub fn render_missing(
     index: &Index,
+    groups: &[FeedGroup],
     config: &Config,
     bodies: &dyn BodySource,
-) -> Vec<Option<EntryParts>> {
-    let site_url = SiteUrl::new(&config.site.url, &config.site.baseurl);
-    let used = index.posts_in_feeds();
-    let rendered: Vec<(usize, EntryParts)> = used
-        .par_iter()
-        .map(|&i| {
-            let post = &index.posts[i];
-            let link = site_url.absolute(&post.url);
-            let body = render::body::render(post, &bodies.body(post), &link);
-            let entry = render::entry(post, &body, &config.site, &site_url);
-            (i, EntryParts::new(&entry))
-        })
+    parts: &mut Parts,
+) {
+    let mut wanted: Vec<&str> = groups
+        .iter()
+        .flat_map(|g| g.posts.iter().map(String::as_str))
+        .filter(|s| !parts.contains_key(*s))
         .collect();
-    let mut parts: Vec<Option<EntryParts>> = vec![None; index.posts.len()];
-    for (i, p) in rendered {
-        parts[i] = Some(p);
-    }
-    parts
+    wanted.sort_unstable();
+    wanted.dedup();
+    let rendered: Vec<(String, EntryParts)> = wanted
+        .par_iter()
+        .filter_map(|s| index.get(s))
+        .map(|post| (post.source.clone(), render_entry(post, config, bodies)))
+        .collect();
+    parts.extend(
+        rendered
+            .into_iter()
+            .map(|(s, p)| (s, std::sync::Arc::new(p))),
+    );
 }
 
 /// The relative path of a feed file.
@@ -226,43 +239,54 @@ pub fn feed_path(key: &FeedKey, format: Format) -> String {
     }
 }
 
-/// Renders every feed of the index in every enabled format, plus `feeds.opml`, handing
-/// each file to `sink` (called from several threads). Pure apart from the sink.
+/// Renders `groups` in every enabled format, handing each file to `sink` (called from
+/// several threads). Every entry must be in `parts` (see `render_missing`). Pure apart
+/// from the sink.
+pub fn render_feeds(
+    groups: &[FeedGroup],
+    config: &Config,
+    parts: &Parts,
+    sink: &(dyn Fn(String, &[u8]) + Sync),
+) {
+    let site_url = SiteUrl::new(&config.site.url, &config.site.baseurl);
+    let formats = formats(config);
+    groups.par_iter().for_each_init(Vec::new, |buf, group| {
+        let entries: Vec<&EntryParts> = group
+            .posts
+            .iter()
+            .filter_map(|s| parts.get(s).map(|p| &**p))
+            .collect();
+        let head = render::head(&config.site, &site_url, group, &entries);
+        for &format in &formats {
+            render::render(format, &head, &entries, buf);
+            sink(feed_path(&group.key, format), buf);
+        }
+    });
+}
+
+/// A full render: every feed of the index and `feeds.opml`, handed to `sink`.
 pub fn render_site(
     index: &Index,
     config: &Config,
-    parts: &[Option<EntryParts>],
+    bodies: &dyn BodySource,
     sink: &(dyn Fn(String, &[u8]) + Sync),
 ) -> RenderStats {
-    let site_url = SiteUrl::new(&config.site.url, &config.site.baseurl);
-    let formats = formats(config);
-    index
-        .feeds
-        .par_iter()
-        .for_each_init(Vec::new, |buf, group| {
-            let entries: Vec<&EntryParts> = group
-                .posts
-                .iter()
-                .filter_map(|&i| parts[i].as_ref())
-                .collect();
-            let head = render::head(&config.site, &site_url, group, &entries);
-            for &format in &formats {
-                render::render(format, &head, &entries, buf);
-                sink(feed_path(&group.key, format), buf);
-            }
-        });
-    sink(
-        "feeds.opml".into(),
-        &render_opml(index, config, &site_url, &formats),
-    );
+    let groups = index.feeds(config);
+    let mut parts = Parts::new();
+    render_missing(index, &groups, config, bodies, &mut parts);
+    render_feeds(&groups, config, &parts, sink);
+    sink("feeds.opml".into(), &render_opml(&groups, config));
     RenderStats {
-        feeds: index.feeds.len(),
-        files: index.feeds.len() * formats.len() + 1,
-        entries_rendered: parts.iter().filter(|p| p.is_some()).count(),
+        feeds: groups.len(),
+        files: groups.len() * formats(config).len() + 1,
+        entries_rendered: parts.len(),
     }
 }
 
-fn render_opml(index: &Index, config: &Config, site_url: &SiteUrl, formats: &[Format]) -> Vec<u8> {
+/// The OPML list of `groups`.
+pub fn render_opml(groups: &[FeedGroup], config: &Config) -> Vec<u8> {
+    let site_url = SiteUrl::new(&config.site.url, &config.site.baseurl);
+    let formats = formats(config);
     let preferred = formats.iter().copied().find(|f| *f != Format::Json);
     let format = preferred
         .or(formats.first().copied())
@@ -272,24 +296,24 @@ fn render_opml(index: &Index, config: &Config, site_url: &SiteUrl, formats: &[Fo
     } else {
         "rss"
     };
-    let mut groups: Vec<(&str, Vec<opml::Outline>)> = vec![
+    let mut sections: Vec<(&str, Vec<opml::Outline>)> = vec![
         ("Site", Vec::new()),
         ("Categories", Vec::new()),
         ("Tags", Vec::new()),
     ];
-    for group in &index.feeds {
+    for group in groups {
         let slot = match group.key {
             FeedKey::Site => 0,
             FeedKey::Category(_) => 1,
             FeedKey::Tag(_) => 2,
         };
-        let head = render::head(&config.site, site_url, group, &[]);
-        groups[slot].1.push(opml::Outline {
+        let head = render::head(&config.site, &site_url, group, &[]);
+        sections[slot].1.push(opml::Outline {
             title: head.title.clone(),
             xml_url: head.self_url(format),
             html_url: head.home_url.clone(),
             kind,
         });
     }
-    opml::render(&config.site.title, &groups)
+    opml::render(&config.site.title, &sections)
 }

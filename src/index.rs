@@ -1,9 +1,12 @@
-//! The one owner of posts: which are live, in what order, and which feeds carry them.
-//! Groups hold indices into the sorted post list, never copies.
+//! The one owner of live posts: which feeds carry them and in what order. It is updated
+//! one post at a time (insert, remove) in O(log n) per feed the post is in, so the daemon's
+//! cost for one changed post does not grow with the site; a full build is just many inserts.
+//! Feeds hold keys (source paths) into the post map, never copies.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::config::{Config, TermFeeds};
 use crate::names::FeedName;
@@ -37,102 +40,258 @@ impl FeedKey {
     }
 }
 
+/// Order of entries: newest first; equal dates by source path ascending (what
+/// jekyll-feed's stable sort gives).
+type Member = (Reverse<DateTime<FixedOffset>>, String);
+
+#[derive(Debug, Default, Clone)]
+struct Term {
+    members: BTreeSet<Member>,
+    /// Spellings in use and how many posts use each; the feed shows the smallest.
+    spellings: BTreeMap<String, usize>,
+}
+
 /// One feed's membership: the newest posts first, cut to the feed's limit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedGroup {
     pub key: FeedKey,
     /// The name as written (the smallest spelling when several fold together).
     pub label: String,
-    /// Indices into `Index::posts`, newest first.
-    pub posts: Vec<usize>,
-    /// How many live posts the term has in all (before the limit).
+    /// Source paths of the entries, newest first.
+    pub posts: Vec<String>,
+    /// How many live posts the feed has in all (before the limit).
     pub total: usize,
 }
 
-/// All live posts, sorted, and every feed's membership.
+/// All live posts and the membership of every feed.
 #[derive(Debug, Clone, Default)]
 pub struct Index {
-    /// Newest first; equal dates by source path ascending (what jekyll-feed's sort gives).
-    pub posts: Vec<Post>,
-    pub feeds: Vec<FeedGroup>,
+    posts: HashMap<String, Post>,
+    site: BTreeSet<Member>,
+    terms: BTreeMap<FeedKey, Term>,
 }
 
 impl Index {
-    /// Builds the index from parsed posts. Unpublished posts and (unless `future`) posts
-    /// dated after `now` are left out, as Jekyll does.
+    /// Whether a post is shown now: published, and not in the future unless `future`.
+    pub fn is_live(post: &Post, config: &Config, now: DateTime<Utc>) -> bool {
+        post.published && (config.future || post.date.with_timezone(&Utc) <= now)
+    }
+
+    /// Builds the index from parsed posts, keeping the live ones.
     pub fn build(posts: Vec<Post>, config: &Config, now: DateTime<Utc>) -> Index {
-        let mut posts: Vec<Post> = posts
-            .into_iter()
-            .filter(|p| p.published && (config.future || p.date.with_timezone(&Utc) <= now))
-            .collect();
-        posts.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.source.cmp(&b.source)));
-
-        let mut categories: BTreeMap<FeedName, (String, Vec<usize>)> = BTreeMap::new();
-        let mut tags: BTreeMap<FeedName, (String, Vec<usize>)> = BTreeMap::new();
-        for (i, post) in posts.iter().enumerate() {
-            add_terms(&mut categories, &post.categories, i);
-            add_terms(&mut tags, &post.tags, i);
+        let mut index = Index::default();
+        for post in posts.into_iter().filter(|p| Index::is_live(p, config, now)) {
+            index.insert(post);
         }
-        let mut feeds = vec![FeedGroup {
-            key: FeedKey::Site,
-            label: String::new(),
-            total: posts.len(),
-            posts: (0..posts.len().min(config.limit)).collect(),
-        }];
-        feeds.extend(groups(
-            categories,
-            &config.categories,
-            config.limit,
-            FeedKey::Category,
-        ));
-        feeds.extend(groups(tags, &config.tags, config.limit, FeedKey::Tag));
-        Index { posts, feeds }
+        index
     }
 
-    /// Indices of every post that appears in at least one feed (the ones to render).
-    pub fn posts_in_feeds(&self) -> Vec<usize> {
-        let mut used = vec![false; self.posts.len()];
-        for feed in &self.feeds {
-            for &i in &feed.posts {
-                used[i] = true;
+    pub fn len(&self) -> usize {
+        self.posts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.posts.is_empty()
+    }
+
+    pub fn get(&self, source: &str) -> Option<&Post> {
+        self.posts.get(source)
+    }
+
+    /// Adds or replaces a post; returns the feeds whose membership may have changed.
+    pub fn insert(&mut self, post: Post) -> Vec<FeedKey> {
+        let mut affected = self.remove(&post.source);
+        let member: Member = (Reverse(post.date), post.source.clone());
+        self.site.insert(member.clone());
+        for (key, spelling) in terms_of(&post) {
+            let term = self.terms.entry(key.clone()).or_default();
+            term.members.insert(member.clone());
+            *term.spellings.entry(spelling).or_default() += 1;
+            affected.push(key);
+        }
+        affected.push(FeedKey::Site);
+        self.posts.insert(post.source.clone(), post);
+        affected.sort();
+        affected.dedup();
+        affected
+    }
+
+    /// Removes a post; returns the feeds it was in.
+    pub fn remove(&mut self, source: &str) -> Vec<FeedKey> {
+        let Some(post) = self.posts.remove(source) else {
+            return Vec::new();
+        };
+        let member: Member = (Reverse(post.date), post.source.clone());
+        self.site.remove(&member);
+        let mut affected = vec![FeedKey::Site];
+        for (key, spelling) in terms_of(&post) {
+            if let Some(term) = self.terms.get_mut(&key) {
+                term.members.remove(&member);
+                if let Some(n) = term.spellings.get_mut(&spelling) {
+                    *n -= 1;
+                    if *n == 0 {
+                        term.spellings.remove(&spelling);
+                    }
+                }
+                if term.members.is_empty() {
+                    self.terms.remove(&key);
+                }
             }
+            affected.push(key);
         }
-        (0..self.posts.len()).filter(|&i| used[i]).collect()
+        affected.sort();
+        affected.dedup();
+        affected
     }
-}
 
-fn add_terms(map: &mut BTreeMap<FeedName, (String, Vec<usize>)>, names: &[String], post: usize) {
-    for name in names {
-        let entry = map
-            .entry(FeedName::new(name))
-            .or_insert_with(|| (name.clone(), Vec::new()));
-        if name < &entry.0 {
-            entry.0 = name.clone();
-        }
-        // A post can carry two spellings of one name; list it once.
-        if entry.1.last() != Some(&post) {
-            entry.1.push(post);
-        }
+    /// Every feed the configuration wants, in key order (the site feed first).
+    pub fn feed_keys<'a>(&'a self, config: &'a Config) -> impl Iterator<Item = FeedKey> + 'a {
+        std::iter::once(FeedKey::Site).chain(
+            self.terms
+                .keys()
+                .filter(|k| filter(config, k).is_some_and(|(f, name)| f.wants(name)))
+                .cloned(),
+        )
     }
-}
 
-fn groups(
-    map: BTreeMap<FeedName, (String, Vec<usize>)>,
-    filter: &TermFeeds,
-    default_limit: usize,
-    key: fn(FeedName) -> FeedKey,
-) -> impl Iterator<Item = FeedGroup> + '_ {
-    map.into_iter()
-        .filter(|(name, _)| filter.wants(name))
-        .map(move |(name, (label, mut posts))| {
-            let limit = filter.limit(&name).unwrap_or(default_limit);
-            let total = posts.len();
-            posts.truncate(limit);
-            FeedGroup {
-                key: key(name),
-                label,
-                posts,
-                total,
+    /// One feed's entries, or `None` if the feed does not exist (no posts, or not wanted).
+    pub fn feed(&self, key: &FeedKey, config: &Config) -> Option<FeedGroup> {
+        let (members, label, limit) = match key {
+            FeedKey::Site => (&self.site, String::new(), config.limit),
+            other => {
+                let (filter, name) = filter(config, other)?;
+                if !filter.wants(name) {
+                    return None;
+                }
+                let term = self.terms.get(other)?;
+                let label = term.spellings.keys().next().cloned().unwrap_or_default();
+                (
+                    &term.members,
+                    label,
+                    filter.limit(name).unwrap_or(config.limit),
+                )
             }
+        };
+        Some(FeedGroup {
+            key: key.clone(),
+            label,
+            posts: members.iter().take(limit).map(|(_, s)| s.clone()).collect(),
+            total: members.len(),
         })
+    }
+
+    /// Every wanted feed.
+    pub fn feeds(&self, config: &Config) -> Vec<FeedGroup> {
+        self.feed_keys(config)
+            .filter_map(|k| self.feed(&k, config))
+            .collect()
+    }
+}
+
+fn filter<'a>(config: &'a Config, key: &'a FeedKey) -> Option<(&'a TermFeeds, &'a FeedName)> {
+    match key {
+        FeedKey::Site => None,
+        FeedKey::Category(n) => Some((&config.categories, n)),
+        FeedKey::Tag(n) => Some((&config.tags, n)),
+    }
+}
+
+/// The feeds a post belongs to besides the site's, with the spelling it uses; a post
+/// carrying two spellings of one name is listed once (its smallest spelling).
+fn terms_of(post: &Post) -> Vec<(FeedKey, String)> {
+    let mut out: BTreeMap<FeedKey, String> = BTreeMap::new();
+    let pairs = post
+        .categories
+        .iter()
+        .map(|c| (FeedKey::Category(FeedName::new(c)), c))
+        .chain(
+            post.tags
+                .iter()
+                .map(|t| (FeedKey::Tag(FeedName::new(t)), t)),
+        );
+    for (key, spelling) in pairs {
+        let slot = out.entry(key).or_insert_with(|| spelling.clone());
+        if spelling < slot {
+            *slot = spelling.clone();
+        }
+    }
+    out.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::post::{Post, PostRules};
+
+    fn post(source: &str, date: &str, tags: &str) -> Post {
+        let rules = PostRules {
+            timezone: chrono_tz::UTC,
+            permalink: "date".into(),
+            excerpt_separator: "\n\n".into(),
+        };
+        let text = format!("---\ndate: {date}\ntags: {tags}\n---\nbody\n");
+        Post::parse(source, &text, &rules).unwrap().unwrap()
+    }
+
+    fn config(limit: usize) -> Config {
+        Config::parse(&format!("limit = {limit}"), std::path::Path::new(".")).unwrap()
+    }
+
+    #[test]
+    fn newest_first_with_path_tie_break_and_limit() {
+        let c = config(2);
+        let mut index = Index::default();
+        index.insert(post(
+            "_posts/2023-01-01-b.md",
+            "2023-01-01 10:00:00 +0000",
+            "x",
+        ));
+        index.insert(post(
+            "_posts/2023-01-01-a.md",
+            "2023-01-01 10:00:00 +0000",
+            "x",
+        ));
+        index.insert(post(
+            "_posts/2022-01-01-old.md",
+            "2022-01-01 10:00:00 +0000",
+            "x",
+        ));
+        let site = index.feed(&FeedKey::Site, &c).unwrap();
+        assert_eq!(
+            site.posts,
+            ["_posts/2023-01-01-a.md", "_posts/2023-01-01-b.md"]
+        );
+        assert_eq!(site.total, 3);
+    }
+
+    #[test]
+    fn case_variants_share_a_feed_and_vanish_with_their_last_post() {
+        let c = config(10);
+        let mut index = Index::default();
+        index.insert(post("_posts/2023-01-01-a.md", "2023-01-01", "Alpha"));
+        let affected = index.insert(post("_posts/2023-01-02-b.md", "2023-01-02", "alpha"));
+        let key = FeedKey::Tag(FeedName::new("alpha"));
+        assert!(affected.contains(&key) && affected.contains(&FeedKey::Site));
+        let feed = index.feed(&key, &c).unwrap();
+        assert_eq!((feed.label.as_str(), feed.total), ("Alpha", 2));
+        index.remove("_posts/2023-01-01-a.md");
+        assert_eq!(index.feed(&key, &c).unwrap().label, "alpha");
+        index.remove("_posts/2023-01-02-b.md");
+        assert!(index.feed(&key, &c).is_none());
+        assert_eq!(index.feed_keys(&c).count(), 1);
+    }
+
+    #[test]
+    fn replacing_a_post_moves_it_between_feeds() {
+        let c = config(10);
+        let mut index = Index::default();
+        index.insert(post("_posts/2023-01-01-a.md", "2023-01-01", "old"));
+        let affected = index.insert(post("_posts/2023-01-01-a.md", "2023-01-01", "new"));
+        assert!(affected.contains(&FeedKey::Tag(FeedName::new("old"))));
+        assert!(affected.contains(&FeedKey::Tag(FeedName::new("new"))));
+        assert!(index
+            .feed(&FeedKey::Tag(FeedName::new("old")), &c)
+            .is_none());
+        assert_eq!(index.len(), 1);
+    }
 }

@@ -90,28 +90,26 @@ fn run_build(config_path: &Path) -> anyhow::Result<ExitCode> {
         tracing::warn!("skipped {e}");
     }
     let read = loaded.posts.len() + loaded.errors.len();
+    let errors = loaded.errors;
     let index = Index::build(loaded.posts, &config, chrono::Utc::now());
     let bodies = build::DiskBodies {
         content_dir: config.content_dir.clone(),
         rules: config.rules.clone(),
     };
-    let parts = build::render_entries(&index, &config, &bodies);
-    let t_entries = started.elapsed();
     let publisher = publish::Publisher::new(&config.output_dir)?;
-    let output = build::render_site(&index, &config, &parts, &|rel, bytes| {
+    let output = build::render_site(&index, &config, &bodies, &|rel, bytes| {
         publisher.file(rel, bytes)
     });
     let stats = publisher.finish()?;
-    tracing::info!(
+    tracing::debug!(
         read_s = t_read.as_secs_f64(),
-        entries_s = (t_entries - t_read).as_secs_f64(),
-        feeds_s = (started.elapsed() - t_entries).as_secs_f64(),
+        render_and_write_s = (started.elapsed() - t_read).as_secs_f64(),
         "build phases"
     );
     println!(
         "feedd: {read} posts read, {} skipped, {} live; {} feeds ({} files): {} written, {} unchanged, {} removed; {} entries rendered; {:.2}s",
-        loaded.errors.len(),
-        index.posts.len(),
+        errors.len(),
+        index.len(),
         output.feeds,
         output.files,
         stats.written,
@@ -120,7 +118,7 @@ fn run_build(config_path: &Path) -> anyhow::Result<ExitCode> {
         output.entries_rendered,
         started.elapsed().as_secs_f64()
     );
-    for e in &loaded.errors {
+    for e in &errors {
         println!("  skipped {e}");
     }
     Ok(ExitCode::SUCCESS)
