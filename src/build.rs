@@ -30,6 +30,31 @@ pub fn scan(content_dir: &Path) -> Result<Vec<String>, BuildError> {
     Ok(found)
 }
 
+/// Lists the posts below `rel` (a folder relative to the content dir), with the same
+/// rules as `scan`: used when a whole folder appears.
+pub fn scan_under(content_dir: &Path, rel: &str) -> Vec<String> {
+    let parts: Vec<&str> = rel.split('/').filter(|p| !p.is_empty()).collect();
+    let posts_at = parts.iter().position(|p| *p == "_posts");
+    let walked = |p: &&str| !is_ignored_name(p) && !EXCLUDED_DIRS.contains(p);
+    let visible = match posts_at {
+        Some(i) => {
+            parts[..i].iter().all(walked) && parts[i + 1..].iter().all(|p| !is_ignored_name(p))
+        }
+        None => parts.iter().all(walked),
+    };
+    let mut found = Vec::new();
+    if visible {
+        let _ = walk(
+            content_dir,
+            &content_dir.join(rel),
+            posts_at.is_some(),
+            &mut found,
+        );
+    }
+    found.sort();
+    found
+}
+
 fn walk(root: &Path, dir: &Path, in_posts: bool, found: &mut Vec<String>) -> std::io::Result<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,

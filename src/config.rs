@@ -34,6 +34,36 @@ struct RawConfig {
     categories: RawTerms,
     #[serde(default)]
     tags: RawTerms,
+    #[serde(default)]
+    serve: RawServe,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServe {
+    listen: Option<String>,
+    max_age: Option<u64>,
+    stale_while_revalidate: Option<u64>,
+    debounce_ms: Option<u64>,
+    max_wait_ms: Option<u64>,
+    max_connections: Option<usize>,
+    header_timeout_ms: Option<u64>,
+    shutdown_timeout_ms: Option<u64>,
+}
+
+/// `feedd serve` settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Serve {
+    pub listen: std::net::SocketAddr,
+    pub max_age: u64,
+    pub stale_while_revalidate: u64,
+    /// Quiet time that ends a burst of raw writes before a rebuild.
+    pub debounce: std::time::Duration,
+    /// Longest a never-ending stream of writes can delay a rebuild.
+    pub max_wait: std::time::Duration,
+    pub max_connections: usize,
+    pub header_timeout: std::time::Duration,
+    pub shutdown_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -73,6 +103,7 @@ pub struct Config {
     pub max_post_bytes: u64,
     pub categories: TermFeeds,
     pub tags: TermFeeds,
+    pub serve: Serve,
 }
 
 /// Site-wide values the feeds carry.
@@ -267,7 +298,35 @@ impl Config {
                 f
             }
         };
+        let ms = std::time::Duration::from_millis;
+        let serve = &raw.serve;
+        let listen = serve
+            .listen
+            .clone()
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let serve = Serve {
+            listen: listen.parse().map_err(|_| {
+                invalid(
+                    "serve.listen",
+                    format!("`{listen}` is not an address such as `127.0.0.1:8080`"),
+                )
+            })?,
+            max_age: serve.max_age.unwrap_or(300),
+            stale_while_revalidate: serve.stale_while_revalidate.unwrap_or(60),
+            debounce: ms(serve.debounce_ms.unwrap_or(200)),
+            max_wait: ms(serve.max_wait_ms.unwrap_or(2000)),
+            max_connections: serve.max_connections.unwrap_or(4096),
+            header_timeout: ms(serve.header_timeout_ms.unwrap_or(10_000)),
+            shutdown_timeout: ms(serve.shutdown_timeout_ms.unwrap_or(10_000)),
+        };
+        if serve.max_connections == 0 {
+            return Err(invalid(
+                "serve.max_connections",
+                "must be at least 1".into(),
+            ));
+        }
         Ok(Config {
+            serve,
             output_dir: base.join(raw.output_dir.unwrap_or_else(|| "feeds".into())),
             content_dir,
             site,

@@ -30,6 +30,14 @@ enum Command {
         #[arg(long, default_value = "config.toml")]
         config: PathBuf,
     },
+    /// Build, then watch the content dir and serve the feeds over HTTP.
+    Serve {
+        #[arg(long, default_value = "config.toml")]
+        config: PathBuf,
+        /// Address to listen on (overrides `[serve] listen`), e.g. 127.0.0.1:8080.
+        #[arg(long)]
+        listen: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -45,6 +53,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Build { config } => run_build(&config),
         Command::Check { config } => run_check(&config),
+        Command::Serve { config, listen } => run_serve(&config, listen.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -148,4 +157,63 @@ fn run_check(config_path: &Path) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCode> {
+    let (config, _) = load_config(config_path)?;
+    let addr: std::net::SocketAddr = match listen {
+        Some(a) => a
+            .parse()
+            .with_context(|| format!("--listen {a}: not an address such as 127.0.0.1:8080"))?,
+        None => config.serve.listen,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(addr))
+        .with_context(|| format!("listening on {addr}"))?;
+    let local = listener.local_addr().context("reading the bound address")?;
+    let serve = config.serve.clone();
+    let baseurl = config.site.baseurl.clone();
+    let running = feedd::daemon::start(config)?;
+    let server = std::sync::Arc::new(feedd::serve::Server {
+        snapshot: running.snapshot.clone(),
+        settings: feedd::serve::HttpSettings::new(
+            serve.max_age,
+            serve.stale_while_revalidate,
+            &baseurl,
+        ),
+        metrics: running.metrics.clone(),
+        max_connections: serve.max_connections,
+        header_timeout: serve.header_timeout,
+        shutdown_timeout: serve.shutdown_timeout,
+    });
+    println!("feedd: serving on http://{local}/");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    runtime.block_on(server.run(listener, shutdown_signal()));
+    tracing::info!("shutting down");
+    running.stop();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }

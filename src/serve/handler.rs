@@ -1,0 +1,370 @@
+//! The request handler: a plain function from a request and a snapshot to a response, so
+//! it is tested without a socket. Everything is served from the in-memory snapshot; no
+//! path ever reaches the file system.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{Method, Response, StatusCode};
+use percent_encoding::percent_decode_str;
+
+use super::caching::not_modified;
+use super::encoding::negotiate;
+use crate::names::FeedName;
+use crate::render::Format;
+use crate::snapshot::{Encoding, FeedFile, Snapshot};
+
+/// HTTP settings fixed at start-up, with header values precomputed.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub cache_control: HeaderValue,
+    /// Path prefix the feeds are also served under (the site's `baseurl`), e.g. `/blog`.
+    pub baseurl: String,
+}
+
+impl HttpSettings {
+    pub fn new(max_age: u64, stale_while_revalidate: u64, baseurl: &str) -> HttpSettings {
+        let value =
+            format!("public, max-age={max_age}, stale-while-revalidate={stale_while_revalidate}");
+        HttpSettings {
+            cache_control: HeaderValue::from_str(&value)
+                .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=300")),
+            baseurl: baseurl.trim_end_matches('/').to_string(),
+        }
+    }
+}
+
+pub type Body = Full<Bytes>;
+
+/// What a request is for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Route {
+    Index,
+    Health,
+    Metrics,
+    File(String),
+    NotFound,
+}
+
+/// Maps a request path (query already removed) to a route. Percent-encoded and raw UTF-8
+/// paths both work; a category or tag name may also be given as written (`/tags/Alpha/…`).
+pub fn route(path: &str, snapshot: &Snapshot, baseurl: &str) -> Route {
+    // Decode segment by segment, so an encoded `/` inside a name stays inside it.
+    let decoded: Option<Vec<String>> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            percent_decode_str(s)
+                .decode_utf8()
+                .ok()
+                .map(|d| d.into_owned())
+        })
+        .collect();
+    let Some(mut segments) = decoded else {
+        return Route::NotFound;
+    };
+    let base: Vec<&str> = baseurl.split('/').filter(|s| !s.is_empty()).collect();
+    if !base.is_empty() && segments.len() >= base.len() && segments[..base.len()] == base[..] {
+        segments.drain(..base.len());
+    }
+    match segments.as_slice() {
+        [] => return Route::Index,
+        [one] if one == "index.html" => return Route::Index,
+        [one] if one == "healthz" => return Route::Health,
+        [one] if one == "metrics" => return Route::Metrics,
+        _ => {}
+    }
+    if segments.iter().all(|s| !s.contains('/')) {
+        let rel = segments.join("/");
+        if snapshot.files.contains_key(&rel) {
+            return Route::File(rel);
+        }
+    }
+    // `<kind>/<name as written>/<file>`: map the name the way the build does.
+    if let [kind, name, file] = segments.as_slice() {
+        if (kind == "categories" || kind == "tags") && Format::from_file_name(file).is_some() {
+            let canonical = format!("{kind}/{}/{file}", FeedName::new(name).segment());
+            if snapshot.files.contains_key(&canonical) {
+                return Route::File(canonical);
+            }
+        }
+    }
+    Route::NotFound
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// Answers one request. `metrics` renders the metrics page when asked for.
+pub fn respond(
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    snapshot: &Snapshot,
+    settings: &HttpSettings,
+    metrics: &dyn Fn() -> String,
+) -> Response<Body> {
+    if method != Method::GET && method != Method::HEAD {
+        let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return response;
+    }
+    let head = method == Method::HEAD;
+    let file = match route(path, snapshot, &settings.baseurl) {
+        Route::Index => snapshot
+            .index_page
+            .get_or_init(|| {
+                Arc::new(FeedFile::new(
+                    Bytes::from(super::page::render(snapshot)),
+                    "text/html; charset=utf-8",
+                    newest(snapshot),
+                ))
+            })
+            .clone(),
+        Route::Health => {
+            let mut response = text(StatusCode::OK, "ok\n");
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return strip_body(response, head);
+        }
+        Route::Metrics => {
+            let mut response = Response::new(Full::new(Bytes::from(metrics())));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return strip_body(response, head);
+        }
+        Route::File(rel) => match snapshot.files.get(&rel) {
+            Some(file) => file.clone(),
+            None => return strip_body(text(StatusCode::NOT_FOUND, "not found\n"), head),
+        },
+        Route::NotFound => return strip_body(text(StatusCode::NOT_FOUND, "not found\n"), head),
+    };
+    file_response(&file, headers, settings, head)
+}
+
+/// The last-modified time of the index page: the newest file's.
+fn newest(snapshot: &Snapshot) -> SystemTime {
+    snapshot
+        .files
+        .values()
+        .map(|f| f.last_modified)
+        .max()
+        .unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
+fn strip_body(response: Response<Body>, head: bool) -> Response<Body> {
+    if !head {
+        return response;
+    }
+    let (parts, _) = response.into_parts();
+    Response::from_parts(parts, Full::new(Bytes::new()))
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A feed file with validators, caching headers and content negotiation.
+pub fn file_response(
+    file: &FeedFile,
+    headers: &HeaderMap,
+    settings: &HttpSettings,
+    head: bool,
+) -> Response<Body> {
+    let encoding = negotiate(header_str(headers, header::ACCEPT_ENCODING));
+    let unmodified = not_modified(
+        file,
+        header_str(headers, header::IF_NONE_MATCH),
+        header_str(headers, header::IF_MODIFIED_SINCE),
+    );
+    // A 304 names the variant the client would get, without compressing anything.
+    let (variant_etag, variant) = if unmodified {
+        let tag = if encoding == Encoding::Identity {
+            file.identity.etag.clone()
+        } else {
+            let base = file.identity.etag.trim_end_matches('"');
+            format!("{base}-{}\"", encoding.token())
+        };
+        (tag, None)
+    } else {
+        let v = file.variant(encoding);
+        (v.etag.clone(), Some(v))
+    };
+    let mut response = Response::new(Full::new(match (&variant, head) {
+        (Some(v), false) => v.bytes.clone(),
+        _ => Bytes::new(),
+    }));
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&variant_etag) {
+        h.insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&file.last_modified_header) {
+        h.insert(header::LAST_MODIFIED, v);
+    }
+    h.insert(header::CACHE_CONTROL, settings.cache_control.clone());
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    match variant {
+        None => *response.status_mut() = StatusCode::NOT_MODIFIED,
+        Some(v) => {
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(file.content_type),
+            );
+            if encoding != Encoding::Identity {
+                h.insert(
+                    header::CONTENT_ENCODING,
+                    HeaderValue::from_static(encoding.token()),
+                );
+            }
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(v.bytes.len()));
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    fn snapshot() -> Snapshot {
+        let mut s = Snapshot::default();
+        for rel in [
+            "feed.xml",
+            "tags/西海新闻/feed.xml",
+            "tags/alpha/rss.xml",
+            "tags/%2Fetc%2Fpasswd/feed.json",
+        ] {
+            let file = FeedFile::new(
+                Bytes::from(format!("<feed>{rel}</feed>")),
+                "application/atom+xml; charset=utf-8",
+                UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            );
+            s.files.insert(rel.to_string(), Arc::new(file));
+        }
+        s
+    }
+
+    #[test]
+    fn routes_table() {
+        let s = snapshot();
+        let file = |p: &str| Route::File(p.to_string());
+        let rows = [
+            ("/", Route::Index),
+            ("/healthz", Route::Health),
+            ("/feed.xml", file("feed.xml")),
+            ("/tags/西海新闻/feed.xml", file("tags/西海新闻/feed.xml")),
+            (
+                "/tags/%E8%A5%BF%E6%B5%B7%E6%96%B0%E9%97%BB/feed.xml",
+                file("tags/西海新闻/feed.xml"),
+            ),
+            ("/tags/Alpha/rss.xml", file("tags/alpha/rss.xml")),
+            (
+                "/tags/%252Fetc%252Fpasswd/feed.json",
+                file("tags/%2Fetc%2Fpasswd/feed.json"),
+            ),
+            (
+                "/tags/%2Fetc%2Fpasswd/feed.json",
+                file("tags/%2Fetc%2Fpasswd/feed.json"),
+            ),
+            ("/blog/feed.xml", file("feed.xml")),
+            ("/../etc/passwd", Route::NotFound),
+            ("/%2e%2e/%2e%2e/etc/passwd", Route::NotFound),
+            ("/tags/%C0%AE%C0%AE/feed.xml", Route::NotFound),
+            ("/feed.xml%00", Route::NotFound),
+            ("/tags/..%5c..%5cetc/feed.xml", Route::NotFound),
+            ("/nope", Route::NotFound),
+        ];
+        for (path, want) in rows {
+            assert_eq!(route(path, &s, "/blog"), want, "{path}");
+        }
+    }
+
+    fn get(method: Method, path: &str, headers: &[(&str, &str)]) -> Response<Body> {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(
+                header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        respond(
+            &method,
+            path,
+            &map,
+            &snapshot(),
+            &HttpSettings::new(300, 60, ""),
+            &String::new,
+        )
+    }
+
+    #[test]
+    fn feed_responses_carry_validators_and_304_when_current() {
+        let r = get(Method::GET, "/feed.xml", &[]);
+        assert_eq!(r.status(), StatusCode::OK);
+        let etag = r.headers()[header::ETAG].to_str().unwrap().to_string();
+        assert_eq!(
+            r.headers()[header::CACHE_CONTROL],
+            "public, max-age=300, stale-while-revalidate=60"
+        );
+        assert_eq!(r.headers()[header::VARY], "Accept-Encoding");
+        assert!(r.headers().contains_key(header::LAST_MODIFIED));
+        let r = get(Method::GET, "/feed.xml", &[("if-none-match", &etag)]);
+        assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+        for h in [
+            header::ETAG,
+            header::LAST_MODIFIED,
+            header::CACHE_CONTROL,
+            header::VARY,
+        ] {
+            assert!(r.headers().contains_key(&h), "{h}");
+        }
+        let r = get(Method::GET, "/feed.xml", &[("accept-encoding", "gzip")]);
+        assert_eq!(r.headers()[header::CONTENT_ENCODING], "gzip");
+        let gz_tag = r.headers()[header::ETAG].to_str().unwrap().to_string();
+        assert_ne!(gz_tag, etag);
+        let r = get(
+            Method::GET,
+            "/feed.xml",
+            &[("if-none-match", &format!("W/{gz_tag}"))],
+        );
+        assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    }
+
+    #[test]
+    fn head_has_get_headers_and_no_body() {
+        let g = get(Method::GET, "/feed.xml", &[]);
+        let h = get(Method::HEAD, "/feed.xml", &[]);
+        assert_eq!(g.headers(), h.headers());
+        assert_eq!(hyper::body::Body::size_hint(h.body()).exact(), Some(0));
+    }
+
+    #[test]
+    fn other_methods_are_405_with_allow() {
+        let r = get(Method::POST, "/feed.xml", &[]);
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(r.headers()[header::ALLOW], "GET, HEAD");
+        assert_eq!(
+            get(Method::GET, "/missing.xml", &[]).status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+}

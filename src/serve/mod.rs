@@ -1,0 +1,117 @@
+//! The HTTP server (hyper 1, HTTP/1.1 and cleartext HTTP/2): `run` takes the listener and
+//! the shutdown future, so tests bind port 0 and socket activation needs nothing special.
+//! Limits: header read timeout, header size, concurrent connections. Shutdown stops
+//! accepting and lets in-flight requests finish, bounded.
+
+pub mod caching;
+pub mod encoding;
+pub mod handler;
+pub mod page;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::Request;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::metrics::Metrics;
+use crate::snapshot::Snapshot;
+pub use handler::HttpSettings;
+
+/// Largest request head we read (bigger ones get 431 or a closed connection).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// Everything a connection needs.
+pub struct Server {
+    pub snapshot: Arc<ArcSwap<Snapshot>>,
+    pub settings: HttpSettings,
+    pub metrics: Arc<Metrics>,
+    pub max_connections: usize,
+    pub header_timeout: Duration,
+    pub shutdown_timeout: Duration,
+}
+
+impl Server {
+    /// Serves until `shutdown` resolves, then drains in-flight requests (bounded).
+    pub async fn run(self: Arc<Self>, listener: TcpListener, shutdown: impl Future<Output = ()>) {
+        let permits = Arc::new(Semaphore::new(self.max_connections));
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.header_timeout)
+            .max_buf_size(MAX_HEADER_BYTES.max(8192))
+            .keep_alive(true);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_header_list_size(MAX_HEADER_BYTES as u32)
+            .max_concurrent_streams(64)
+            .keep_alive_interval(Some(Duration::from_secs(30)));
+        tokio::pin!(shutdown);
+        loop {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                () = &mut shutdown => break,
+            };
+            let (stream, _) = match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                self.metrics.refused();
+                drop(stream);
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let server = self.clone();
+            let service = service_fn(move |req: Request<Incoming>| {
+                let server = server.clone();
+                async move { Ok::<_, std::convert::Infallible>(server.handle(&req)) }
+            });
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let conn = graceful.watch(conn.into_owned());
+            tokio::spawn(async move {
+                let _ = conn.await;
+                drop(permit);
+            });
+        }
+        drop(listener);
+        tokio::select! {
+            () = graceful.shutdown() => {}
+            () = tokio::time::sleep(self.shutdown_timeout) => {
+                tracing::warn!("shutdown: some connections did not finish in time");
+            }
+        }
+    }
+
+    fn handle(&self, req: &Request<Incoming>) -> hyper::Response<handler::Body> {
+        let snapshot = self.snapshot.load();
+        let response = handler::respond(
+            req.method(),
+            req.uri().path(),
+            req.headers(),
+            &snapshot,
+            &self.settings,
+            &|| self.metrics.render(),
+        );
+        let bytes = hyper::body::Body::size_hint(response.body())
+            .exact()
+            .unwrap_or(0);
+        self.metrics.response(response.status().as_u16(), bytes);
+        response
+    }
+}
