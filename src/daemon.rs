@@ -51,6 +51,9 @@ pub fn start(config: Config) -> Result<Running, crate::error::BuildError> {
         }
     })?;
     let serve = config.serve.clone();
+    // Watch before the first read, so nothing written meanwhile is missed.
+    let (tx, rx) = mpsc::channel();
+    let watcher = start_watcher(&root, &tx);
     let mut state = SiteState::new(config);
     let report = state.load_all(chrono::Utc::now())?;
     for e in &report.errors {
@@ -72,12 +75,11 @@ pub fn start(config: Config) -> Result<Running, crate::error::BuildError> {
         "initial build published"
     );
     let snapshot = Arc::new(ArcSwap::from_pointee(snapshot));
-    let (tx, rx) = mpsc::channel();
     let thread = {
         let (snapshot, metrics, tx) = (snapshot.clone(), metrics.clone(), tx.clone());
         std::thread::Builder::new()
             .name("feedd-rebuild".into())
-            .spawn(move || rebuild_loop(state, &root, &serve, rx, tx, &snapshot, &metrics))
+            .spawn(move || rebuild_loop(state, watcher, &root, &serve, rx, tx, &snapshot, &metrics))
             .map_err(|source| crate::error::BuildError::Content {
                 path: PathBuf::from("thread"),
                 source,
@@ -158,8 +160,10 @@ impl Batch {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn rebuild_loop(
     mut state: SiteState,
+    mut watcher: Option<notify::RecommendedWatcher>,
     root: &Path,
     serve: &Serve,
     rx: Receiver<Msg>,
@@ -167,7 +171,6 @@ fn rebuild_loop(
     snapshot: &ArcSwap<Snapshot>,
     metrics: &Metrics,
 ) {
-    let mut watcher = start_watcher(root, &tx);
     let mut retry: Vec<String> = Vec::new();
     loop {
         // Receive: block until an event, a retry, or the next future post is due.

@@ -1,6 +1,8 @@
 //! `feedd build` end to end: the real binary on a fixture site, every feed parsed back with
 //! feed-rs (an independent parser) and checked field by field.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{parse_feed, tree, Site};

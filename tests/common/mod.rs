@@ -99,3 +99,92 @@ pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
 pub fn parse_feed(bytes: &[u8]) -> feed_rs::model::Feed {
     feed_rs::parser::parse(bytes).expect("feed-rs parses the feed")
 }
+
+/// A running `feedd serve` on an ephemeral 127.0.0.1 port; stopped with SIGTERM on drop.
+pub struct Daemon {
+    pub child: std::process::Child,
+    pub base: String,
+    pub stderr_path: PathBuf,
+}
+
+impl Daemon {
+    pub fn start(site: &Site) -> Daemon {
+        use std::io::BufRead;
+        let stderr_path = site.path("serve.log");
+        let stderr = std::fs::File::create(&stderr_path).expect("log file");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_feedd"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+            .arg(site.config())
+            .env("FEEDD_LOG", "info")
+            .stdout(std::process::Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("spawn feedd serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read serve line");
+        let base = line
+            .trim()
+            .strip_prefix("feedd: serving on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .trim_end_matches('/')
+            .to_string();
+        Daemon {
+            child,
+            base,
+            stderr_path,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits; returns the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().expect("wait")
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.terminate();
+        }
+    }
+}
+
+/// Polls `check` until it returns Some or 15 s pass (a liveness bound, not a timing test).
+pub fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        if std::time::Instant::now() > deadline {
+            panic!("timed out waiting for: {what}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Writes a file the way an editor or rsync does: temp file, then rename into place.
+pub fn write_atomically(path: &Path, text: &str) {
+    let dir = path.parent().expect("parent");
+    std::fs::create_dir_all(dir).expect("mkdir");
+    let tmp = dir.join(format!(
+        ".tmp-{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("x")
+    ));
+    std::fs::write(&tmp, text).expect("write tmp");
+    std::fs::rename(&tmp, path).expect("rename");
+}
