@@ -12,6 +12,7 @@ use crate::error::{BuildError, PostError};
 use crate::index::{FeedGroup, FeedKey, Index};
 use crate::post::{path::is_ignored_name, read_post, Post};
 use crate::render::{self, opml, EntryParts, Format};
+use crate::snapshot::FeedInfo;
 use crate::url::SiteUrl;
 
 /// Folders Jekyll excludes by default besides `_`/`.`-prefixed ones.
@@ -264,29 +265,64 @@ pub fn feed_path(key: &FeedKey, format: Format) -> String {
     }
 }
 
+/// The index-page and OPML description of a feed.
+pub fn feed_info(
+    group: &FeedGroup,
+    entries: &[&EntryParts],
+    config: &Config,
+    site_url: &SiteUrl,
+) -> FeedInfo {
+    let head = render::head(&config.site, site_url, group, entries);
+    FeedInfo {
+        kind: match group.key {
+            FeedKey::Site => "site",
+            FeedKey::Category(_) => "category",
+            FeedKey::Tag(_) => "tag",
+        },
+        label: group.label.clone(),
+        path: match group.key.url_dir().as_str() {
+            "" => "/".to_string(),
+            dir => format!("/{dir}/"),
+        },
+        posts: group.total,
+        updated: if entries.is_empty() {
+            String::new()
+        } else {
+            render::rfc3339(&head.updated)
+        },
+        title: head.title,
+        base_url: head.base_url,
+        home_url: head.home_url,
+    }
+}
+
 /// Renders `groups` in every enabled format, handing each file to `sink` (called from
-/// several threads). Every entry must be in `parts` (see `render_missing`). Pure apart
-/// from the sink.
+/// several threads). Every entry must be in `parts` (see `render_missing`). Returns each
+/// group's `FeedInfo`, in the order of `groups`. Pure apart from the sink.
 pub fn render_feeds(
     groups: &[FeedGroup],
     config: &Config,
     parts: &Parts,
     sink: &(dyn Fn(String, &[u8]) + Sync),
-) {
+) -> Vec<FeedInfo> {
     let site_url = SiteUrl::new(&config.site.url, &config.site.baseurl);
     let formats = formats(config);
-    groups.par_iter().for_each_init(Vec::new, |buf, group| {
-        let entries: Vec<&EntryParts> = group
-            .posts
-            .iter()
-            .filter_map(|s| parts.get(s).map(|p| &**p))
-            .collect();
-        let head = render::head(&config.site, &site_url, group, &entries);
-        for &format in &formats {
-            render::render(format, &head, &entries, buf);
-            sink(feed_path(&group.key, format), buf);
-        }
-    });
+    groups
+        .par_iter()
+        .map_init(Vec::new, |buf, group| {
+            let entries: Vec<&EntryParts> = group
+                .posts
+                .iter()
+                .filter_map(|s| parts.get(s).map(|p| &**p))
+                .collect();
+            let head = render::head(&config.site, &site_url, group, &entries);
+            for &format in &formats {
+                render::render(format, &head, &entries, buf);
+                sink(feed_path(&group.key, format), buf);
+            }
+            feed_info(group, &entries, config, &site_url)
+        })
+        .collect()
 }
 
 /// A full render: every feed of the index and `feeds.opml`, handed to `sink`.
@@ -299,8 +335,8 @@ pub fn render_site(
     let groups = index.feeds(config);
     let mut parts = Parts::new();
     render_missing(index, &groups, config, bodies, &mut parts);
-    render_feeds(&groups, config, &parts, sink);
-    sink("feeds.opml".into(), &render_opml(&groups, config));
+    let infos = render_feeds(&groups, config, &parts, sink);
+    sink("feeds.opml".into(), &render_opml(&infos, config));
     RenderStats {
         feeds: groups.len(),
         files: groups.len() * formats(config).len() + 1,
@@ -308,9 +344,8 @@ pub fn render_site(
     }
 }
 
-/// The OPML list of `groups`.
-pub fn render_opml(groups: &[FeedGroup], config: &Config) -> Vec<u8> {
-    let site_url = SiteUrl::new(&config.site.url, &config.site.baseurl);
+/// The OPML list of the feeds, grouped by kind.
+pub fn render_opml<'a>(infos: impl IntoIterator<Item = &'a FeedInfo>, config: &Config) -> Vec<u8> {
     let formats = formats(config);
     let preferred = formats.iter().copied().find(|f| *f != Format::Json);
     let format = preferred
@@ -326,17 +361,16 @@ pub fn render_opml(groups: &[FeedGroup], config: &Config) -> Vec<u8> {
         ("Categories", Vec::new()),
         ("Tags", Vec::new()),
     ];
-    for group in groups {
-        let slot = match group.key {
-            FeedKey::Site => 0,
-            FeedKey::Category(_) => 1,
-            FeedKey::Tag(_) => 2,
+    for info in infos {
+        let slot = match info.kind {
+            "site" => 0,
+            "category" => 1,
+            _ => 2,
         };
-        let head = render::head(&config.site, &site_url, group, &[]);
         sections[slot].1.push(opml::Outline {
-            title: head.title.clone(),
-            xml_url: head.self_url(format),
-            html_url: head.home_url.clone(),
+            title: info.title.clone(),
+            xml_url: format!("{}{}", info.base_url, format.file_name()),
+            html_url: info.home_url.clone(),
             kind,
         });
     }

@@ -248,9 +248,16 @@ fn rebuild_loop(
         report.files_published += due.files_published;
         retry = std::mem::take(&mut report.deferred);
         // Publish.
+        let applied = started.elapsed();
         if report.files_published > 0 || report.files_removed > 0 {
             snapshot.store(Arc::new(state.snapshot()));
         }
+        state.flush_disk();
+        tracing::debug!(
+            apply_ms = applied.as_secs_f64() * 1e3,
+            snapshot_ms = (started.elapsed() - applied).as_secs_f64() * 1e3,
+            "rebuild phases"
+        );
         let seconds = started.elapsed().as_secs_f64();
         let did_something = report.posts_changed > 0 || report.files_published > 0 || batch.rescan;
         if did_something || !report.errors.is_empty() {

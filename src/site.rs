@@ -16,9 +16,8 @@ use crate::config::Config;
 use crate::error::{PostError, PostErrorKind};
 use crate::index::{FeedGroup, FeedKey, Index};
 use crate::post::{read_post, Post};
-use crate::render::{self, Format};
+use crate::render::Format;
 use crate::snapshot::{FeedFile, FeedInfo, Snapshot};
-use crate::url::SiteUrl;
 
 /// A path below the content dir that changed; `complete` when the writer is known to be
 /// done (closed after writing, or renamed into place).
@@ -54,6 +53,11 @@ pub struct SiteState {
     parts: Parts,
     groups: BTreeMap<FeedKey, FeedGroup>,
     files: HashMap<String, Arc<FeedFile>>,
+    /// Index-page/OPML description of each feed, kept current with `groups`.
+    infos: BTreeMap<FeedKey, FeedInfo>,
+    feeds_list: Arc<Vec<FeedInfo>>,
+    /// Files published to memory but not yet written to disk (see `flush_disk`).
+    disk_writes: Vec<(String, Option<Bytes>)>,
     bodies: DiskBodies,
     generation: u64,
 }
@@ -73,6 +77,9 @@ impl SiteState {
             parts: Parts::new(),
             groups: BTreeMap::new(),
             files: HashMap::new(),
+            infos: BTreeMap::new(),
+            feeds_list: Arc::new(Vec::new()),
+            disk_writes: Vec::new(),
             generation: 0,
         }
     }
@@ -113,6 +120,7 @@ impl SiteState {
         report.posts_changed = changed.len();
         let keys: Vec<FeedKey> = self.index.feed_keys(&self.config).collect();
         self.rerender(keys, &changed, &mut report);
+        self.flush_disk();
         let keep: BTreeSet<String> = self.files.keys().cloned().collect();
         if let Err(e) = crate::publish::remove_stale(&self.config.output_dir, &keep) {
             tracing::error!(
@@ -313,6 +321,7 @@ impl SiteState {
             self.parts.remove(source);
         }
         let mut to_render = Vec::new();
+        let mut totals = Vec::new();
         let mut feed_set_changed = false;
         for key in keys {
             let new = self.index.feed(&key, &self.config);
@@ -320,6 +329,7 @@ impl SiteState {
             match new {
                 None => {
                     if self.groups.remove(&key).is_some() {
+                        self.infos.remove(&key);
                         feed_set_changed = true;
                         for format in build::formats(&self.config) {
                             if self.unpublish(&build::feed_path(&key, format)) {
@@ -337,10 +347,12 @@ impl SiteState {
                     if !same || group.posts.iter().any(|s| changed.contains(s)) {
                         to_render.push(group.clone());
                     }
+                    totals.push((key.clone(), group.total));
                     self.groups.insert(key, group);
                 }
             }
         }
+        let t0 = std::time::Instant::now();
         build::render_missing(
             &self.index,
             &to_render,
@@ -348,27 +360,52 @@ impl SiteState {
             &self.bodies,
             &mut self.parts,
         );
+        let t_parts = t0.elapsed();
         let out: Mutex<Vec<(String, Vec<u8>)>> = Mutex::new(Vec::new());
-        build::render_feeds(&to_render, &self.config, &self.parts, &|rel, bytes| {
+        let infos = build::render_feeds(&to_render, &self.config, &self.parts, &|rel, bytes| {
             out.lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push((rel, bytes.to_vec()));
         });
         let mut out = out.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut infos_changed = feed_set_changed || !infos.is_empty();
+        for (group, info) in to_render.iter().zip(infos) {
+            self.infos.insert(group.key.clone(), info);
+        }
+        // A feed whose newest entries did not change may still have a new post count.
+        for (key, total) in totals {
+            if let Some(info) = self.infos.get_mut(&key) {
+                if info.posts != total {
+                    info.posts = total;
+                    infos_changed = true;
+                }
+            }
+        }
+        if infos_changed {
+            self.feeds_list = Arc::new(self.infos.values().cloned().collect());
+        }
         if feed_set_changed || !self.files.contains_key("feeds.opml") {
-            let groups: Vec<FeedGroup> = self.groups.values().cloned().collect();
             out.push((
                 "feeds.opml".into(),
-                build::render_opml(&groups, &self.config),
+                build::render_opml(self.infos.values(), &self.config),
             ));
         }
         report.feeds_rendered = to_render.len();
+        let t_render = t0.elapsed();
         for (rel, bytes) in out {
             if self.publish(rel, bytes) {
                 report.files_published += 1;
             }
         }
+        let t_publish = t0.elapsed();
         self.collect_parts();
+        tracing::debug!(
+            parts_ms = t_parts.as_secs_f64() * 1e3,
+            render_ms = (t_render - t_parts).as_secs_f64() * 1e3,
+            publish_ms = (t_publish - t_render).as_secs_f64() * 1e3,
+            gc_ms = (t0.elapsed() - t_publish).as_secs_f64() * 1e3,
+            "rerender phases"
+        );
         self.generation += 1;
     }
 
@@ -402,12 +439,6 @@ impl SiteState {
                 .and_then(|m| m.modified())
                 .unwrap_or(now)
         } else {
-            if let Err(e) = crate::publish::write_atomic(&path, &bytes) {
-                tracing::error!(
-                    "{}: cannot write (still serving from memory): {e}",
-                    path.display()
-                );
-            }
             match previous {
                 // Never backwards, and a new version always gets a later second.
                 Some(p) if now < p + Duration::from_secs(1) => p + Duration::from_secs(1),
@@ -418,56 +449,50 @@ impl SiteState {
             Some(format) => format.content_type(),
             None => "text/x-opml; charset=utf-8",
         };
-        let file = FeedFile::new(Bytes::from(bytes), content_type, last_modified);
+        let bytes = Bytes::from(bytes);
+        if !on_disk {
+            self.disk_writes.push((rel.clone(), Some(bytes.clone())));
+        }
+        let file = FeedFile::new(bytes, content_type, last_modified);
         self.files.insert(rel, Arc::new(file));
-        !on_disk
+        true
     }
 
     fn unpublish(&mut self, rel: &str) -> bool {
-        let path = self.config.output_dir.join(rel);
-        let _ = std::fs::remove_file(&path);
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::remove_dir(dir); // only when empty
-        }
+        self.disk_writes.push((rel.to_string(), None));
         self.files.remove(rel).is_some()
+    }
+
+    /// Writes the files published since the last flush (after the snapshot was swapped,
+    /// so readers of memory never wait for the disk). A failed write is logged; memory
+    /// keeps serving, and the file is written again with its next change or restart.
+    pub fn flush_disk(&mut self) {
+        for (rel, bytes) in std::mem::take(&mut self.disk_writes) {
+            let path = self.config.output_dir.join(&rel);
+            match bytes {
+                Some(bytes) => {
+                    if let Err(e) = crate::publish::write_atomic(&path, &bytes) {
+                        tracing::error!(
+                            "{}: cannot write (still serving from memory): {e}",
+                            path.display()
+                        );
+                    }
+                }
+                None => {
+                    let _ = std::fs::remove_file(&path);
+                    if let Some(dir) = path.parent() {
+                        let _ = std::fs::remove_dir(dir); // only when empty
+                    }
+                }
+            }
+        }
     }
 
     /// The current state as an immutable snapshot for the server.
     pub fn snapshot(&self) -> Snapshot {
-        let site_url = SiteUrl::new(&self.config.site.url, &self.config.site.baseurl);
-        let feeds = self
-            .groups
-            .values()
-            .map(|group| {
-                let entries: Vec<&render::EntryParts> = group
-                    .posts
-                    .iter()
-                    .filter_map(|s| self.parts.get(s).map(|p| &**p))
-                    .collect();
-                let head = render::head(&self.config.site, &site_url, group, &entries);
-                FeedInfo {
-                    kind: match group.key {
-                        FeedKey::Site => "site",
-                        FeedKey::Category(_) => "category",
-                        FeedKey::Tag(_) => "tag",
-                    },
-                    title: head.title,
-                    label: group.label.clone(),
-                    path: match group.key.url_dir().as_str() {
-                        "" => "/".to_string(),
-                        dir => format!("/{dir}/"),
-                    },
-                    posts: group.total,
-                    updated: entries
-                        .first()
-                        .map(|_| render::rfc3339(&head.updated))
-                        .unwrap_or_default(),
-                }
-            })
-            .collect();
         Snapshot {
             files: self.files.clone(),
-            feeds,
+            feeds: self.feeds_list.clone(),
             site_title: self.config.site.title.clone(),
             formats: build::formats(&self.config),
             posts: self.index.len(),

@@ -74,7 +74,13 @@ impl FeedFile {
     /// The variant for an encoding, compressing it on first use.
     pub fn variant(&self, encoding: Encoding) -> &Variant {
         let make = |encoding: Encoding| Variant {
-            bytes: Bytes::from(compress(&self.identity.bytes, encoding)),
+            bytes: {
+                // Compressors over-allocate (zstd reserves its worst-case bound); keep
+                // only what is used, since variants live as long as the feed version.
+                let mut out = compress(&self.identity.bytes, encoding);
+                out.shrink_to_fit();
+                Bytes::from(out)
+            },
             etag: format!("\"{}-{}\"", self.hash, encoding.token()),
         };
         match encoding {
@@ -151,6 +157,10 @@ pub struct FeedInfo {
     pub label: String,
     /// Site-relative folder URL path, percent-encoded, ending in `/` (`/tags/%E8…/`).
     pub path: String,
+    /// Absolute URL of the folder (site url + baseurl + path), for OPML.
+    pub base_url: String,
+    /// Absolute URL of the site's home page.
+    pub home_url: String,
     pub posts: usize,
     /// The newest entry's date, RFC 3339; empty for an empty feed.
     pub updated: String,
@@ -161,7 +171,7 @@ pub struct FeedInfo {
 pub struct Snapshot {
     /// By path relative to the output dir (`tags/西海都市报新闻/feed.xml`, `feeds.opml`).
     pub files: HashMap<String, Arc<FeedFile>>,
-    pub feeds: Vec<FeedInfo>,
+    pub feeds: Arc<Vec<FeedInfo>>,
     pub site_title: String,
     pub formats: Vec<crate::render::Format>,
     pub posts: usize,
