@@ -160,6 +160,19 @@ impl Batch {
     }
 }
 
+/// Starts the thread that writes published files to `out_dir`, in order.
+fn start_disk_writer(
+    out_dir: PathBuf,
+) -> (Sender<crate::site::DiskWrites>, std::thread::JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel::<crate::site::DiskWrites>();
+    let handle = std::thread::spawn(move || {
+        for writes in rx {
+            crate::site::write_files(&out_dir, writes);
+        }
+    });
+    (tx, handle)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn rebuild_loop(
     mut state: SiteState,
@@ -171,8 +184,9 @@ fn rebuild_loop(
     snapshot: &ArcSwap<Snapshot>,
     metrics: &Metrics,
 ) {
+    let (disk, disk_thread) = start_disk_writer(state.config().output_dir.clone());
     let mut retry: Vec<String> = Vec::new();
-    loop {
+    'outer: loop {
         // Receive: block until an event, a retry, or the next future post is due.
         let mut batch = Batch::default();
         let wait = if retry.is_empty() {
@@ -203,7 +217,7 @@ fn rebuild_loop(
                 match msg {
                     Msg::Fs(change) => batch.add(change, root),
                     Msg::WatchError(_) => batch.rescan = true,
-                    Msg::Stop => return,
+                    Msg::Stop => break 'outer,
                 }
             }
             let deadline = batch.deadline(serve);
@@ -214,7 +228,7 @@ fn rebuild_loop(
             match rx.recv_timeout(deadline - now) {
                 Ok(Msg::Fs(change)) => batch.add(change, root),
                 Ok(Msg::WatchError(_)) => batch.rescan = true,
-                Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+                Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => break 'outer,
                 Err(RecvTimeoutError::Timeout) => break,
             }
         }
@@ -252,7 +266,11 @@ fn rebuild_loop(
         if report.files_published > 0 || report.files_removed > 0 {
             snapshot.store(Arc::new(state.snapshot()));
         }
-        state.flush_disk();
+        let writes = state.take_disk_writes();
+        if !writes.is_empty() {
+            // Disk writes never hold up the next rebuild (writeback can stall for long).
+            let _ = disk.send(writes);
+        }
         tracing::debug!(
             apply_ms = applied.as_secs_f64() * 1e3,
             snapshot_ms = (started.elapsed() - applied).as_secs_f64() * 1e3,
@@ -279,4 +297,6 @@ fn rebuild_loop(
         }
     }
     drop(watcher);
+    drop(disk);
+    let _ = disk_thread.join();
 }

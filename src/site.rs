@@ -42,6 +42,9 @@ pub struct Rebuild {
 
 type Stamp = (u64, Option<SystemTime>);
 
+/// Files to write (`Some`) or remove (`None`), by path relative to the output dir.
+pub type DiskWrites = Vec<(String, Option<Bytes>)>;
+
 pub struct SiteState {
     config: Config,
     index: Index,
@@ -52,12 +55,11 @@ pub struct SiteState {
     errors: BTreeMap<String, PostError>,
     parts: Parts,
     groups: BTreeMap<FeedKey, FeedGroup>,
-    files: HashMap<String, Arc<FeedFile>>,
+    files: imbl::HashMap<String, Arc<FeedFile>>,
     /// Index-page/OPML description of each feed, kept current with `groups`.
-    infos: BTreeMap<FeedKey, FeedInfo>,
-    feeds_list: Arc<Vec<FeedInfo>>,
+    infos: imbl::OrdMap<FeedKey, Arc<FeedInfo>>,
     /// Files published to memory but not yet written to disk (see `flush_disk`).
-    disk_writes: Vec<(String, Option<Bytes>)>,
+    disk_writes: DiskWrites,
     bodies: DiskBodies,
     generation: u64,
 }
@@ -76,9 +78,8 @@ impl SiteState {
             errors: BTreeMap::new(),
             parts: Parts::new(),
             groups: BTreeMap::new(),
-            files: HashMap::new(),
-            infos: BTreeMap::new(),
-            feeds_list: Arc::new(Vec::new()),
+            files: imbl::HashMap::new(),
+            infos: imbl::OrdMap::new(),
             disk_writes: Vec::new(),
             generation: 0,
         }
@@ -368,26 +369,23 @@ impl SiteState {
                 .push((rel, bytes.to_vec()));
         });
         let mut out = out.into_inner().unwrap_or_else(|e| e.into_inner());
-        let mut infos_changed = feed_set_changed || !infos.is_empty();
         for (group, info) in to_render.iter().zip(infos) {
-            self.infos.insert(group.key.clone(), info);
+            self.infos.insert(group.key.clone(), Arc::new(info));
         }
         // A feed whose newest entries did not change may still have a new post count.
         for (key, total) in totals {
-            if let Some(info) = self.infos.get_mut(&key) {
-                if info.posts != total {
-                    info.posts = total;
-                    infos_changed = true;
-                }
+            if let Some(info) = self.infos.get(&key).filter(|i| i.posts != total) {
+                let info = FeedInfo {
+                    posts: total,
+                    ..(**info).clone()
+                };
+                self.infos.insert(key, Arc::new(info));
             }
-        }
-        if infos_changed {
-            self.feeds_list = Arc::new(self.infos.values().cloned().collect());
         }
         if feed_set_changed || !self.files.contains_key("feeds.opml") {
             out.push((
                 "feeds.opml".into(),
-                build::render_opml(self.infos.values(), &self.config),
+                build::render_opml(self.infos.values().map(|i| &**i), &self.config),
             ));
         }
         report.feeds_rendered = to_render.len();
@@ -467,37 +465,51 @@ impl SiteState {
     /// so readers of memory never wait for the disk). A failed write is logged; memory
     /// keeps serving, and the file is written again with its next change or restart.
     pub fn flush_disk(&mut self) {
-        for (rel, bytes) in std::mem::take(&mut self.disk_writes) {
-            let path = self.config.output_dir.join(&rel);
-            match bytes {
-                Some(bytes) => {
-                    if let Err(e) = crate::publish::write_atomic(&path, &bytes) {
-                        tracing::error!(
-                            "{}: cannot write (still serving from memory): {e}",
-                            path.display()
-                        );
-                    }
-                }
-                None => {
-                    let _ = std::fs::remove_file(&path);
-                    if let Some(dir) = path.parent() {
-                        let _ = std::fs::remove_dir(dir); // only when empty
-                    }
-                }
-            }
-        }
+        write_files(
+            &self.config.output_dir,
+            std::mem::take(&mut self.disk_writes),
+        );
+    }
+
+    /// Takes the pending disk writes, for a writer thread (see `write_files`).
+    pub fn take_disk_writes(&mut self) -> DiskWrites {
+        std::mem::take(&mut self.disk_writes)
     }
 
     /// The current state as an immutable snapshot for the server.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             files: self.files.clone(),
-            feeds: self.feeds_list.clone(),
+            feeds: self.infos.clone(),
             site_title: self.config.site.title.clone(),
             formats: build::formats(&self.config),
             posts: self.index.len(),
             generation: self.generation,
             index_page: Default::default(),
+        }
+    }
+}
+
+/// Writes (or, for `None`, removes) files under `out_dir`. A failed write is logged;
+/// memory keeps serving, and the file is written again with its next change or restart.
+pub fn write_files(out_dir: &std::path::Path, writes: DiskWrites) {
+    for (rel, bytes) in writes {
+        let path = out_dir.join(&rel);
+        match bytes {
+            Some(bytes) => {
+                if let Err(e) = crate::publish::write_atomic(&path, &bytes) {
+                    tracing::error!(
+                        "{}: cannot write (still serving from memory): {e}",
+                        path.display()
+                    );
+                }
+            }
+            None => {
+                let _ = std::fs::remove_file(&path);
+                if let Some(dir) = path.parent() {
+                    let _ = std::fs::remove_dir(dir); // only when empty
+                }
+            }
         }
     }
 }

@@ -2,7 +2,6 @@
 //! cache headers, swapped whole (`arc-swap`) so a request sees one version or the next,
 //! never a mix. Compressed variants are made once per version, on first request, and kept.
 
-use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -170,8 +169,10 @@ pub struct FeedInfo {
 #[derive(Debug, Default)]
 pub struct Snapshot {
     /// By path relative to the output dir (`tags/西海都市报新闻/feed.xml`, `feeds.opml`).
-    pub files: HashMap<String, Arc<FeedFile>>,
-    pub feeds: Arc<Vec<FeedInfo>>,
+    /// A persistent map: a new snapshot shares all unchanged entries with the last one,
+    /// so publishing one feed costs O(log n), not a copy of every file's entry.
+    pub files: imbl::HashMap<String, Arc<FeedFile>>,
+    pub feeds: imbl::OrdMap<crate::index::FeedKey, Arc<FeedInfo>>,
     pub site_title: String,
     pub formats: Vec<crate::render::Format>,
     pub posts: usize,

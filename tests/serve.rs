@@ -132,7 +132,9 @@ fn edit_changes_etag_and_last_modified_and_delete_and_rename_follow() {
     eventually("tag feed removed", || {
         (get(&d, "/tags/alpha/feed.xml").status() == StatusCode::NOT_FOUND).then_some(())
     });
-    assert!(!site.path("feeds/tags/alpha").exists());
+    eventually("tag folder removed from disk", || {
+        (!site.path("feeds/tags/alpha").exists()).then_some(())
+    });
 }
 
 #[test]

@@ -37,7 +37,7 @@ pub fn render(snapshot: &Snapshot) -> String {
         esc(title)
     );
     // Autodiscovery for the site feed and each category; tags are listed below.
-    for feed in snapshot.feeds.iter().filter(|f| f.kind != "tag") {
+    for feed in snapshot.feeds.values().filter(|f| f.kind != "tag") {
         for &format in &snapshot.formats {
             let _ = writeln!(
                 html,
@@ -62,7 +62,12 @@ pub fn render(snapshot: &Snapshot) -> String {
         ("category", "Categories"),
         ("tag", "Tags"),
     ] {
-        let feeds: Vec<&FeedInfo> = snapshot.feeds.iter().filter(|f| f.kind == kind).collect();
+        let feeds: Vec<&FeedInfo> = snapshot
+            .feeds
+            .values()
+            .map(|f| &**f)
+            .filter(|f| f.kind == kind)
+            .collect();
         if feeds.is_empty() {
             continue;
         }
