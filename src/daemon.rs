@@ -20,6 +20,8 @@ use crate::watch::{self, FsChange};
 pub enum Msg {
     Fs(FsChange),
     WatchError(String),
+    /// Rebuild everything with a new configuration; the answer says how it went.
+    Reload(Box<Config>, Sender<Result<String, String>>),
     Stop,
 }
 
@@ -27,15 +29,36 @@ pub enum Msg {
 pub struct Running {
     pub snapshot: Arc<ArcSwap<Snapshot>>,
     pub metrics: Arc<Metrics>,
+    /// Unix milliseconds of the rebuild loop's last turn (for the watchdog).
+    pub heartbeat: Arc<std::sync::atomic::AtomicU64>,
     tx: Sender<Msg>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl Running {
-    /// Stops watching and waits for the rebuild in progress (if any) to finish.
-    pub fn stop(mut self) {
+    /// Rebuilds everything with `config` (the old state keeps serving meanwhile, and if
+    /// the new one cannot be built). Blocks until done; returns a status line or the error.
+    pub fn reload(&self, config: Config) -> Result<String, String> {
+        let (tx, rx) = mpsc::channel();
+        self.tx
+            .send(Msg::Reload(Box::new(config), tx))
+            .map_err(|_| "the rebuild thread has stopped".to_string())?;
+        rx.recv()
+            .map_err(|_| "the rebuild thread has stopped".to_string())?
+    }
+
+    /// Whether the rebuild loop turned within `within`.
+    pub fn healthy(&self, within: Duration) -> bool {
+        let last = self.heartbeat.load(std::sync::atomic::Ordering::Relaxed);
+        now_millis().saturating_sub(last) <= within.as_millis() as u64
+    }
+
+    /// Stops watching and waits for the rebuild in progress (if any) and the pending disk
+    /// writes to finish.
+    pub fn stop(&self) {
         let _ = self.tx.send(Msg::Stop);
-        if let Some(t) = self.thread.take() {
+        let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(t) = thread {
             let _ = t.join();
         }
     }
@@ -75,11 +98,28 @@ pub fn start(config: Config) -> Result<Running, crate::error::BuildError> {
         "initial build published"
     );
     let snapshot = Arc::new(ArcSwap::from_pointee(snapshot));
+    let heartbeat = Arc::new(std::sync::atomic::AtomicU64::new(now_millis()));
     let thread = {
-        let (snapshot, metrics, tx) = (snapshot.clone(), metrics.clone(), tx.clone());
+        let (snapshot, metrics, tx, beat) = (
+            snapshot.clone(),
+            metrics.clone(),
+            tx.clone(),
+            heartbeat.clone(),
+        );
         std::thread::Builder::new()
             .name("feedd-rebuild".into())
-            .spawn(move || rebuild_loop(state, watcher, &root, &serve, rx, tx, &snapshot, &metrics))
+            .spawn(move || {
+                let mut ctx = Loop {
+                    root,
+                    serve,
+                    rx,
+                    tx,
+                    snapshot,
+                    metrics,
+                    heartbeat: beat,
+                };
+                rebuild_loop(state, watcher, &mut ctx)
+            })
             .map_err(|source| crate::error::BuildError::Content {
                 path: PathBuf::from("thread"),
                 source,
@@ -88,8 +128,9 @@ pub fn start(config: Config) -> Result<Running, crate::error::BuildError> {
     Ok(Running {
         snapshot,
         metrics,
+        heartbeat,
         tx,
-        thread: Some(thread),
+        thread: std::sync::Mutex::new(Some(thread)),
     })
 }
 
@@ -173,21 +214,81 @@ fn start_disk_writer(
     (tx, handle)
 }
 
-#[allow(clippy::too_many_arguments)]
+fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// What the rebuild loop works with besides the site state.
+struct Loop {
+    root: PathBuf,
+    serve: Serve,
+    rx: Receiver<Msg>,
+    tx: Sender<Msg>,
+    snapshot: Arc<ArcSwap<Snapshot>>,
+    metrics: Arc<Metrics>,
+    heartbeat: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// Rebuilds from scratch with a new config; on success the new state replaces the old.
+fn reload(
+    state: &mut SiteState,
+    watcher: &mut Option<notify::RecommendedWatcher>,
+    ctx: &mut Loop,
+    config: Config,
+) -> Result<String, String> {
+    let started = Instant::now();
+    let root = std::fs::canonicalize(&config.content_dir)
+        .map_err(|e| format!("{}: {e}", config.content_dir.display()))?;
+    let serve = config.serve.clone();
+    let mut fresh = SiteState::new(config);
+    let report = fresh
+        .load_all(chrono::Utc::now())
+        .map_err(|e| e.to_string())?;
+    *state = fresh;
+    if root != ctx.root {
+        ctx.root = root;
+        *watcher = None;
+        *watcher = start_watcher(&ctx.root, &ctx.tx);
+    }
+    ctx.serve = serve;
+    ctx.snapshot.store(Arc::new(state.snapshot()));
+    let status = status_line(state, &ctx.snapshot.load());
+    tracing::info!(
+        skipped = report.errors.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "reloaded: {status}"
+    );
+    Ok(status)
+}
+
+/// The `STATUS=` line: what is being served.
+pub fn status_line(state: &SiteState, snapshot: &Snapshot) -> String {
+    format!(
+        "{} posts, {} feeds ({} files), {} posts skipped",
+        state.posts(),
+        snapshot.feeds.len(),
+        snapshot.files.len(),
+        state.errors().count()
+    )
+}
+
 fn rebuild_loop(
     mut state: SiteState,
     mut watcher: Option<notify::RecommendedWatcher>,
-    root: &Path,
-    serve: &Serve,
-    rx: Receiver<Msg>,
-    tx: Sender<Msg>,
-    snapshot: &ArcSwap<Snapshot>,
-    metrics: &Metrics,
+    ctx: &mut Loop,
 ) {
     let (disk, disk_thread) = start_disk_writer(state.config().output_dir.clone());
     let mut retry: Vec<String> = Vec::new();
     'outer: loop {
-        // Receive: block until an event, a retry, or the next future post is due.
+        ctx.heartbeat
+            .store(now_millis(), std::sync::atomic::Ordering::Relaxed);
+        let (root, serve) = (ctx.root.clone(), ctx.serve.clone());
+        let (root, serve) = (root.as_path(), &serve);
+        // Receive: block until an event, a retry, or the next future post is due (and at
+        // least every second, so the watchdog sees the loop turn).
         let mut batch = Batch::default();
         let wait = if retry.is_empty() {
             state
@@ -197,26 +298,39 @@ fn rebuild_loop(
                         .to_std()
                         .unwrap_or(Duration::ZERO)
                 })
-                .unwrap_or(Duration::from_secs(3600))
-                .min(Duration::from_secs(3600))
+                .unwrap_or(Duration::from_secs(1))
+                .min(Duration::from_secs(1))
         } else {
             serve.debounce
         };
-        match rx.recv_timeout(wait) {
+        match ctx.rx.recv_timeout(wait) {
             Ok(Msg::Fs(change)) => batch.add(change, root),
             Ok(Msg::WatchError(e)) => {
                 tracing::warn!("watch error: {e}; rescanning");
                 batch.rescan = true;
+            }
+            Ok(Msg::Reload(config, answer)) => {
+                let result = reload(&mut state, &mut watcher, ctx, *config);
+                if let Err(e) = &result {
+                    tracing::error!("reload failed, the old configuration keeps serving: {e}");
+                }
+                let _ = answer.send(result);
+                continue;
             }
             Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => break,
             Err(RecvTimeoutError::Timeout) => {}
         }
         // Decide: gather the rest of the burst.
         loop {
-            while let Ok(msg) = rx.try_recv() {
+            while let Ok(msg) = ctx.rx.try_recv() {
                 match msg {
                     Msg::Fs(change) => batch.add(change, root),
                     Msg::WatchError(_) => batch.rescan = true,
+                    // Applied after this batch; the answer waits a moment.
+                    Msg::Reload(config, answer) => {
+                        let _ = ctx.tx.send(Msg::Reload(config, answer));
+                        break;
+                    }
                     Msg::Stop => break 'outer,
                 }
             }
@@ -225,9 +339,13 @@ fn rebuild_loop(
             if now >= deadline {
                 break;
             }
-            match rx.recv_timeout(deadline - now) {
+            match ctx.rx.recv_timeout(deadline - now) {
                 Ok(Msg::Fs(change)) => batch.add(change, root),
                 Ok(Msg::WatchError(_)) => batch.rescan = true,
+                Ok(Msg::Reload(config, answer)) => {
+                    let _ = ctx.tx.send(Msg::Reload(config, answer));
+                    break;
+                }
                 Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => break 'outer,
                 Err(RecvTimeoutError::Timeout) => break,
             }
@@ -241,7 +359,7 @@ fn rebuild_loop(
         let now = chrono::Utc::now();
         let mut report = if batch.rescan {
             watcher = None;
-            watcher = watcher.or_else(|| start_watcher(root, &tx));
+            watcher = watcher.or_else(|| start_watcher(root, &ctx.tx));
             state.rescan(now)
         } else if batch.is_empty() {
             Rebuild::default()
@@ -264,7 +382,8 @@ fn rebuild_loop(
         // Publish.
         let applied = started.elapsed();
         if report.files_published > 0 || report.files_removed > 0 {
-            snapshot.store(Arc::new(state.snapshot()));
+            ctx.snapshot.store(Arc::new(state.snapshot()));
+            crate::systemd::status(&status_line(&state, &ctx.snapshot.load()));
         }
         let writes = state.take_disk_writes();
         if !writes.is_empty() {
@@ -279,7 +398,8 @@ fn rebuild_loop(
         let seconds = started.elapsed().as_secs_f64();
         let did_something = report.posts_changed > 0 || report.files_published > 0 || batch.rescan;
         if did_something || !report.errors.is_empty() {
-            metrics.rebuild(seconds, state.posts(), snapshot.load().feeds.len());
+            ctx.metrics
+                .rebuild(seconds, state.posts(), ctx.snapshot.load().feeds.len());
             for e in &report.errors {
                 tracing::warn!("{e} (the previous version, if any, keeps serving)");
             }

@@ -20,6 +20,7 @@ pub mod render;
 pub mod serve;
 pub mod site;
 pub mod snapshot;
+pub mod systemd;
 pub mod text;
 pub mod url;
 pub mod watch;

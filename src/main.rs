@@ -30,7 +30,13 @@ enum Command {
         #[arg(long, default_value = "config.toml")]
         config: PathBuf,
     },
-    /// Build, then watch the content dir and serve the feeds over HTTP.
+    /// Validate the config file (and the content dir's _config.yml) alone; exit 1 if bad.
+    CheckConfig {
+        #[arg(long, default_value = "config.toml")]
+        config: PathBuf,
+    },
+    /// Build, then watch the content dir and serve the feeds over HTTP. Under systemd:
+    /// Type=notify, socket activation, SIGHUP reloads the config.
     Serve {
         #[arg(long, default_value = "config.toml")]
         config: PathBuf,
@@ -41,18 +47,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("FEEDD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    init_logging();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Build { config } => run_build(&config),
         Command::Check { config } => run_check(&config),
+        Command::CheckConfig { config } => run_check_config(&config),
         Command::Serve { config, listen } => run_serve(&config, listen.as_deref()),
     };
     match result {
@@ -60,6 +60,41 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("feedd: error: {e:#}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// Human-readable lines on a terminal; under systemd (`JOURNAL_STREAM` set) plain lines
+/// without timestamps or colours, which journald stamps itself.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FEEDD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    if std::env::var_os("JOURNAL_STREAM").is_some() {
+        builder.without_time().with_ansi(false).init();
+    } else {
+        builder.with_ansi(std::io::stderr().is_terminal()).init();
+    }
+}
+
+fn run_check_config(config_path: &Path) -> anyhow::Result<ExitCode> {
+    match Config::load(config_path) {
+        Ok(config) => {
+            println!(
+                "{}: ok (content {}, output {}, listen {})",
+                config_path.display(),
+                config.content_dir.display(),
+                config.output_dir.display(),
+                config.serve.listen
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("{}: {e}", config_path.display());
+            Ok(ExitCode::from(1))
         }
     }
 }
@@ -171,20 +206,30 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind(addr))
-        .with_context(|| format!("listening on {addr}"))?;
+    // Socket activation: systemd may hand us the listening socket (the port can be
+    // privileged while we are not, and restarts lose no connection).
+    let listener = match feedd::systemd::activated_listener().context("reading LISTEN_FDS")? {
+        Some(std_listener) => runtime
+            .block_on(async { tokio::net::TcpListener::from_std(std_listener) })
+            .context("using the socket from systemd")?,
+        None => runtime
+            .block_on(tokio::net::TcpListener::bind(addr))
+            .with_context(|| format!("listening on {addr}"))?,
+    };
     let local = listener.local_addr().context("reading the bound address")?;
     let serve = config.serve.clone();
-    let baseurl = config.site.baseurl.clone();
-    let running = feedd::daemon::start(config)?;
+    let listen_configured = config.serve.listen;
+    let running = std::sync::Arc::new(feedd::daemon::start(config.clone())?);
+    let settings = |c: &Config| {
+        feedd::serve::HttpSettings::new(
+            c.serve.max_age,
+            c.serve.stale_while_revalidate,
+            &c.site.baseurl,
+        )
+    };
     let server = std::sync::Arc::new(feedd::serve::Server {
         snapshot: running.snapshot.clone(),
-        settings: feedd::serve::HttpSettings::new(
-            serve.max_age,
-            serve.stale_while_revalidate,
-            &baseurl,
-        ),
+        settings: arc_swap::ArcSwap::from_pointee(settings(&config)),
         metrics: running.metrics.clone(),
         max_connections: serve.max_connections,
         header_timeout: serve.header_timeout,
@@ -193,9 +238,68 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
     println!("feedd: serving on http://{local}/");
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    runtime.block_on(server.run(listener, shutdown_signal()));
+    let status = move |running: &feedd::daemon::Running| {
+        let snap = running.snapshot.load();
+        format!(
+            "serving {} posts in {} feeds on {local}",
+            snap.posts,
+            snap.feeds.len()
+        )
+    };
+    feedd::systemd::ready(&status(&running));
+    if let Some(interval) = feedd::systemd::watchdog_interval() {
+        let running = running.clone();
+        runtime.spawn(async move {
+            let mut tick = tokio::time::interval(interval / 2);
+            loop {
+                tick.tick().await;
+                // Only while the rebuild loop turns: a stuck loop lets systemd restart us.
+                if running.healthy(interval) {
+                    feedd::systemd::watchdog();
+                }
+            }
+        });
+    }
+    {
+        let (running, server, path) = (running.clone(), server.clone(), config_path.to_path_buf());
+        runtime.spawn(async move {
+            use tokio::signal::unix::{signal, SignalKind};
+            let Ok(mut hup) = signal(SignalKind::hangup()) else {
+                return;
+            };
+            while hup.recv().await.is_some() {
+                feedd::systemd::reloading();
+                tracing::info!("SIGHUP: reloading {}", path.display());
+                match Config::load(&path) {
+                    Err(e) => tracing::error!("reload: {e}; the old configuration keeps serving"),
+                    Ok(new) => {
+                        if new.serve.listen != listen_configured {
+                            tracing::warn!(
+                                "reload: serve.listen changed to {}; restart feedd to listen there",
+                                new.serve.listen
+                            );
+                        }
+                        server.settings.store(std::sync::Arc::new(settings(&new)));
+                        let r = running.clone();
+                        match tokio::task::spawn_blocking(move || r.reload(new)).await {
+                            Ok(Ok(line)) => tracing::info!("reload done: {line}"),
+                            Ok(Err(e)) => {
+                                tracing::error!("reload: {e}; the old configuration keeps serving")
+                            }
+                            Err(e) => tracing::error!("reload: {e}"),
+                        }
+                    }
+                }
+                feedd::systemd::ready(&status(&running));
+            }
+        });
+    }
+    runtime.block_on(server.clone().run(listener, shutdown_signal()));
+    feedd::systemd::stopping();
     tracing::info!("shutting down");
+    drop(server);
     running.stop();
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -216,4 +320,5 @@ async fn shutdown_signal() {
             let _ = tokio::signal::ctrl_c().await;
         }
     }
+    feedd::systemd::stopping();
 }

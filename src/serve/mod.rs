@@ -31,7 +31,8 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// Everything a connection needs.
 pub struct Server {
     pub snapshot: Arc<ArcSwap<Snapshot>>,
-    pub settings: HttpSettings,
+    /// Swapped on SIGHUP when the cache settings change.
+    pub settings: ArcSwap<HttpSettings>,
     pub metrics: Arc<Metrics>,
     pub max_connections: usize,
     pub header_timeout: Duration,
@@ -105,7 +106,7 @@ impl Server {
             req.uri().path(),
             req.headers(),
             &snapshot,
-            &self.settings,
+            &self.settings.load(),
             &|| self.metrics.render(),
         );
         let bytes = hyper::body::Body::size_hint(response.body())
