@@ -63,6 +63,14 @@ pub fn activated_listener() -> std::io::Result<Option<std::net::TcpListener>> {
             // SAFETY: systemd passes this descriptor to us alone (LISTEN_PID was checked by
             // `listen_fds`), open and listening; we take ownership of it exactly once.
             let listener = unsafe { std::net::TcpListener::from_raw_fd(fd) };
+            if let Err(e) = listener.local_addr() {
+                // Not a socket after all: do not close a descriptor we do not own.
+                std::mem::forget(listener);
+                return Err(std::io::Error::new(
+                    e.kind(),
+                    format!("LISTEN_FDS: fd {fd} is not a listening socket: {e}"),
+                ));
+            }
             listener.set_nonblocking(true)?;
             Ok(Some(listener))
         }
