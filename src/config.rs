@@ -48,6 +48,7 @@ struct RawServe {
     max_wait_ms: Option<u64>,
     max_connections: Option<usize>,
     header_timeout_ms: Option<u64>,
+    idle_timeout_ms: Option<u64>,
     shutdown_timeout_ms: Option<u64>,
 }
 
@@ -63,6 +64,7 @@ pub struct Serve {
     pub max_wait: std::time::Duration,
     pub max_connections: usize,
     pub header_timeout: std::time::Duration,
+    pub idle_timeout: std::time::Duration,
     pub shutdown_timeout: std::time::Duration,
 }
 
@@ -317,6 +319,7 @@ impl Config {
             max_wait: ms(serve.max_wait_ms.unwrap_or(2000)),
             max_connections: serve.max_connections.unwrap_or(4096),
             header_timeout: ms(serve.header_timeout_ms.unwrap_or(10_000)),
+            idle_timeout: ms(serve.idle_timeout_ms.unwrap_or(60_000)),
             shutdown_timeout: ms(serve.shutdown_timeout_ms.unwrap_or(10_000)),
         };
         if serve.max_connections == 0 {

@@ -233,6 +233,7 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
         metrics: running.metrics.clone(),
         max_connections: serve.max_connections,
         header_timeout: serve.header_timeout,
+        idle_timeout: serve.idle_timeout,
         shutdown_timeout: serve.shutdown_timeout,
     });
     println!("feedd: serving on http://{local}/");

@@ -17,31 +17,70 @@ fn hostile_site() -> Site {
     let site = Site::fixture("site", "max_post_bytes = 16777216\n");
     let fm = |body: &str| format!("---\n{body}\n---\nbody\n");
     // YAML bombs.
-    let mut laughs = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    let mut laughs = String::from(
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
     for i in 0..9u8 {
         let (p, n) = ((b'a' + i) as char, (b'b' + i) as char);
-        laughs.push_str(&format!("{n}: &{n} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"));
+        laughs.push_str(&format!(
+            "{n}: &{n} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
+        ));
     }
-    write(&site, "_posts/2024-02-01-billion-laughs.md", fm(&laughs).as_bytes());
-    write(&site, "_posts/2024-02-01-deep.md", fm(&format!("x: {}{}", "[".repeat(10_000), "]".repeat(10_000))).as_bytes());
-    let anchors: String = (0..2000).map(|i| format!("k{i}: &x{i} {}\n", "v".repeat(50))).collect();
-    write(&site, "_posts/2024-02-01-huge-anchors.md", fm(&anchors).as_bytes());
+    write(
+        &site,
+        "_posts/2024-02-01-billion-laughs.md",
+        fm(&laughs).as_bytes(),
+    );
+    write(
+        &site,
+        "_posts/2024-02-01-deep.md",
+        fm(&format!("x: {}{}", "[".repeat(10_000), "]".repeat(10_000))).as_bytes(),
+    );
+    let anchors: String = (0..2000)
+        .map(|i| format!("k{i}: &x{i} {}\n", "v".repeat(50)))
+        .collect();
+    write(
+        &site,
+        "_posts/2024-02-01-huge-anchors.md",
+        fm(&anchors).as_bytes(),
+    );
     // Sizes: over the limit, and one 10 MB line under it.
-    write(&site, "_posts/2024-02-01-too-big.md", &vec![b'x'; 17 * 1024 * 1024]);
-    let mut long = fm("title: One long line\ndate: 2024-02-02 10:00:00 +0800\ntags: long").into_bytes();
+    write(
+        &site,
+        "_posts/2024-02-01-too-big.md",
+        &vec![b'x'; 17 * 1024 * 1024],
+    );
+    let mut long =
+        fm("title: One long line\ndate: 2024-02-02 10:00:00 +0800\ntags: long").into_bytes();
     long.extend(std::iter::repeat_n(b'y', 10 * 1024 * 1024));
     write(&site, "_posts/2024-02-02-long-line.md", &long);
     // Encodings and characters.
-    write(&site, "_posts/2024-02-01-latin1.md", b"---\ntitle: caf\xe9\n---\nbody\n");
+    write(
+        &site,
+        "_posts/2024-02-01-latin1.md",
+        b"---\ntitle: caf\xe9\n---\nbody\n",
+    );
     write(
         &site,
         "_posts/2024-02-03-controls.md",
         "---\ntitle: \"NUL\\0 and \\x07 bell ]]> </content> <script>x</script> <![CDATA[ y ]]>\"\ndate: 2024-02-03 10:00:00 +0800\ntags: controls\n---\nBody \u{0} with NUL, \u{1b} escape, ]]> and </content> and <script>alert(1)</script>.\n".as_bytes(),
     );
-    write(&site, "_posts/2024-02-04-dup-keys.md", fm("title: first\ntitle: second\ndate: 2024-02-04 10:00:00 +0800\ntags: dup").as_bytes());
+    write(
+        &site,
+        "_posts/2024-02-04-dup-keys.md",
+        fm("title: first\ntitle: second\ndate: 2024-02-04 10:00:00 +0800\ntags: dup").as_bytes(),
+    );
     // Dates.
-    write(&site, "_posts/2024-02-01-bad-month.md", fm("date: 2022-13-45").as_bytes());
-    write(&site, "_posts/2024-02-01-far-year.md", fm("date: 99999-01-01 10:00:00").as_bytes());
+    write(
+        &site,
+        "_posts/2024-02-01-bad-month.md",
+        fm("date: 2022-13-45").as_bytes(),
+    );
+    write(
+        &site,
+        "_posts/2024-02-01-far-year.md",
+        fm("date: 99999-01-01 10:00:00").as_bytes(),
+    );
     // Names.
     write(
         &site,
@@ -49,7 +88,11 @@ fn hostile_site() -> Site {
         fm("title: Names\ndate: 2024-02-05 10:00:00 +0800\ntags: [\"..\", \"/etc/passwd\", \"%2e%2e\", CON, \"\", \"a/../../b\"]").as_bytes(),
     );
     let many: Vec<String> = (0..10_000).map(|i| format!("t{i}")).collect();
-    write(&site, "_posts/2024-02-01-ten-thousand-tags.md", fm(&format!("tags: {}", many.join(" "))).as_bytes());
+    write(
+        &site,
+        "_posts/2024-02-01-ten-thousand-tags.md",
+        fm(&format!("tags: {}", many.join(" "))).as_bytes(),
+    );
     // Special files.
     let posts = site.path("content/_posts");
     std::os::unix::fs::symlink(&posts, posts.join("loop")).unwrap();
@@ -67,7 +110,11 @@ fn hostile_posts_are_reported_and_every_feed_stays_valid() {
     let started = std::time::Instant::now();
     let out = site.feedd(&["build"]);
     let elapsed = started.elapsed();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let summary = String::from_utf8_lossy(&out.stdout);
     for (file, needle) in [
         ("2024-02-01-billion-laughs.md", "alias bomb"),
@@ -78,14 +125,22 @@ fn hostile_posts_are_reported_and_every_feed_stays_valid() {
         ("2024-02-01-far-year.md", "invalid date"),
         ("2024-02-01-ten-thousand-tags.md", "limit of 1000"),
     ] {
-        let line = summary.lines().find(|l| l.contains(file)).unwrap_or_else(|| panic!("{file} not reported: {summary}"));
-        assert!(line.contains(needle) && line.contains(&format!("_posts/{file}:")), "{line}");
+        let line = summary
+            .lines()
+            .find(|l| l.contains(file))
+            .unwrap_or_else(|| panic!("{file} not reported: {summary}"));
+        assert!(
+            line.contains(needle) && line.contains(&format!("_posts/{file}:")),
+            "{line}"
+        );
     }
     // Nothing hangs on the FIFO or loops on the symlink loop.
     assert!(elapsed < std::time::Duration::from_secs(60), "{elapsed:?}");
     let files = tree(&site.path("feeds"));
     // The outside symlink is not read.
-    assert!(!files.values().any(|b| String::from_utf8_lossy(b).contains("root:x:0:0")));
+    assert!(!files
+        .values()
+        .any(|b| String::from_utf8_lossy(b).contains("root:x:0:0")));
     // Every feed parses; good posts, including the hostile-but-valid ones, are in.
     let mut titles = Vec::new();
     for (rel, bytes) in &files {
@@ -94,20 +149,51 @@ fn hostile_posts_are_reported_and_every_feed_stays_valid() {
         }
         let feed = parse_feed(bytes);
         if rel == "feed.xml" {
-            titles = feed.entries.iter().map(|e| e.title.as_ref().map(|t| t.content.clone()).unwrap_or_default()).collect();
+            titles = feed
+                .entries
+                .iter()
+                .map(|e| {
+                    e.title
+                        .as_ref()
+                        .map(|t| t.content.clone())
+                        .unwrap_or_default()
+                })
+                .collect();
         }
         if rel.ends_with(".xml") {
             let text = String::from_utf8_lossy(bytes);
-            assert!(!text.contains('\u{0}') && !text.contains('\u{1b}') && !text.contains('\u{7}'), "{rel}");
+            assert!(
+                !text.contains('\u{0}') && !text.contains('\u{1b}') && !text.contains('\u{7}'),
+                "{rel}"
+            );
         }
     }
     assert!(titles.iter().any(|t| t == "One long line"), "{titles:?}");
     assert!(titles.iter().any(|t| t == "second"), "{titles:?}");
-    assert!(titles.iter().any(|t| t.starts_with("NUL and")), "{titles:?}");
-    assert!(titles.iter().any(|t| t == "银行普及金融知识 守护群众钱袋子"), "{titles:?}");
+    assert!(
+        titles.iter().any(|t| t.starts_with("NUL and")),
+        "{titles:?}"
+    );
+    assert!(
+        titles
+            .iter()
+            .any(|t| t == "银行普及金融知识 守护群众钱袋子"),
+        "{titles:?}"
+    );
     // Hostile names stay inside feeds/.
     for rel in files.keys() {
-        assert!(!rel.split('/').any(|seg| seg == ".." || seg.is_empty()), "{rel}");
+        assert!(
+            !rel.split('/').any(|seg| seg == ".." || seg.is_empty()),
+            "{rel}"
+        );
     }
-    assert!(files.contains_key("tags/%2E%2E/feed.xml") && files.contains_key("tags/a%2F..%2F..%2Fb/feed.xml"), "{:?}", files.keys().filter(|k| k.starts_with("tags/")).collect::<Vec<_>>());
+    assert!(
+        files.contains_key("tags/%2E%2E/feed.xml")
+            && files.contains_key("tags/a%2F..%2F..%2Fb/feed.xml"),
+        "{:?}",
+        files
+            .keys()
+            .filter(|k| k.starts_with("tags/"))
+            .collect::<Vec<_>>()
+    );
 }

@@ -6,6 +6,7 @@
 pub mod caching;
 pub mod encoding;
 pub mod handler;
+mod idle;
 pub mod page;
 
 use std::future::Future;
@@ -36,6 +37,8 @@ pub struct Server {
     pub metrics: Arc<Metrics>,
     pub max_connections: usize,
     pub header_timeout: Duration,
+    /// Silence allowed between keep-alive requests.
+    pub idle_timeout: Duration,
     pub shutdown_timeout: Duration,
 }
 
@@ -83,6 +86,7 @@ impl Server {
                 let server = server.clone();
                 async move { Ok::<_, std::convert::Infallible>(server.handle(&req)) }
             });
+            let stream = idle::IdleTimeout::new(stream, self.header_timeout, self.idle_timeout);
             let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
             let conn = graceful.watch(conn.into_owned());
             tokio::spawn(async move {

@@ -1,0 +1,162 @@
+//! Hostile clients over raw TCP against the real binary: each gets the right 4xx or a
+//! closed connection within a bounded time, and everyone else keeps being answered.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::{Daemon, Site};
+
+fn start() -> (Site, Daemon, String) {
+    let site = Site::fixture(
+        "site",
+        "[serve]\nheader_timeout_ms = 700\nidle_timeout_ms = 1000\nmax_connections = 2000\n",
+    );
+    let d = Daemon::start(&site);
+    let addr = d.base.trim_start_matches("http://").to_string();
+    (site, d, addr)
+}
+
+/// Sends raw bytes, returns what came back before the server closed (10 s bound).
+fn raw(addr: &str, bytes: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let _ = s.write_all(bytes);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn status(answer: &str) -> &str {
+    answer.split(' ').nth(1).unwrap_or("closed")
+}
+
+fn healthy(addr: &str) -> bool {
+    raw(
+        addr,
+        b"GET /feed.xml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .starts_with("HTTP/1.1 200")
+}
+
+#[test]
+fn slowloris_is_cut_off_and_others_are_served() {
+    let (_site, _d, addr) = start();
+    let mut slow = TcpStream::connect(&addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let started = Instant::now();
+    let mut closed = false;
+    for b in b"GET /feed.xml HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" {
+        if slow.write_all(&[*b]).is_err() {
+            closed = true;
+            break;
+        }
+        assert!(healthy(&addr), "others are still answered");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest);
+    assert!(
+        closed || rest.is_empty() || String::from_utf8_lossy(&rest).starts_with("HTTP/1.1 408")
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn malformed_and_abusive_requests_get_4xx_or_a_closed_connection() {
+    let (_site, _d, addr) = start();
+    let big_header = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(64 * 1024)
+    );
+    let big_uri = format!(
+        "GET /{} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(100 * 1024)
+    );
+    let rows: Vec<(&str, Vec<u8>, &[&str])> = vec![
+        ("oversized header", big_header.into_bytes(), &["431", "400", "closed"]),
+        ("oversized URI", big_uri.into_bytes(), &["414", "431", "400", "closed"]),
+        ("unknown method", b"BREW /feed.xml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(), &["405"]),
+        ("garbage request line", b"\x00\x01\x02 nonsense\r\n\r\n".to_vec(), &["400", "closed"]),
+        ("bad version", b"GET /feed.xml HTTP/9.9\r\nHost: x\r\n\r\n".to_vec(), &["505", "400", "closed"]),
+        (
+            "CL and TE together (smuggling)",
+            b"POST /feed.xml HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+            &["400", "405", "closed"],
+        ),
+        ("dot-dot", b"GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(), &["404", "400"]),
+        ("encoded dot-dot", b"GET /%2e%2e%2f%2e%2e%2fetc%2fpasswd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(), &["404"]),
+        ("overlong UTF-8", b"GET /%c0%ae%c0%ae/etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(), &["404"]),
+        ("backslashes", b"GET /..\\..\\etc\\passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(), &["404", "400"]),
+        ("NUL", b"GET /feed.xml%00.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(), &["404"]),
+    ];
+    for (what, bytes, allowed) in rows {
+        let started = Instant::now();
+        let answer = raw(&addr, &bytes);
+        let code = status(&answer);
+        assert!(
+            allowed.contains(&code),
+            "{what}: got {code}: {}",
+            &answer[..answer.len().min(200)]
+        );
+        assert!(!answer.contains("root:"), "{what}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{what}: {:?}",
+            started.elapsed()
+        );
+        assert!(healthy(&addr), "after {what}");
+    }
+}
+
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    let (_site, _d, addr) = start();
+    let answer = raw(
+        &addr,
+        b"GET /feed.xml HTTP/1.1\r\nHost: x\r\n\r\nHEAD /rss.xml HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    let codes: Vec<&str> = answer
+        .match_indices("HTTP/1.1 ")
+        .map(|(i, _)| &answer[i + 9..i + 12])
+        .collect();
+    assert_eq!(
+        codes,
+        ["200", "200", "404"],
+        "{}",
+        &answer[..answer.len().min(300)]
+    );
+}
+
+#[test]
+fn many_idle_connections_do_not_starve_others() {
+    let (_site, _d, addr) = start();
+    let idle: Vec<TcpStream> = (0..300)
+        .map(|_| TcpStream::connect(&addr).unwrap())
+        .collect();
+    for _ in 0..20 {
+        assert!(healthy(&addr));
+    }
+    // Idle connections are closed by the header timeout.
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut closed = 0;
+    for mut s in idle {
+        s.set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        let mut buf = [0u8; 64];
+        if matches!(s.read(&mut buf), Ok(0)) {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 300, "idle connections were not closed");
+    assert!(healthy(&addr));
+}
