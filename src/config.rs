@@ -50,6 +50,7 @@ struct RawServe {
     header_timeout_ms: Option<u64>,
     idle_timeout_ms: Option<u64>,
     shutdown_timeout_ms: Option<u64>,
+    full_downloads_per_minute: Option<u32>,
 }
 
 /// `feedd serve` settings.
@@ -66,6 +67,8 @@ pub struct Serve {
     pub header_timeout: std::time::Duration,
     pub idle_timeout: std::time::Duration,
     pub shutdown_timeout: std::time::Duration,
+    /// Per-client limit on full (200) feed downloads; 0 = off.
+    pub full_downloads_per_minute: u32,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -320,6 +323,7 @@ impl Config {
             max_connections: serve.max_connections.unwrap_or(4096),
             header_timeout: ms(serve.header_timeout_ms.unwrap_or(10_000)),
             idle_timeout: ms(serve.idle_timeout_ms.unwrap_or(60_000)),
+            full_downloads_per_minute: serve.full_downloads_per_minute.unwrap_or(0),
             shutdown_timeout: ms(serve.shutdown_timeout_ms.unwrap_or(10_000)),
         };
         if serve.max_connections == 0 {

@@ -234,6 +234,8 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
         max_connections: serve.max_connections,
         header_timeout: serve.header_timeout,
         idle_timeout: serve.idle_timeout,
+        rate_limit: (serve.full_downloads_per_minute > 0)
+            .then(|| feedd::serve::ratelimit::RateLimiter::new(serve.full_downloads_per_minute)),
         shutdown_timeout: serve.shutdown_timeout,
     });
     println!("feedd: serving on http://{local}/");

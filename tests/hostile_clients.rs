@@ -160,3 +160,35 @@ fn many_idle_connections_do_not_starve_others() {
     assert_eq!(closed, 300, "idle connections were not closed");
     assert!(healthy(&addr));
 }
+
+#[test]
+fn full_downloads_are_rate_limited_but_304s_are_not() {
+    let site = Site::fixture("site", "[serve]\nfull_downloads_per_minute = 3\n");
+    let d = Daemon::start(&site);
+    let addr = d.base.trim_start_matches("http://").to_string();
+    let get = |extra: &str| {
+        raw(
+            &addr,
+            format!("GET /feed.xml HTTP/1.1\r\nHost: x\r\n{extra}Connection: close\r\n\r\n")
+                .as_bytes(),
+        )
+    };
+    let first = get("");
+    let etag = first
+        .lines()
+        .find_map(|l| l.strip_prefix("etag: "))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(status(&get("")), "200");
+    assert_eq!(status(&get("")), "200");
+    let limited = get("");
+    assert_eq!(status(&limited), "429", "{limited}");
+    assert!(
+        limited.contains("retry-after: ") && limited.contains("cache-control: no-store"),
+        "{limited}"
+    );
+    for _ in 0..20 {
+        assert_eq!(status(&get(&format!("If-None-Match: {etag}\r\n"))), "304");
+    }
+}

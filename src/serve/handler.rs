@@ -105,6 +105,21 @@ fn text(status: StatusCode, body: &'static str) -> Response<Body> {
     response
 }
 
+/// 429 for a client over its download limit: when to come back, and not to be cached.
+pub fn too_many_requests(retry_after: std::time::Duration) -> Response<Body> {
+    let mut response = text(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too many full downloads; use If-None-Match / If-Modified-Since\n",
+    );
+    let h = response.headers_mut();
+    h.insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(retry_after.as_secs().max(1)),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// Answers one request. `metrics` renders the metrics page when asked for.
 pub fn respond(
     method: &Method,

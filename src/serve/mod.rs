@@ -8,6 +8,7 @@ pub mod encoding;
 pub mod handler;
 mod idle;
 pub mod page;
+pub mod ratelimit;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -39,6 +40,8 @@ pub struct Server {
     pub header_timeout: Duration,
     /// Silence allowed between keep-alive requests.
     pub idle_timeout: Duration,
+    /// Limit on full (200) feed downloads per client, when configured.
+    pub rate_limit: Option<ratelimit::RateLimiter>,
     pub shutdown_timeout: Duration,
 }
 
@@ -66,7 +69,7 @@ impl Server {
                 accepted = listener.accept() => accepted,
                 () = &mut shutdown => break,
             };
-            let (stream, _) = match accepted {
+            let (stream, peer) = match accepted {
                 Ok(pair) => pair,
                 Err(e) => {
                     // EMFILE and friends: back off instead of spinning.
@@ -84,7 +87,7 @@ impl Server {
             let server = self.clone();
             let service = service_fn(move |req: Request<Incoming>| {
                 let server = server.clone();
-                async move { Ok::<_, std::convert::Infallible>(server.handle(&req)) }
+                async move { Ok::<_, std::convert::Infallible>(server.handle(&req, peer.ip())) }
             });
             let stream = idle::IdleTimeout::new(stream, self.header_timeout, self.idle_timeout);
             let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
@@ -103,16 +106,31 @@ impl Server {
         }
     }
 
-    fn handle(&self, req: &Request<Incoming>) -> hyper::Response<handler::Body> {
+    fn handle(
+        &self,
+        req: &Request<Incoming>,
+        client: std::net::IpAddr,
+    ) -> hyper::Response<handler::Body> {
         let snapshot = self.snapshot.load();
+        let settings = self.settings.load();
         let response = handler::respond(
             req.method(),
             req.uri().path(),
             req.headers(),
             &snapshot,
-            &self.settings.load(),
+            &settings,
             &|| self.metrics.render(),
         );
+        // Only full feed downloads count; 304s and errors are cheap and never limited.
+        let full_download = response.status() == hyper::StatusCode::OK
+            && response.headers().contains_key(hyper::header::ETAG);
+        let response = match (&self.rate_limit, full_download) {
+            (Some(limiter), true) => match limiter.take(client, std::time::Instant::now()) {
+                Ok(()) => response,
+                Err(wait) => handler::too_many_requests(wait),
+            },
+            _ => response,
+        };
         let bytes = hyper::body::Body::size_hint(response.body())
             .exact()
             .unwrap_or(0);
