@@ -201,14 +201,38 @@ impl Batch {
     }
 }
 
-/// Starts the thread that writes published files to `out_dir`, in order.
+/// Starts the thread that writes published files to `out_dir`, in order. Failed writes
+/// are retried every second until they succeed or a newer version replaces them.
 fn start_disk_writer(
     out_dir: PathBuf,
 ) -> (Sender<crate::site::DiskWrites>, std::thread::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel::<crate::site::DiskWrites>();
     let handle = std::thread::spawn(move || {
-        for writes in rx {
-            crate::site::write_files(&out_dir, writes);
+        let mut failed: crate::site::DiskWrites = Vec::new();
+        loop {
+            let wait = if failed.is_empty() {
+                Duration::from_secs(3600)
+            } else {
+                Duration::from_secs(1)
+            };
+            let mut writes = std::mem::take(&mut failed);
+            match rx.recv_timeout(wait) {
+                Ok(newer) => {
+                    // A newer write of the same file replaces the failed one.
+                    writes.retain(|(rel, _)| !newer.iter().any(|(n, _)| n == rel));
+                    writes.extend(newer);
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    crate::site::write_files(&out_dir, writes);
+                    break;
+                }
+            }
+            let retrying = writes.len();
+            failed = crate::site::write_files(&out_dir, writes);
+            if retrying > 0 && failed.is_empty() {
+                tracing::debug!("disk writes done");
+            }
         }
     });
     (tx, handle)

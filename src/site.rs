@@ -490,18 +490,20 @@ impl SiteState {
     }
 }
 
-/// Writes (or, for `None`, removes) files under `out_dir`. A failed write is logged;
-/// memory keeps serving, and the file is written again with its next change or restart.
-pub fn write_files(out_dir: &std::path::Path, writes: DiskWrites) {
+/// Writes (or, for `None`, removes) files under `out_dir`. Returns the writes that failed
+/// (disk full, read-only): memory keeps serving them, and the caller retries them.
+pub fn write_files(out_dir: &std::path::Path, writes: DiskWrites) -> DiskWrites {
+    let mut failed = Vec::new();
     for (rel, bytes) in writes {
         let path = out_dir.join(&rel);
-        match bytes {
-            Some(bytes) => {
-                if let Err(e) = crate::publish::write_atomic(&path, &bytes) {
+        match &bytes {
+            Some(data) => {
+                if let Err(e) = crate::publish::write_atomic(&path, data) {
                     tracing::error!(
-                        "{}: cannot write (still serving from memory): {e}",
+                        "{}: cannot write (still serving from memory; will retry): {e}",
                         path.display()
                     );
+                    failed.push((rel, bytes));
                 }
             }
             None => {
@@ -512,6 +514,7 @@ pub fn write_files(out_dir: &std::path::Path, writes: DiskWrites) {
             }
         }
     }
+    failed
 }
 
 fn stamp(path: &std::path::Path) -> Stamp {

@@ -326,3 +326,35 @@ fn sigterm_exits_cleanly() {
     let status = d.terminate();
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn a_failing_output_dir_keeps_memory_serving_and_recovers() {
+    let site = Site::fixture("site", "");
+    let d = Daemon::start(&site);
+    // Make every write under feeds/tags fail (a file where a folder must be).
+    std::fs::rename(site.path("feeds/tags"), site.path("feeds-tags-away")).expect("move");
+    std::fs::write(site.path("feeds/tags"), "not a folder").expect("block");
+    write_atomically(
+        &site.path("content/_posts/2024-06-02-disk.md"),
+        &post(
+            "Disk trouble",
+            "2024-06-02 09:00:00 +0800",
+            "diskcat",
+            "disktag",
+        ),
+    );
+    eventually("served from memory", || {
+        titles(&d, "/tags/disktag/feed.xml")
+            .filter(|t| t.first().map(String::as_str) == Some("Disk trouble"))
+    });
+    eventually("error logged", || {
+        d.log().contains("cannot write").then_some(())
+    });
+    // Space returns: the pending files are written by the retry.
+    std::fs::remove_file(site.path("feeds/tags")).expect("unblock");
+    eventually("written after recovery", || {
+        site.path("feeds/tags/disktag/feed.xml")
+            .exists()
+            .then_some(())
+    });
+}
