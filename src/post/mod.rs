@@ -8,7 +8,7 @@ mod terms;
 
 use std::path::Path;
 
-use chrono_tz::Tz;
+pub use chrono_tz::Tz;
 
 use crate::error::{PostError, PostErrorKind};
 use crate::url::{expand, post_id, style_template, Placeholders};

@@ -344,3 +344,27 @@ fn read_post_rejects_invalid_utf8_and_oversized_files() {
     let err = read_post(dir.path(), "_posts/2023-01-01-big.md", &rules(), 1024).unwrap_err();
     assert!(err.to_string().contains("limit"), "{err}");
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the text, parsing returns a post or an error naming a line of the file.
+        #[test]
+        fn parse_never_panics_and_errors_name_a_real_line(
+            body in "(---\n)?([a-z_]{1,8}: [^\n]{0,20}\n){0,6}(---\n)?[^\u{0}]{0,80}",
+            raw in any::<Vec<u8>>().prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+        ) {
+            for text in [&body, &raw] {
+                match Post::parse("_posts/2023-01-01-x.md", text, &rules()) {
+                    Ok(_) => {}
+                    Err(e) => {
+                        let lines = text.lines().count().max(1);
+                        prop_assert!(e.line >= 1 && e.line <= lines + 1, "{} for {:?}", e, text);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -383,3 +383,23 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any request path routes to a snapshot key or to nothing: never elsewhere.
+        #[test]
+        fn any_path_routes_only_to_known_files(path in "(/[^/?#]{0,12}){0,5}|/[%./\\\\a-z0-9]{0,40}") {
+            let mut s = Snapshot::default();
+            let file = FeedFile::new(Bytes::from_static(b"x"), "text/plain", SystemTime::UNIX_EPOCH);
+            s.files.insert("tags/a/feed.xml".to_string(), Arc::new(file));
+            match route(&path, &s, "") {
+                Route::File(rel) => prop_assert!(s.files.contains_key(&rel)),
+                _ => {}
+            }
+        }
+    }
+}
