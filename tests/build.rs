@@ -42,11 +42,7 @@ fn seed_article_is_in_its_category_tag_and_site_feeds_in_every_format() {
                 Some("2022-03-15T04:52:16+00:00"),
                 "{dir}/{file}"
             );
-            let content = entry
-                .content
-                .as_ref()
-                .and_then(|c| c.body.clone())
-                .unwrap_or_default();
+            let content = common::entry_content(entry);
             assert!(
                 content.contains("<p>某银行分行开展金融知识宣传活动"),
                 "{dir}/{file}: {content}"
@@ -175,11 +171,7 @@ fn hostile_titles_and_bodies_still_give_valid_feeds() {
             .map(|t| t.content.clone())
             .unwrap_or_default();
         assert_eq!(title, "Tags & ]]> done", "{file}");
-        let content = entry
-            .content
-            .as_ref()
-            .and_then(|c| c.body.clone())
-            .unwrap_or_default();
+        let content = common::entry_content(entry);
         assert!(
             content.contains("]]>") && !content.contains('\u{8}'),
             "{file}: {content:?}"

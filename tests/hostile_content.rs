@@ -149,16 +149,7 @@ fn hostile_posts_are_reported_and_every_feed_stays_valid() {
         }
         let feed = parse_feed(bytes);
         if rel == "feed.xml" {
-            titles = feed
-                .entries
-                .iter()
-                .map(|e| {
-                    e.title
-                        .as_ref()
-                        .map(|t| t.content.clone())
-                        .unwrap_or_default()
-                })
-                .collect();
+            titles = common::titles_of(&feed);
         }
         if rel.ends_with(".xml") {
             let text = String::from_utf8_lossy(bytes);

@@ -46,17 +46,7 @@ fn titles(d: &Daemon, path: &str) -> Option<Vec<String>> {
         return None;
     }
     let feed = parse_feed(&r.bytes().ok()?);
-    Some(
-        feed.entries
-            .iter()
-            .map(|e| {
-                e.title
-                    .as_ref()
-                    .map(|t| t.content.clone())
-                    .unwrap_or_default()
-            })
-            .collect(),
-    )
+    Some(common::titles_of(&feed))
 }
 
 fn post(title: &str, date: &str, categories: &str, tags: &str) -> String {

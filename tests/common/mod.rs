@@ -188,3 +188,24 @@ pub fn write_atomically(path: &Path, text: &str) {
     std::fs::write(&tmp, text).expect("write tmp");
     std::fs::rename(&tmp, path).expect("rename");
 }
+
+/// An entry's title text ("" when it has none).
+pub fn entry_title(e: &feed_rs::model::Entry) -> String {
+    e.title
+        .as_ref()
+        .map(|t| t.content.clone())
+        .unwrap_or_default()
+}
+
+/// An entry's content body ("" when it has none).
+pub fn entry_content(e: &feed_rs::model::Entry) -> String {
+    e.content
+        .as_ref()
+        .and_then(|c| c.body.clone())
+        .unwrap_or_default()
+}
+
+/// The entry titles of a feed, in order.
+pub fn titles_of(feed: &feed_rs::model::Feed) -> Vec<String> {
+    feed.entries.iter().map(entry_title).collect()
+}
