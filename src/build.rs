@@ -376,3 +376,28 @@ pub fn render_opml<'a>(infos: impl IntoIterator<Item = &'a FeedInfo>, config: &C
     }
     opml::render(&config.site.title, &sections)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_post_deleted_between_listing_and_reading_is_reported_not_fatal() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("content/_posts")).unwrap();
+        std::fs::write(dir.path().join("content/_posts/2023-01-01-kept.md"), "kept").unwrap();
+        let config = Config::parse("", dir.path()).unwrap();
+        let mut paths = scan(&config.content_dir).unwrap();
+        paths.push("_posts/2023-01-02-gone.md".to_string());
+        let loaded = load(&config, &paths, true, &|| {});
+        assert_eq!(loaded.posts.len(), 1);
+        assert_eq!(loaded.errors.len(), 1);
+        assert!(
+            loaded.errors[0]
+                .to_string()
+                .contains("2023-01-02-gone.md:1: cannot read"),
+            "{}",
+            loaded.errors[0]
+        );
+    }
+}

@@ -50,6 +50,9 @@ fn hostile_site() -> Site {
         "_posts/2024-02-01-too-big.md",
         &vec![b'x'; 17 * 1024 * 1024],
     );
+    // A 100 MB post (sparse: instant to make, refused from its size before any read).
+    let huge = std::fs::File::create(site.path("content/_posts/2024-02-01-hundred-mb.md")).unwrap();
+    huge.set_len(100 * 1024 * 1024).unwrap();
     let mut long =
         fm("title: One long line\ndate: 2024-02-02 10:00:00 +0800\ntags: long").into_bytes();
     long.extend(std::iter::repeat_n(b'y', 10 * 1024 * 1024));
@@ -120,6 +123,7 @@ fn hostile_posts_are_reported_and_every_feed_stays_valid() {
         ("2024-02-01-billion-laughs.md", "alias bomb"),
         ("2024-02-01-deep.md", "front matter"),
         ("2024-02-01-too-big.md", "limit"),
+        ("2024-02-01-hundred-mb.md", "limit"),
         ("2024-02-01-latin1.md", "invalid UTF-8"),
         ("2024-02-01-bad-month.md", "invalid date"),
         ("2024-02-01-far-year.md", "invalid date"),
