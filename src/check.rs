@@ -30,7 +30,7 @@ impl std::fmt::Display for Problem {
 }
 
 /// Collects the problems of a loaded site and its configuration.
-pub fn problems(config: &Config, loaded: &Loaded, timezone_configured: bool) -> Vec<Problem> {
+pub fn problems(config: &Config, loaded: &Loaded) -> Vec<Problem> {
     let mut out = Vec::new();
     let config_problem = |message: &str| Problem {
         path: "config".into(),
@@ -43,7 +43,7 @@ pub fn problems(config: &Config, loaded: &Loaded, timezone_configured: bool) -> 
             "site.url is not set: links and ids will be relative, and feed readers need absolute URLs",
         ));
     }
-    if !timezone_configured {
+    if !config.site.timezone_configured {
         out.push(config_problem(
             "site.timezone is not set (here or in _config.yml): dates without an offset are read as UTC",
         ));

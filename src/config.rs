@@ -121,6 +121,8 @@ pub struct Site {
     pub author: Option<String>,
     pub lang: Option<String>,
     pub timezone: Tz,
+    /// Whether a timezone was given (here or in `_config.yml`) rather than defaulted to UTC.
+    pub timezone_configured: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,12 +207,13 @@ impl Config {
             message,
         };
         let jekyll_text = |key: &str| jekyll.get(key).and_then(Yaml::as_text);
-        let timezone_name = raw
+        let timezone_given = raw
             .site
             .timezone
             .clone()
-            .or_else(|| jekyll_text("timezone"))
-            .unwrap_or_else(|| "UTC".to_string());
+            .or_else(|| jekyll_text("timezone"));
+        let timezone_configured = timezone_given.is_some();
+        let timezone_name = timezone_given.unwrap_or_else(|| "UTC".to_string());
         let timezone: Tz = timezone_name.parse().map_err(|_| {
             invalid(
                 "site.timezone",
@@ -257,6 +260,7 @@ impl Config {
                 .or_else(|| jekyll_text("lang"))
                 .filter(|l| !l.is_empty()),
             timezone,
+            timezone_configured,
         };
         let permalink = raw
             .permalink

@@ -99,14 +99,8 @@ fn run_check_config(config_path: &Path) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn load_config(path: &Path) -> anyhow::Result<(Config, bool)> {
-    let config = Config::load(path).with_context(|| format!("loading {}", path.display()))?;
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let jekyll =
-        std::fs::read_to_string(config.content_dir.join("_config.yml")).unwrap_or_default();
-    let tz_set = text.lines().any(|l| l.trim_start().starts_with("timezone"))
-        || jekyll.lines().any(|l| l.starts_with("timezone:"));
-    Ok((config, tz_set))
+fn load_config(path: &Path) -> anyhow::Result<Config> {
+    Config::load(path).with_context(|| format!("loading {}", path.display()))
 }
 
 fn load_posts(config: &Config) -> anyhow::Result<build::Loaded> {
@@ -127,7 +121,7 @@ fn load_posts(config: &Config) -> anyhow::Result<build::Loaded> {
 
 fn run_build(config_path: &Path) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let (config, _) = load_config(config_path)?;
+    let config = load_config(config_path)?;
     let loaded = load_posts(&config)?;
     let t_read = started.elapsed();
     for e in &loaded.errors {
@@ -169,9 +163,9 @@ fn run_build(config_path: &Path) -> anyhow::Result<ExitCode> {
 }
 
 fn run_check(config_path: &Path) -> anyhow::Result<ExitCode> {
-    let (config, tz_set) = load_config(config_path)?;
+    let config = load_config(config_path)?;
     let loaded = load_posts(&config)?;
-    let problems = check::problems(&config, &loaded, tz_set);
+    let problems = check::problems(&config, &loaded);
     for p in &problems {
         println!("{p}");
     }
@@ -195,7 +189,7 @@ fn run_check(config_path: &Path) -> anyhow::Result<ExitCode> {
 }
 
 fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCode> {
-    let (config, _) = load_config(config_path)?;
+    let config = load_config(config_path)?;
     let addr: std::net::SocketAddr = match listen {
         Some(a) => a
             .parse()

@@ -26,6 +26,15 @@ fn big_site() -> Site {
     site
 }
 
+/// Rewrites every 50th bulk post from `first`, replacing `from` with `to` in its text.
+fn retitle(site: &Site, first: usize, from: &str, to: &str) {
+    for i in (first..3000).step_by(50) {
+        let p = site.path(&format!("content/bulk/_posts/2023-01-01-bulk-{i}.md"));
+        let text = std::fs::read_to_string(&p).unwrap().replace(from, to);
+        std::fs::write(&p, text).unwrap();
+    }
+}
+
 #[test]
 fn killed_builds_leave_complete_feeds_and_converge() {
     let site = big_site();
@@ -36,13 +45,7 @@ fn killed_builds_leave_complete_feeds_and_converge() {
     let mut kills = 0;
     for round in 0..8u64 {
         // Change some posts so each rebuild really writes.
-        for i in (round as usize..3000).step_by(50) {
-            let p = site.path(&format!("content/bulk/_posts/2023-01-01-bulk-{i}.md"));
-            let text = std::fs::read_to_string(&p)
-                .unwrap()
-                .replace("Bulk", "Bulk*");
-            std::fs::write(&p, text).unwrap();
-        }
+        retitle(&site, round as usize, "Bulk", "Bulk*");
         let mut child = Command::new(env!("CARGO_BIN_EXE_feedd"))
             .args(["build", "--config"])
             .arg(site.config())
@@ -69,13 +72,7 @@ fn killed_builds_leave_complete_feeds_and_converge() {
             let _ = parse_feed(&bytes);
         }
         // Undo, so the final state is the fresh-build input again.
-        for i in (round as usize..3000).step_by(50) {
-            let p = site.path(&format!("content/bulk/_posts/2023-01-01-bulk-{i}.md"));
-            let text = std::fs::read_to_string(&p)
-                .unwrap()
-                .replace("Bulk*", "Bulk");
-            std::fs::write(&p, text).unwrap();
-        }
+        retitle(&site, round as usize, "Bulk*", "Bulk");
     }
     assert!(
         kills > 0,
