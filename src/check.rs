@@ -1,8 +1,57 @@
 //! `feedd check`: every problem in the site, errors (posts that are skipped) and warnings
 //! (Jekyll traps the author probably did not mean), in path order.
 
-use crate::build::Loaded;
+use rayon::prelude::*;
+
 use crate::config::Config;
+use crate::engine::{Change, Content};
+use crate::error::{ContentError, PostError, PostErrorKind};
+use crate::post::Post;
+
+/// Every post parsed, and the ones that could not be.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub posts: Vec<Post>,
+    pub errors: Vec<PostError>,
+}
+
+/// Reads and parses every post the scanner lists (the same scanner and parser the
+/// engine uses; nothing is rendered).
+pub fn load(config: &Config) -> Result<Loaded, ContentError> {
+    let found = crate::content::scan(&config.content_dir)?;
+    let results: Vec<Result<Option<Post>, PostError>> = found
+        .par_iter()
+        .map(|f| {
+            let err = |kind| PostError {
+                path: f.rel.clone().into(),
+                line: 1,
+                kind,
+            };
+            match crate::content::read(&config.content_dir, &f.rel, config.max_post_bytes, true) {
+                Change::Gone { .. } => Ok(None),
+                Change::File { content, .. } => match content {
+                    Content::Bytes(bytes) => {
+                        crate::post::parse_bytes(&f.rel, &bytes, &config.rules)
+                    }
+                    Content::TooLarge(size) => Err(err(PostErrorKind::TooLarge {
+                        size,
+                        limit: config.max_post_bytes,
+                    })),
+                    Content::Unreadable(e) => Err(err(PostErrorKind::Io(e))),
+                },
+            }
+        })
+        .collect();
+    let mut loaded = Loaded::default();
+    for result in results {
+        match result {
+            Ok(Some(post)) => loaded.posts.push(post),
+            Ok(None) => {}
+            Err(e) => loaded.errors.push(e),
+        }
+    }
+    Ok(loaded)
+}
 
 /// One problem to show the author.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -1,6 +1,7 @@
 //! `config.toml`: the raw serde form (unknown keys refused), validated once into `Config`.
 //! A Jekyll `_config.yml` in the content directory supplies defaults for the site keys, so
 //! pointing feedd at an existing Jekyll site just works; `config.toml` overrides it.
+//! `Config::parse` is pure (texts in, config out); `Config::load` does the reads.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use crate::error::ConfigError;
+use crate::layout::Format;
 use crate::names::FeedName;
 use crate::post::PostRules;
 use crate::yaml::Yaml;
@@ -71,6 +73,41 @@ pub struct Serve {
     pub full_downloads_per_minute: u32,
 }
 
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+impl Default for Serve {
+    fn default() -> Serve {
+        let ms = std::time::Duration::from_millis;
+        Serve {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_age: 300,
+            stale_while_revalidate: 60,
+            debounce: ms(200),
+            max_wait: ms(2000),
+            max_connections: 4096,
+            header_timeout: ms(10_000),
+            idle_timeout: ms(60_000),
+            shutdown_timeout: ms(10_000),
+            full_downloads_per_minute: 0,
+        }
+    }
+}
+
+impl Serve {
+    /// Settings a running server cannot change (its socket and connection pool): a reload
+    /// that changes them logs that a restart is needed.
+    pub fn needs_restart(&self, new: &Serve) -> Vec<&'static str> {
+        let mut keys = Vec::new();
+        if self.listen != new.listen {
+            keys.push("serve.listen");
+        }
+        if self.max_connections != new.max_connections {
+            keys.push("serve.max_connections");
+        }
+        keys
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSite {
@@ -103,7 +140,8 @@ pub struct Config {
     pub site: Site,
     pub rules: PostRules,
     pub limit: usize,
-    pub formats: Formats,
+    /// Enabled formats, in `Format::ALL` order, never empty.
+    pub formats: Vec<Format>,
     pub future: bool,
     pub max_post_bytes: u64,
     pub categories: TermFeeds,
@@ -123,13 +161,6 @@ pub struct Site {
     pub timezone: Tz,
     /// Whether a timezone was given (here or in `_config.yml`) rather than defaulted to UTC.
     pub timezone_configured: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Formats {
-    pub atom: bool,
-    pub rss: bool,
-    pub json: bool,
 }
 
 /// Which categories (or tags) get feeds, and per-feed limits.
@@ -168,40 +199,70 @@ impl TermFeeds {
 }
 
 impl Config {
-    /// Reads `config.toml`; relative paths resolve against its folder.
+    /// Reads `config.toml` and the content directory's `_config.yml` (if any); relative
+    /// paths resolve against the folder of `config.toml`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
         })?;
+        let in_toml = |source| ConfigError::Toml {
+            path: path.to_path_buf(),
+            source,
+        };
+        let raw: RawConfig = toml::from_str(&text).map_err(in_toml)?;
         let base = path.parent().unwrap_or(Path::new("."));
-        Config::parse(&text, base).map_err(|e| match e {
-            ConfigError::Toml { message, .. } => ConfigError::Toml {
-                path: path.to_path_buf(),
-                message,
-            },
-            other => other,
-        })
+        let content_dir = base.join(raw.content_dir.as_deref().unwrap_or(Path::new("content")));
+        let jekyll_path = content_dir.join("_config.yml");
+        let jekyll = match std::fs::read_to_string(&jekyll_path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: jekyll_path,
+                    source,
+                })
+            }
+        };
+        let jekyll = match jekyll.as_deref().map(Yaml::parse) {
+            None => Yaml::Null,
+            Some(Ok(yaml)) => yaml,
+            Some(Err(e)) => {
+                return Err(ConfigError::JekyllConfig {
+                    path: jekyll_path,
+                    line: e.line,
+                    source: e,
+                })
+            }
+        };
+        let mut config = Config::validate(raw, &jekyll)?;
+        config.content_dir = base.join(&config.content_dir);
+        config.output_dir = base.join(&config.output_dir);
+        Ok(config)
     }
 
-    /// Parses config text; `base` is the folder relative paths resolve against. Reads the
-    /// content directory's `_config.yml` when there is one.
-    pub fn parse(text: &str, base: &Path) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Toml {
+    /// Parses `config.toml` text and the text of the site's `_config.yml`, if any. Pure:
+    /// paths stay as written (relative ones are relative to the config's folder).
+    pub fn parse(toml_text: &str, jekyll_config: Option<&str>) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(toml_text).map_err(|source| ConfigError::Toml {
             path: PathBuf::from("config.toml"),
-            message: e.to_string(),
+            source,
         })?;
-        let content_dir = base.join(raw.content_dir.clone().unwrap_or_else(|| "content".into()));
-        let jekyll = read_jekyll_config(&content_dir)?;
-        Config::validate(raw, base, content_dir, &jekyll)
+        let jekyll = match jekyll_config.map(Yaml::parse) {
+            None => Yaml::Null,
+            Some(Ok(yaml)) => yaml,
+            Some(Err(e)) => {
+                return Err(ConfigError::JekyllConfig {
+                    path: PathBuf::from("_config.yml"),
+                    line: e.line,
+                    source: e,
+                })
+            }
+        };
+        Config::validate(raw, &jekyll)
     }
 
-    fn validate(
-        raw: RawConfig,
-        base: &Path,
-        content_dir: PathBuf,
-        jekyll: &Yaml,
-    ) -> Result<Config, ConfigError> {
+    fn validate(raw: RawConfig, jekyll: &Yaml) -> Result<Config, ConfigError> {
         let invalid = |key: &str, message: String| ConfigError::Invalid {
             key: key.to_string(),
             message,
@@ -275,36 +336,24 @@ impl Config {
             return Err(invalid("limit", "must be at least 1".into()));
         }
         let formats = match raw.formats {
-            None => Formats {
-                atom: true,
-                rss: true,
-                json: true,
-            },
+            None => Format::ALL.to_vec(),
             Some(list) => {
-                let mut f = Formats {
-                    atom: false,
-                    rss: false,
-                    json: false,
-                };
                 for name in &list {
-                    match name.as_str() {
-                        "atom" => f.atom = true,
-                        "rss" => f.rss = true,
-                        "json" => f.json = true,
-                        other => {
-                            return Err(invalid(
-                                "formats",
-                                format!(
-                                    "unknown format `{other}`; use \"atom\", \"rss\" or \"json\""
-                                ),
-                            ))
-                        }
+                    if !Format::ALL.iter().any(|f| f.config_name() == name) {
+                        return Err(invalid(
+                            "formats",
+                            format!("unknown format `{name}`; use \"atom\", \"rss\" or \"json\""),
+                        ));
                     }
                 }
-                if !(f.atom || f.rss || f.json) {
+                let on: Vec<Format> = Format::ALL
+                    .into_iter()
+                    .filter(|f| list.iter().any(|n| n == f.config_name()))
+                    .collect();
+                if on.is_empty() {
                     return Err(invalid("formats", "enable at least one format".into()));
                 }
-                f
+                on
             }
         };
         let ms = std::time::Duration::from_millis;
@@ -312,7 +361,8 @@ impl Config {
         let listen = serve
             .listen
             .clone()
-            .unwrap_or_else(|| "127.0.0.1:8080".into());
+            .unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let d = Serve::default();
         let serve = Serve {
             listen: listen.parse().map_err(|_| {
                 invalid(
@@ -320,15 +370,19 @@ impl Config {
                     format!("`{listen}` is not an address such as `127.0.0.1:8080`"),
                 )
             })?,
-            max_age: serve.max_age.unwrap_or(300),
-            stale_while_revalidate: serve.stale_while_revalidate.unwrap_or(60),
-            debounce: ms(serve.debounce_ms.unwrap_or(200)),
-            max_wait: ms(serve.max_wait_ms.unwrap_or(2000)),
-            max_connections: serve.max_connections.unwrap_or(4096),
-            header_timeout: ms(serve.header_timeout_ms.unwrap_or(10_000)),
-            idle_timeout: ms(serve.idle_timeout_ms.unwrap_or(60_000)),
-            full_downloads_per_minute: serve.full_downloads_per_minute.unwrap_or(0),
-            shutdown_timeout: ms(serve.shutdown_timeout_ms.unwrap_or(10_000)),
+            max_age: serve.max_age.unwrap_or(d.max_age),
+            stale_while_revalidate: serve
+                .stale_while_revalidate
+                .unwrap_or(d.stale_while_revalidate),
+            debounce: serve.debounce_ms.map_or(d.debounce, ms),
+            max_wait: serve.max_wait_ms.map_or(d.max_wait, ms),
+            max_connections: serve.max_connections.unwrap_or(d.max_connections),
+            header_timeout: serve.header_timeout_ms.map_or(d.header_timeout, ms),
+            idle_timeout: serve.idle_timeout_ms.map_or(d.idle_timeout, ms),
+            full_downloads_per_minute: serve
+                .full_downloads_per_minute
+                .unwrap_or(d.full_downloads_per_minute),
+            shutdown_timeout: serve.shutdown_timeout_ms.map_or(d.shutdown_timeout, ms),
         };
         if serve.max_connections == 0 {
             return Err(invalid(
@@ -338,8 +392,8 @@ impl Config {
         }
         Ok(Config {
             serve,
-            output_dir: base.join(raw.output_dir.unwrap_or_else(|| "feeds".into())),
-            content_dir,
+            output_dir: raw.output_dir.unwrap_or_else(|| "feeds".into()),
+            content_dir: raw.content_dir.unwrap_or_else(|| "content".into()),
             site,
             rules: PostRules {
                 timezone,
@@ -356,68 +410,49 @@ impl Config {
     }
 }
 
-fn read_jekyll_config(content_dir: &Path) -> Result<Yaml, ConfigError> {
-    let path = content_dir.join("_config.yml");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Yaml::Null),
-        Err(source) => return Err(ConfigError::Read { path, source }),
-    };
-    Yaml::parse(&text).map_err(|e| ConfigError::JekyllConfig {
-        path,
-        line: e.line,
-        message: e.message,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn defaults_are_sane() {
-        let c = Config::parse("", Path::new("/srv/site")).unwrap();
-        assert_eq!(c.content_dir, Path::new("/srv/site/content"));
-        assert_eq!(c.output_dir, Path::new("/srv/site/feeds"));
+        let c = Config::parse("", None).unwrap();
+        assert_eq!(c.content_dir, Path::new("content"));
+        assert_eq!(c.output_dir, Path::new("feeds"));
         assert_eq!(c.limit, 50);
         assert_eq!(c.site.timezone, chrono_tz::UTC);
-        assert!(c.formats.atom && c.formats.rss && c.formats.json);
+        assert_eq!(c.formats, Format::ALL);
+        let c = Config::parse("formats = [\"json\", \"atom\"]", None).unwrap();
+        assert_eq!(c.formats, [Format::Atom, Format::Json]);
     }
 
     #[test]
     fn unknown_keys_and_bad_values_are_named() {
-        let e = Config::parse("lmit = 3", Path::new("."))
-            .unwrap_err()
-            .to_string();
+        let e = Config::parse("lmit = 3", None)
+            .map(|_| String::new())
+            .unwrap_or_else(|e| crate::error::chain(&e));
         assert!(e.contains("lmit"), "{e}");
-        let e = Config::parse("[site]\ntimezone = \"Mars/Base\"", Path::new("."))
-            .unwrap_err()
-            .to_string();
+        let e = Config::parse("[site]\ntimezone = \"Mars/Base\"", None)
+            .map(|_| String::new())
+            .unwrap_or_else(|e| crate::error::chain(&e));
         assert!(
             e.contains("site.timezone") && e.contains("Mars/Base"),
             "{e}"
         );
-        let e = Config::parse("formats = [\"atom\", \"rdf\"]", Path::new("."))
-            .unwrap_err()
-            .to_string();
+        let e = Config::parse("formats = [\"atom\", \"rdf\"]", None)
+            .map(|_| String::new())
+            .unwrap_or_else(|e| crate::error::chain(&e));
         assert!(e.contains("rdf"), "{e}");
-        let e = Config::parse("[site]\nurl = \"example.com\"", Path::new("."))
-            .unwrap_err()
-            .to_string();
+        let e = Config::parse("[site]\nurl = \"example.com\"", None)
+            .map(|_| String::new())
+            .unwrap_or_else(|e| crate::error::chain(&e));
         assert!(e.contains("site.url"), "{e}");
     }
 
     #[test]
     fn jekyll_config_supplies_defaults_and_toml_overrides() {
-        let dir = tempfile::tempdir().unwrap();
-        let content = dir.path().join("content");
-        std::fs::create_dir_all(&content).unwrap();
-        std::fs::write(
-            content.join("_config.yml"),
-            "title: 金融消息\nurl: https://finews.example\ntimezone: Asia/Shanghai\nlang: zh-CN\nauthor: ZNing\n",
-        )
-        .unwrap();
-        let c = Config::parse("[site]\ntitle = \"Override\"\n", dir.path()).unwrap();
+        let jekyll = "title: 金融消息\nurl: https://finews.example\ntimezone: Asia/Shanghai\nlang: zh-CN\nauthor: ZNing\n";
+        let c = Config::parse("[site]\ntitle = \"Override\"\n", Some(jekyll)).unwrap();
         assert_eq!(c.site.title, "Override");
         assert_eq!(c.site.url, "https://finews.example");
         assert_eq!(c.site.timezone, chrono_tz::Asia::Shanghai);
@@ -426,10 +461,27 @@ mod tests {
     }
 
     #[test]
+    fn load_reads_the_site_config_and_resolves_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("site")).unwrap();
+        std::fs::write(dir.path().join("site/_config.yml"), "title: From Jekyll\n").unwrap();
+        std::fs::write(dir.path().join("c.toml"), "content_dir = \"site\"\n").unwrap();
+        let c = Config::load(&dir.path().join("c.toml")).unwrap();
+        assert_eq!(c.site.title, "From Jekyll");
+        assert_eq!(c.content_dir, dir.path().join("site"));
+        assert_eq!(c.output_dir, dir.path().join("feeds"));
+        std::fs::write(dir.path().join("c.toml"), "limit = \"x\"\n").unwrap();
+        let e = Config::load(&dir.path().join("c.toml")).unwrap_err();
+        let shown = crate::error::chain(&e);
+        assert_eq!(shown.matches("c.toml").count(), 1, "{shown}");
+        assert!(shown.contains("limit"), "{shown}");
+    }
+
+    #[test]
     fn term_filters_compare_as_feed_names() {
         let c = Config::parse(
             "[tags]\ndeny = [\"Spam\"]\n[categories]\nallow = [\"news\"]\nlimits = { NEWS = 5 }\n",
-            Path::new("."),
+            None,
         )
         .unwrap();
         assert!(!c.tags.wants(&FeedName::new("spam")));

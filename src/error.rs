@@ -3,6 +3,9 @@
 
 use std::path::PathBuf;
 
+use crate::post::date::DateError;
+use crate::url::PermalinkError;
+
 /// Why one post could not be read. The build skips it and goes on.
 #[derive(Debug, thiserror::Error)]
 #[error("{}:{line}: {kind}", path.display())]
@@ -28,45 +31,74 @@ pub enum PostErrorKind {
     Yaml(String),
     #[error("front matter must be a mapping of `key: value` lines, not {0}")]
     NotAMapping(&'static str),
-    #[error("{0}")]
-    InvalidDate(String),
-    #[error("{0}")]
-    Permalink(String),
+    /// A front-matter date (`date`, `last_modified_at`).
+    #[error(transparent)]
+    InvalidDate(#[from] DateError),
+    /// The date in the file name, used when the front matter has no `date`.
+    #[error("{0} in the file name")]
+    InvalidFileNameDate(DateError),
+    #[error(transparent)]
+    Permalink(#[from] PermalinkError),
     #[error("{count} tags and categories, more than the limit of {limit}")]
     TooManyTerms { count: usize, limit: usize },
 }
 
-/// A problem with the configuration: the build cannot start.
+/// A problem with the configuration: the build cannot start. Messages name the file;
+/// the underlying error is the `source` (printed by `chain`, never twice).
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}: {message}", path.display())]
-    Toml { path: PathBuf, message: String },
-    #[error("{}:{line}: {message}", path.display())]
+    #[error("{}", path.display())]
+    Toml {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("{}:{line}", path.display())]
     JekyllConfig {
         path: PathBuf,
         line: usize,
-        message: String,
+        source: crate::yaml::YamlError,
     },
     #[error("{key}: {message}")]
     Invalid { key: String, message: String },
 }
 
-/// A failure that stops a build or publish (the output directory is unusable).
+/// The content directory cannot be listed: nothing can be built.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read the content directory {}", path.display())]
+pub struct ContentError {
+    pub path: PathBuf,
+    pub source: std::io::Error,
+}
+
+/// A failure that stops a build or publish.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    #[error("cannot read the content directory {}: {source}", path.display())]
-    Content {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot write {}: {source}", path.display())]
+    #[error(transparent)]
+    Content(#[from] ContentError),
+    #[error("cannot write {}", path.display())]
     Write {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// An error and its sources, `: `-separated, each once (for logs and `check-config`).
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        let part = e.to_string();
+        // `transparent` wrappers show their source's text already.
+        if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = e.source();
+    }
+    text
 }

@@ -9,36 +9,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::config::{Config, TermFeeds};
+pub use crate::layout::FeedKey;
 use crate::names::FeedName;
 use crate::post::Post;
-
-/// Which feed: the site's, or one category's or tag's.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum FeedKey {
-    Site,
-    Category(FeedName),
-    Tag(FeedName),
-}
-
-impl FeedKey {
-    /// Folder under the output dir (and URL path prefix), without leading or trailing `/`.
-    pub fn dir(&self) -> String {
-        match self {
-            FeedKey::Site => String::new(),
-            FeedKey::Category(n) => format!("categories/{}", n.segment()),
-            FeedKey::Tag(n) => format!("tags/{}", n.segment()),
-        }
-    }
-
-    /// The same folder, percent-encoded for URLs.
-    pub fn url_dir(&self) -> String {
-        match self {
-            FeedKey::Site => String::new(),
-            FeedKey::Category(n) => format!("categories/{}", n.url_segment()),
-            FeedKey::Tag(n) => format!("tags/{}", n.url_segment()),
-        }
-    }
-}
 
 /// Order of entries: newest first; equal dates by source path ascending (what
 /// jekyll-feed's stable sort gives).
@@ -180,6 +153,28 @@ impl Index {
         })
     }
 
+    /// Whether a live post is among the newest `limit` entries of some feed it is in.
+    /// O(limit) per feed of the post.
+    pub fn is_member(&self, source: &str, config: &Config) -> bool {
+        let Some(post) = self.posts.get(source) else {
+            return false;
+        };
+        let member: Member = (Reverse(post.date), post.source.clone());
+        let within = |members: &BTreeSet<Member>, limit: usize| {
+            members.range(..&member).take(limit).count() < limit
+        };
+        within(&self.site, config.limit)
+            || terms_of(post).into_iter().any(|(key, _)| {
+                let (Some((filter, name)), Some(term)) =
+                    (filter(config, &key), self.terms.get(&key))
+                else {
+                    return false;
+                };
+                filter.wants(name)
+                    && within(&term.members, filter.limit(name).unwrap_or(config.limit))
+            })
+    }
+
     /// Every wanted feed.
     pub fn feeds(&self, config: &Config) -> Vec<FeedGroup> {
         self.feed_keys(config)
@@ -234,7 +229,7 @@ mod tests {
     }
 
     fn config(limit: usize) -> Config {
-        Config::parse(&format!("limit = {limit}"), std::path::Path::new(".")).unwrap()
+        Config::parse(&format!("limit = {limit}"), None).unwrap()
     }
 
     #[test]

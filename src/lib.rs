@@ -1,27 +1,41 @@
 //! feedd: Jekyll posts → site, per-category and per-tag feeds (Atom 1.0, RSS 2.0,
-//! JSON Feed 1.1).
+//! JSON Feed 1.1), built and kept current by one engine.
 //!
-//! Data flows one way: `post` (parse) → `index` (group, order) → `render` (bytes) →
-//! `publish` (files). Everything up to `render` is pure; `build::scan`/`load` and `publish`
-//! are the I/O edges.
+//! Data flows one way:
+//!
+//! ```text
+//!  content/ (scan, read)        drivers: build.rs (once) · daemon/ (watch → debounce)
+//!        │ Change (path, bytes, stamp | gone)
+//!        ▼
+//!  engine/ ── post/ (parse) ── index (membership, order) ── render/ (bytes)
+//!        │ Output: files → Sink, removed, FeedChange events, report
+//!        ▼
+//!  publish (disk: temp + rename)      daemon/publish → snapshot → serve/ (HTTP)
+//! ```
+//!
+//! Everything from `engine` inward is pure (no I/O, no clock); `layout` is the one
+//! place that knows where each feed lives.
 
 pub mod build;
 pub mod check;
 pub mod config;
+pub mod content;
 pub mod daemon;
+pub mod driver;
+pub mod engine;
 pub mod error;
-pub mod hash;
+pub(crate) mod hash;
 pub mod index;
+pub mod layout;
 pub mod metrics;
 pub mod names;
 pub mod post;
 pub mod publish;
 pub mod render;
 pub mod serve;
-pub mod site;
 pub mod snapshot;
 pub mod systemd;
-pub mod text;
+pub(crate) mod text;
 pub mod url;
 pub mod watch;
-pub mod yaml;
+pub(crate) mod yaml;

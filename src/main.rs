@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use feedd::{build, check, config::Config, index::Index, publish};
+use feedd::{check, config::Config, error::chain};
 
 /// Jekyll posts → per-category and per-tag RSS, Atom and JSON feeds.
 #[derive(Parser)]
@@ -93,70 +93,39 @@ fn run_check_config(config_path: &Path) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            println!("{}: {e}", config_path.display());
+            println!("{}", chain(&e));
             Ok(ExitCode::from(1))
         }
     }
 }
 
 fn load_config(path: &Path) -> anyhow::Result<Config> {
-    Config::load(path).with_context(|| format!("loading {}", path.display()))
-}
-
-fn load_posts(config: &Config) -> anyhow::Result<build::Loaded> {
-    let paths = build::scan(&config.content_dir)?;
-    let bar = if std::io::stderr().is_terminal() && paths.len() > 2000 {
-        indicatif::ProgressBar::new(paths.len() as u64)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} posts read")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let loaded = build::load(config, &paths, false, &|| bar.inc(1));
-    bar.finish_and_clear();
-    Ok(loaded)
+    // The error names the file already.
+    Ok(Config::load(path)?)
 }
 
 fn run_build(config_path: &Path) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let config = load_config(config_path)?;
-    let loaded = load_posts(&config)?;
-    let t_read = started.elapsed();
-    for e in &loaded.errors {
+    let built = feedd::build::build(&config, chrono::Utc::now())?;
+    let (out, stats) = (&built.output, &built.publish);
+    for e in &out.report.errors {
         tracing::warn!("skipped {e}");
     }
-    let read = loaded.posts.len() + loaded.errors.len();
-    let errors = loaded.errors;
-    let index = Index::build(loaded.posts, &config, chrono::Utc::now());
-    let bodies = build::DiskBodies {
-        content_dir: config.content_dir.clone(),
-        rules: config.rules.clone(),
-    };
-    let publisher = publish::Publisher::new(&config.output_dir)?;
-    let output = build::render_site(&index, &config, &bodies, &|rel, bytes| {
-        publisher.file(rel, bytes)
-    });
-    let stats = publisher.finish()?;
-    tracing::debug!(
-        read_s = t_read.as_secs_f64(),
-        render_and_write_s = (started.elapsed() - t_read).as_secs_f64(),
-        "build phases"
-    );
     println!(
-        "feedd: {read} posts read, {} skipped, {} live; {} feeds ({} files): {} written, {} unchanged, {} removed; {} entries rendered; {:.2}s",
-        errors.len(),
-        index.len(),
-        output.feeds,
-        output.files,
+        "feedd: {} posts read, {} skipped, {} live; {} feeds ({} files): {} written, {} unchanged, {} removed; {} entries rendered; {:.2}s",
+        built.files,
+        out.report.errors.len(),
+        built.posts,
+        built.feeds,
+        stats.written + stats.unchanged,
         stats.written,
         stats.unchanged,
         stats.removed,
-        output.entries_rendered,
+        out.report.entries_rendered,
         started.elapsed().as_secs_f64()
     );
-    for e in &errors {
+    for e in &out.report.errors {
         println!("  skipped {e}");
     }
     Ok(ExitCode::SUCCESS)
@@ -164,7 +133,7 @@ fn run_build(config_path: &Path) -> anyhow::Result<ExitCode> {
 
 fn run_check(config_path: &Path) -> anyhow::Result<ExitCode> {
     let config = load_config(config_path)?;
-    let loaded = load_posts(&config)?;
+    let loaded = check::load(&config)?;
     let problems = check::problems(&config, &loaded);
     for p in &problems {
         println!("{p}");
@@ -190,6 +159,7 @@ fn run_check(config_path: &Path) -> anyhow::Result<ExitCode> {
 
 fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCode> {
     let config = load_config(config_path)?;
+    let started_serve = config.serve.clone();
     let addr: std::net::SocketAddr = match listen {
         Some(a) => a
             .parse()
@@ -211,26 +181,12 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
             .with_context(|| format!("listening on {addr}"))?,
     };
     let local = listener.local_addr().context("reading the bound address")?;
-    let serve = config.serve.clone();
-    let listen_configured = config.serve.listen;
-    let running = std::sync::Arc::new(feedd::daemon::start(config.clone())?);
-    let settings = |c: &Config| {
-        feedd::serve::HttpSettings::new(
-            c.serve.max_age,
-            c.serve.stale_while_revalidate,
-            &c.site.baseurl,
-        )
-    };
+    let max_connections = config.serve.max_connections;
+    let running = std::sync::Arc::new(feedd::daemon::start(config)?);
     let server = std::sync::Arc::new(feedd::serve::Server {
         snapshot: running.snapshot.clone(),
-        settings: arc_swap::ArcSwap::from_pointee(settings(&config)),
         metrics: running.metrics.clone(),
-        max_connections: serve.max_connections,
-        header_timeout: serve.header_timeout,
-        idle_timeout: serve.idle_timeout,
-        rate_limit: (serve.full_downloads_per_minute > 0)
-            .then(|| feedd::serve::ratelimit::RateLimiter::new(serve.full_downloads_per_minute)),
-        shutdown_timeout: serve.shutdown_timeout,
+        max_connections,
     });
     println!("feedd: serving on http://{local}/");
     use std::io::Write;
@@ -258,31 +214,43 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
         });
     }
     {
-        let (running, server, path) = (running.clone(), server.clone(), config_path.to_path_buf());
+        let (running, path) = (running.clone(), config_path.to_path_buf());
         runtime.spawn(async move {
             use tokio::signal::unix::{signal, SignalKind};
             let Ok(mut hup) = signal(SignalKind::hangup()) else {
                 return;
             };
+            // What the running server was started with (its socket and connection cap).
+            let mut serving = started_serve;
             while hup.recv().await.is_some() {
                 feedd::systemd::reloading();
                 tracing::info!("SIGHUP: reloading {}", path.display());
                 match Config::load(&path) {
-                    Err(e) => tracing::error!("reload: {e}; the old configuration keeps serving"),
+                    Err(e) => tracing::error!(
+                        "reload: {}; the old configuration keeps serving",
+                        chain(&e)
+                    ),
                     Ok(new) => {
-                        if new.serve.listen != listen_configured {
-                            tracing::warn!(
-                                "reload: serve.listen changed to {}; restart feedd to listen there",
-                                new.serve.listen
-                            );
-                        }
-                        server.settings.store(std::sync::Arc::new(settings(&new)));
+                        let serve = new.serve.clone();
                         let r = running.clone();
                         match tokio::task::spawn_blocking(move || r.reload(new)).await {
-                            Ok(Ok(line)) => tracing::info!("reload done: {line}"),
-                            Ok(Err(e)) => {
-                                tracing::error!("reload: {e}; the old configuration keeps serving")
+                            Ok(Ok(line)) => {
+                                tracing::info!("reload done: {line}");
+                                for key in serving.needs_restart(&serve) {
+                                    tracing::warn!(
+                                        "reload: {key} changed; restart feedd to apply it"
+                                    );
+                                }
+                                serving = feedd::config::Serve {
+                                    listen: serving.listen,
+                                    max_connections: serving.max_connections,
+                                    ..serve
+                                };
                             }
+                            Ok(Err(e)) => tracing::error!(
+                                "reload: {}; the old configuration keeps serving",
+                                chain(&e)
+                            ),
                             Err(e) => tracing::error!("reload: {e}"),
                         }
                     }

@@ -5,11 +5,8 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use crate::error::BuildError;
-use crate::render::Format;
 
 /// What a publish did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -22,13 +19,26 @@ pub struct PublishStats {
 /// Prefix of our temporary files; leftovers from a crash are removed on the next publish.
 const TEMP_PREFIX: &str = ".feedd-tmp-";
 
-/// Publishes files one at a time (from several threads), then removes what is stale.
+/// Writes one file unless it already holds these bytes (so its mtime, the feed's
+/// Last-Modified after a restart, stays). Returns whether it wrote.
+pub fn write_if_changed(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
+    let same = std::fs::metadata(path).is_ok_and(|m| m.len() == bytes.len() as u64)
+        && std::fs::read(path).is_ok_and(|old| old == bytes);
+    if same {
+        return Ok(false);
+    }
+    write_atomic(path, bytes)?;
+    Ok(true)
+}
+
+/// The disk side of `feedd build`: a sink whose files are written on a thread of their
+/// own while rendering goes on. The queue is bounded, so a slow disk slows rendering
+/// instead of filling memory.
 pub struct Publisher {
     out_dir: PathBuf,
-    written: AtomicUsize,
-    unchanged: AtomicUsize,
-    kept: Mutex<BTreeSet<String>>,
-    error: Mutex<Option<BuildError>>,
+    queue: std::sync::mpsc::SyncSender<(String, Vec<u8>)>,
+    /// Counts (written, unchanged) or the first error.
+    writer: std::thread::JoinHandle<Result<(usize, usize), BuildError>>,
 }
 
 impl Publisher {
@@ -37,55 +47,61 @@ impl Publisher {
             path: out_dir.to_path_buf(),
             source,
         })?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(String, Vec<u8>)>(64);
+        let dir = out_dir.to_path_buf();
+        let writer = std::thread::Builder::new()
+            .name("feedd-write".into())
+            .spawn(move || {
+                let (mut written, mut unchanged) = (0, 0);
+                let mut first_error = None;
+                for (rel, bytes) in rx {
+                    let path = dir.join(&rel);
+                    match write_if_changed(&path, &bytes) {
+                        Ok(true) => written += 1,
+                        Ok(false) => unchanged += 1,
+                        Err(source) => {
+                            first_error.get_or_insert(BuildError::Write { path, source });
+                        }
+                    }
+                }
+                first_error.map_or(Ok((written, unchanged)), Err)
+            })
+            .map_err(|source| BuildError::Write {
+                path: out_dir.to_path_buf(),
+                source,
+            })?;
         Ok(Publisher {
             out_dir: out_dir.to_path_buf(),
-            written: AtomicUsize::new(0),
-            unchanged: AtomicUsize::new(0),
-            kept: Mutex::new(BTreeSet::new()),
-            error: Mutex::new(None),
+            queue: tx,
+            writer,
         })
     }
 
-    /// Writes one file unless it already holds these bytes. The first error is kept and
-    /// returned by `finish`.
-    pub fn file(&self, rel: String, bytes: &[u8]) {
-        let path = self.out_dir.join(&rel);
-        let same = std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64)
-            && std::fs::read(&path).is_ok_and(|old| old == bytes);
-        if same {
-            self.unchanged.fetch_add(1, Ordering::Relaxed);
-        } else {
-            match write_atomic(&path, bytes) {
-                Ok(()) => {
-                    self.written.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(source) => {
-                    let mut error = self.error.lock().unwrap_or_else(|e| e.into_inner());
-                    error.get_or_insert(BuildError::Write { path, source });
-                }
-            }
-        }
-        self.kept
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(rel);
-    }
-
-    /// Removes stale feeds and temp leftovers; returns the stats or the first error.
-    pub fn finish(self) -> Result<PublishStats, BuildError> {
-        if let Some(e) = self.error.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            return Err(e);
-        }
-        let kept = self.kept.into_inner().unwrap_or_else(|e| e.into_inner());
-        let removed = remove_stale(&self.out_dir, &kept).map_err(|source| BuildError::Write {
+    /// Waits for the writes, then removes every published-looking file not in `keep`
+    /// (stale feeds) and temp leftovers. Returns the stats or the first error.
+    pub fn finish<'a>(
+        self,
+        keep: impl IntoIterator<Item = &'a str>,
+    ) -> Result<PublishStats, BuildError> {
+        drop(self.queue);
+        let (written, unchanged) = self.writer.join().unwrap_or(Ok((0, 0)))?;
+        let keep: BTreeSet<String> = keep.into_iter().map(str::to_string).collect();
+        let removed = remove_stale(&self.out_dir, &keep).map_err(|source| BuildError::Write {
             path: self.out_dir.clone(),
             source,
         })?;
         Ok(PublishStats {
-            written: self.written.into_inner(),
-            unchanged: self.unchanged.into_inner(),
+            written,
+            unchanged,
             removed,
         })
+    }
+}
+
+impl crate::engine::Sink for Publisher {
+    fn file(&self, rel: &str, bytes: Vec<u8>) {
+        // Blocks while the queue is full: the disk sets the pace.
+        let _ = self.queue.send((rel.to_string(), bytes));
     }
 }
 
@@ -129,12 +145,8 @@ pub fn remove_stale(out_dir: &Path, keep: &BTreeSet<String>) -> std::io::Result<
                 dirs.push(path);
                 continue;
             }
-            let rel = crate::build::relative(out_dir, &path).unwrap_or_default();
-            let ours = name.starts_with(TEMP_PREFIX)
-                || ((Format::from_file_name(&name).is_some() || name == "feeds.opml")
-                    && (dir == out_dir
-                        || rel.starts_with("categories/")
-                        || rel.starts_with("tags/")));
+            let rel = crate::content::relative(out_dir, &path).unwrap_or_default();
+            let ours = name.starts_with(TEMP_PREFIX) || crate::layout::is_published_path(&rel);
             if ours && !keep.contains(&rel) {
                 std::fs::remove_file(&path)?;
                 removed += 1;
@@ -154,11 +166,12 @@ mod tests {
     use super::*;
 
     fn publish(dir: &Path, pairs: &[(&str, &str)]) -> PublishStats {
+        use crate::engine::Sink;
         let p = Publisher::new(dir).unwrap();
         for (k, v) in pairs {
-            p.file(k.to_string(), v.as_bytes());
+            p.file(k, v.as_bytes().to_vec());
         }
-        p.finish().unwrap()
+        p.finish(pairs.iter().map(|(k, _)| *k)).unwrap()
     }
 
     #[test]

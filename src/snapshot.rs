@@ -1,6 +1,8 @@
 //! The published state the server answers from: every file's bytes with its precomputed
-//! cache headers, swapped whole (`arc-swap`) so a request sees one version or the next,
-//! never a mix. Compressed variants are made once per version, on first request, and kept.
+//! cache headers, and the HTTP settings of the configuration that built them, swapped
+//! whole (`arc-swap`) so a request sees one version or the next, never a mix — a reload
+//! changes feeds and settings in one store. Compressed variants are made once per
+//! version, on first request, and kept.
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -70,6 +72,14 @@ impl FeedFile {
         }
     }
 
+    /// The ETag of one variant: `"<hash>"` for identity, `"<hash>-<token>"` otherwise.
+    pub fn etag(&self, encoding: Encoding) -> String {
+        match encoding {
+            Encoding::Identity => format!("\"{}\"", self.hash),
+            other => format!("\"{}-{}\"", self.hash, other.token()),
+        }
+    }
+
     /// The variant for an encoding, compressing it on first use.
     pub fn variant(&self, encoding: Encoding) -> &Variant {
         let make = |encoding: Encoding| Variant {
@@ -80,7 +90,7 @@ impl FeedFile {
                 out.shrink_to_fit();
                 Bytes::from(out)
             },
-            etag: format!("\"{}-{}\"", self.hash, encoding.token()),
+            etag: self.etag(encoding),
         };
         match encoding {
             Encoding::Identity => &self.identity,
@@ -146,25 +156,6 @@ fn compress(bytes: &[u8], encoding: Encoding) -> Vec<u8> {
     }
 }
 
-/// One feed as the index page lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FeedInfo {
-    /// "site", "category" or "tag".
-    pub kind: &'static str,
-    pub title: String,
-    /// The name as written (empty for the site feed).
-    pub label: String,
-    /// Site-relative folder URL path, percent-encoded, ending in `/` (`/tags/%E8…/`).
-    pub path: String,
-    /// Absolute URL of the folder (site url + baseurl + path), for OPML.
-    pub base_url: String,
-    /// Absolute URL of the site's home page.
-    pub home_url: String,
-    pub posts: usize,
-    /// The newest entry's date, RFC 3339; empty for an empty feed.
-    pub updated: String,
-}
-
 /// Everything the server answers from, at one moment.
 #[derive(Debug, Default)]
 pub struct Snapshot {
@@ -172,9 +163,11 @@ pub struct Snapshot {
     /// A persistent map: a new snapshot shares all unchanged entries with the last one,
     /// so publishing one feed costs O(log n), not a copy of every file's entry.
     pub files: imbl::HashMap<String, Arc<FeedFile>>,
-    pub feeds: imbl::OrdMap<crate::index::FeedKey, Arc<FeedInfo>>,
+    pub feeds: imbl::OrdMap<crate::layout::FeedKey, Arc<crate::render::site::FeedInfo>>,
     pub site_title: String,
-    pub formats: Vec<crate::render::Format>,
+    pub formats: Vec<crate::layout::Format>,
+    /// The HTTP settings of the configuration these files were built with.
+    pub settings: Arc<crate::serve::HttpSettings>,
     pub posts: usize,
     /// Counts each publish; for logs and `/healthz`.
     pub generation: u64,

@@ -65,8 +65,16 @@ pub struct Placeholders<'a> {
     pub path: &'a str,
 }
 
+/// Why a permalink template could not be expanded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PermalinkError {
+    /// `name` is the placeholder as written, without its `:`.
+    #[error("unknown permalink placeholder `:{name}`")]
+    UnknownPlaceholder { name: String },
+}
+
 /// Expands a permalink template; an unknown placeholder is an error, as in Jekyll.
-pub fn expand(template: &str, p: &Placeholders<'_>) -> Result<String, String> {
+pub fn expand(template: &str, p: &Placeholders<'_>) -> Result<String, PermalinkError> {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
     while let Some(i) = rest.find(':') {
@@ -87,7 +95,11 @@ pub fn expand(template: &str, p: &Placeholders<'_>) -> Result<String, String> {
             Some(v) => (v, len),
             None => match name.strip_suffix('_').and_then(|n| placeholder(n, p)) {
                 Some(v) => (v, len - 1),
-                None => return Err(format!("unknown permalink placeholder `:{name}`")),
+                None => {
+                    return Err(PermalinkError::UnknownPlaceholder {
+                        name: name.to_string(),
+                    })
+                }
             },
         };
         out.push_str(&escape_path(&value));
@@ -376,7 +388,14 @@ mod tests {
             output_ext: ".html",
             path: "x",
         };
-        assert!(expand("/:nope/:title", &p).is_err());
+        let err = expand("/:nope/:title", &p).unwrap_err();
+        assert_eq!(
+            err,
+            PermalinkError::UnknownPlaceholder {
+                name: "nope".into()
+            }
+        );
+        assert_eq!(err.to_string(), "unknown permalink placeholder `:nope`");
     }
 
     #[test]

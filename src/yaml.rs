@@ -6,6 +6,8 @@
 //! time), and YAML 1.1 plain scalars (`no`, `off` are `false`). Limits on size, depth and
 //! alias expansion keep a hostile post from exhausting memory (billion laughs).
 
+pub mod timestamp;
+
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle};
@@ -126,10 +128,10 @@ fn resolve_plain(text: &str) -> Yaml {
             return Yaml::Float(f);
         }
     }
-    if crate::post::date::is_yaml_timestamp(text) {
+    if timestamp::is_yaml_timestamp(text) {
         return Yaml::Timestamp(text.to_string());
     }
-    if crate::post::date::is_yaml_date(text) {
+    if timestamp::is_yaml_date(text) {
         return Yaml::Date(text.to_string());
     }
     Yaml::Str(text.to_string())

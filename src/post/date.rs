@@ -2,98 +2,86 @@
 //! strings in the site's local zone, and everything is shown in the site zone.
 //!
 //! Owns only the date rules; which value to read (front matter or file name) is `post`'s job.
+//! Scanning the text is `yaml::timestamp`'s, which YAML typing shares.
 
-use chrono::{
-    DateTime, Datelike, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime,
-    TimeZone, Utc,
-};
+use chrono::{DateTime, Duration, FixedOffset, LocalResult, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use crate::yaml::timestamp::{expand_year, parse_parts, Parts, Strictness};
 use crate::yaml::Yaml;
 
 /// A post date: the instant, shown with the site zone's offset at that instant.
 pub type PostDate = DateTime<FixedOffset>;
 
-/// Psych's timestamp pattern: date, `T` or spaces, `H:MM:SS`, optional fraction and zone.
-pub fn is_yaml_timestamp(text: &str) -> bool {
-    parse_parts(text, Strictness::PsychTimestamp).is_some()
-}
-
-/// Psych's date pattern `YYYY-M-D` (four-digit year).
-pub fn is_yaml_date(text: &str) -> bool {
-    let mut parts = text.split('-');
-    let (Some(y), Some(m), Some(d), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return false;
-    };
-    y.len() == 4
-        && (1..=2).contains(&m.len())
-        && (1..=2).contains(&d.len())
-        && [y, m, d]
-            .iter()
-            .all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+/// Why a date could not be read. The text is the author's, as written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    /// Not a form we read at all.
+    #[error("invalid date `{text}`: expected a date such as `2022-03-15 12:52:16 +0800`")]
+    Unrecognized { text: String },
+    /// Read, but there is no such day or time.
+    #[error("invalid date `{text}`: no such day or time")]
+    NoSuchDay { text: String },
+    /// The zone offset is not one a clock can have.
+    #[error("invalid offset in `{text}`")]
+    InvalidOffset { text: String },
+    /// A YAML timestamp we cannot read, or a wall time that names no single instant.
+    #[error("invalid date `{text}`")]
+    Invalid { text: String },
+    /// A date given as numbers (a file name's) that is not a real day.
+    #[error("invalid date {year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}")]
+    OutOfRange {
+        year: i32,
+        month: u32,
+        day: u32,
+        hour: u32,
+        minute: u32,
+        second: u32,
+    },
 }
 
 /// Reads a front-matter `date` value the way Jekyll does.
-pub fn from_yaml(value: &Yaml, tz: Tz) -> Result<PostDate, String> {
+pub fn from_yaml(value: &Yaml, tz: Tz) -> Result<PostDate, DateError> {
     match value {
         // Psych builds an offset-less timestamp as UTC; with an offset it is that instant.
         Yaml::Timestamp(text) => {
             let parts = parse_parts(text, Strictness::PsychTimestamp)
-                .ok_or_else(|| format!("invalid date `{text}`"))?;
-            let naive = parts
-                .naive()
-                .map_err(|_| format!("invalid date `{text}`: no such day or time"))?;
+                .ok_or_else(|| DateError::Invalid { text: text.clone() })?;
+            let naive = naive(&parts).map_err(|_| DateError::NoSuchDay { text: text.clone() })?;
             let offset = parts.offset.unwrap_or(0);
-            let fixed = FixedOffset::east_opt(offset)
-                .ok_or_else(|| format!("invalid offset in `{text}`"))?;
-            let instant = fixed
-                .from_local_datetime(&naive)
-                .single()
-                .ok_or_else(|| format!("invalid date `{text}`"))?;
-            Ok(in_zone(instant.with_timezone(&Utc), tz))
+            Ok(in_zone(instant(text, offset, naive)?, tz))
         }
         Yaml::Date(text) | Yaml::Str(text) => parse_string(text, tz),
-        other => Err(format!(
-            "invalid date `{}`: expected a date such as `2022-03-15 12:52:16 +0800`",
-            other.to_ruby_string()
-        )),
+        other => Err(DateError::Unrecognized {
+            text: other.to_ruby_string(),
+        }),
     }
 }
 
 /// Reads a string date (quoted, seconds-less, or date-only) like Ruby's `Time.parse`:
 /// an explicit zone wins, otherwise it is local time in the site zone.
-pub fn parse_string(text: &str, tz: Tz) -> Result<PostDate, String> {
-    let parts = parse_parts(text, Strictness::Lenient).ok_or_else(|| {
-        format!("invalid date `{text}`: expected a date such as `2022-03-15 12:52:16 +0800`")
+pub fn parse_string(text: &str, tz: Tz) -> Result<PostDate, DateError> {
+    let parts = parse_parts(text, Strictness::Lenient).ok_or_else(|| DateError::Unrecognized {
+        text: text.to_string(),
     })?;
-    let naive = parts
-        .naive()
-        .map_err(|_| format!("invalid date `{text}`: no such day or time"))?;
+    let naive = naive(&parts).map_err(|_| DateError::NoSuchDay {
+        text: text.to_string(),
+    })?;
     match parts.offset {
-        Some(offset) => {
-            let fixed = FixedOffset::east_opt(offset)
-                .ok_or_else(|| format!("invalid offset in `{text}`"))?;
-            let instant = fixed
-                .from_local_datetime(&naive)
-                .single()
-                .ok_or_else(|| format!("invalid date `{text}`"))?;
-            Ok(in_zone(instant.with_timezone(&Utc), tz))
-        }
+        Some(offset) => Ok(in_zone(instant(text, offset, naive)?, tz)),
         None => Ok(local(naive, tz)),
     }
 }
 
 /// The date in a post's file name, at local midnight (used when there is no `date`).
-pub fn from_file_name(date: FileDate, tz: Tz) -> Result<PostDate, String> {
+pub fn from_file_name(date: FileDate, tz: Tz) -> Result<PostDate, DateError> {
     let parts = Parts {
         year: expand_year(date.year, date.year_digits),
         month: date.month,
         day: date.day,
         ..Parts::default()
     };
-    Ok(local(parts.naive()?, tz))
+    Ok(local(naive(&parts)?, tz))
 }
 
 /// The date part of a post's file name, as written (`23-1-6` has a two-digit year).
@@ -105,19 +93,35 @@ pub struct FileDate {
     pub day: u32,
 }
 
-/// Expands Ruby's two-digit years: 69–99 are 19xx, 00–68 are 20xx.
-fn expand_year(year: u32, digits: usize) -> i32 {
-    let year = year as i32;
-    match digits {
-        ..=2 if year < 69 => 2000 + year,
-        ..=2 => 1900 + year,
-        _ => year,
-    }
-}
-
 /// Shows an instant with the site zone's offset.
 pub fn in_zone(instant: DateTime<Utc>, tz: Tz) -> PostDate {
     instant.with_timezone(&tz).fixed_offset()
+}
+
+/// The wall time `naive` at `offset` seconds east of UTC; `text` is for the message.
+fn instant(text: &str, offset: i32, naive: NaiveDateTime) -> Result<DateTime<Utc>, DateError> {
+    let fixed = FixedOffset::east_opt(offset).ok_or_else(|| DateError::InvalidOffset {
+        text: text.to_string(),
+    })?;
+    let instant = fixed
+        .from_local_datetime(&naive)
+        .single()
+        .ok_or_else(|| DateError::Invalid {
+            text: text.to_string(),
+        })?;
+    Ok(instant.with_timezone(&Utc))
+}
+
+/// The wall time of `parts`; an out-of-range day rolls over as in Ruby.
+fn naive(parts: &Parts) -> Result<NaiveDateTime, DateError> {
+    parts.naive().ok_or(DateError::OutOfRange {
+        year: parts.year,
+        month: parts.month,
+        day: parts.day,
+        hour: parts.hour,
+        minute: parts.minute,
+        second: parts.second,
+    })
 }
 
 /// Local wall time in the site zone. In a DST fold we take the earlier instant; in a gap
@@ -135,200 +139,6 @@ fn local(naive: NaiveDateTime, tz: Tz) -> PostDate {
     }
 }
 
-#[derive(Default, Debug)]
-struct Parts {
-    year: i32,
-    month: u32,
-    day: u32,
-    hour: u32,
-    minute: u32,
-    second: u32,
-    /// Seconds east of UTC, when the text names a zone.
-    offset: Option<i32>,
-}
-
-impl Parts {
-    /// Builds the wall time; an out-of-range day rolls over (`02-30` → `03-02`) as in Ruby.
-    fn naive(&self) -> Result<NaiveDateTime, String> {
-        let bad = || {
-            format!(
-                "invalid date {:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-                self.year, self.month, self.day, self.hour, self.minute, self.second
-            )
-        };
-        if !(1..=9999).contains(&self.year) || !(1..=31).contains(&self.day) {
-            return Err(bad());
-        }
-        let first = NaiveDate::from_ymd_opt(self.year, self.month, 1).ok_or_else(bad)?;
-        let date = first
-            .checked_add_signed(Duration::days(i64::from(self.day) - 1))
-            .filter(|d| d.year() <= 9999)
-            .ok_or_else(bad)?;
-        let time =
-            NaiveTime::from_hms_opt(self.hour, self.minute, self.second.min(59)).ok_or_else(bad)?;
-        Ok(date.and_time(time))
-    }
-}
-
-#[derive(PartialEq, Clone, Copy)]
-enum Strictness {
-    /// Exactly Psych's TIME regex: seconds required, `-` separators, four-digit year.
-    PsychTimestamp,
-    /// The forms `Time.parse` commonly meets in front matter.
-    Lenient,
-}
-
-const MONTHS: [&str; 12] = [
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-];
-
-fn parse_parts(text: &str, mode: Strictness) -> Option<Parts> {
-    let text = text.trim();
-    let mut s = Scanner { rest: text };
-    let mut parts = Parts::default();
-    // Date: Y-M-D or Y/M/D, or (lenient) "March 1, 2023" / "1 March 2023".
-    if let Some(year) = s.digits(1, 4) {
-        let sep = s.one_of(if mode == Strictness::Lenient {
-            "-/"
-        } else {
-            "-"
-        })?;
-        if mode == Strictness::PsychTimestamp && year.1 != 4 {
-            return None;
-        }
-        parts.year = expand_year(year.0, year.1);
-        parts.month = s.digits(1, 2)?.0;
-        s.one_of(&sep.to_string())?;
-        parts.day = s.digits(1, 2)?.0;
-    } else if mode == Strictness::Lenient {
-        let month = s.word()?;
-        parts.month = month_number(&month)?;
-        s.spaces();
-        parts.day = s.digits(1, 2)?.0;
-        s.eat(",");
-        s.spaces();
-        let year = s.digits(4, 4)?;
-        parts.year = year.0 as i32;
-    } else {
-        return None;
-    }
-    // Time.
-    let had_sep = s.eat("T") || s.eat("t") || s.spaces();
-    if s.rest.is_empty() {
-        return (mode == Strictness::Lenient).then_some(parts);
-    }
-    if !had_sep {
-        return None;
-    }
-    if let Some(hour) = s.digits(1, 2) {
-        parts.hour = hour.0;
-        s.one_of(":")?;
-        parts.minute = s.digits(2, 2)?.0;
-        if s.eat(":") {
-            parts.second = s.digits(2, 2)?.0;
-            if s.eat(".") {
-                s.digits(0, 9);
-            }
-        } else if mode == Strictness::PsychTimestamp {
-            return None;
-        }
-        s.spaces();
-    } else if mode == Strictness::PsychTimestamp {
-        return None;
-    }
-    // Zone.
-    if s.rest.is_empty() {
-        return Some(parts);
-    }
-    if s.eat("Z") || (mode == Strictness::Lenient && (s.eat("UTC") || s.eat("GMT"))) {
-        parts.offset = Some(0);
-    } else {
-        let sign = match s.one_of("+-")? {
-            '-' => -1,
-            _ => 1,
-        };
-        let (h, m) = match s.digits(1, 4)? {
-            (hhmm, 3..=4) => (hhmm / 100, hhmm % 100),
-            (hh, _) => {
-                let mm = if s.eat(":") { s.digits(2, 2)?.0 } else { 0 };
-                (hh, mm)
-            }
-        };
-        if h > 23 || m > 59 {
-            return None;
-        }
-        parts.offset = Some(sign * (h as i32 * 3600 + m as i32 * 60));
-    }
-    s.rest.is_empty().then_some(parts)
-}
-
-fn month_number(word: &str) -> Option<u32> {
-    let lower = word.to_ascii_lowercase();
-    MONTHS
-        .iter()
-        .position(|m| lower.starts_with(m))
-        .map(|i| i as u32 + 1)
-}
-
-struct Scanner<'a> {
-    rest: &'a str,
-}
-
-impl Scanner<'_> {
-    /// Reads `min..=max` ASCII digits; returns the value and how many digits there were.
-    fn digits(&mut self, min: usize, max: usize) -> Option<(u32, usize)> {
-        let len = self
-            .rest
-            .bytes()
-            .take(max)
-            .take_while(u8::is_ascii_digit)
-            .count();
-        if len < min || len == 0 {
-            return (min == 0).then_some((0, 0));
-        }
-        let value = self.rest[..len].parse().ok()?;
-        self.rest = &self.rest[len..];
-        Some((value, len))
-    }
-
-    fn one_of(&mut self, set: &str) -> Option<char> {
-        let c = self.rest.chars().next().filter(|c| set.contains(*c))?;
-        self.rest = &self.rest[c.len_utf8()..];
-        Some(c)
-    }
-
-    fn eat(&mut self, token: &str) -> bool {
-        match self.rest.strip_prefix(token) {
-            Some(rest) => {
-                self.rest = rest;
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn spaces(&mut self) -> bool {
-        let trimmed = self.rest.trim_start_matches([' ', '\t']);
-        let ate = trimmed.len() != self.rest.len();
-        self.rest = trimmed;
-        ate
-    }
-
-    fn word(&mut self) -> Option<String> {
-        let len = self
-            .rest
-            .bytes()
-            .take_while(u8::is_ascii_alphabetic)
-            .count();
-        if len == 0 {
-            return None;
-        }
-        let word = self.rest[..len].to_string();
-        self.rest = &self.rest[len..];
-        Some(word)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,7 +148,9 @@ mod tests {
     fn yaml_date(line: &str, tz: Tz) -> Result<String, String> {
         let doc = Yaml::parse(&format!("date: {line}\n")).map_err(|e| e.message)?;
         let value = doc.get("date").cloned().unwrap_or(Yaml::Null);
-        from_yaml(&value, tz).map(|d| d.to_rfc3339())
+        from_yaml(&value, tz)
+            .map(|d| d.to_rfc3339())
+            .map_err(|e| e.to_string())
     }
 
     /// One row per rule of JEKYLL.md §2, with `timezone: Asia/Shanghai`.
@@ -430,5 +242,64 @@ mod tests {
         assert_eq!(d(23, 1, 1).unwrap(), "2023-01-01T00:00:00+08:00");
         assert_eq!(d(2023, 2, 30).unwrap(), "2023-03-02T00:00:00+08:00");
         assert!(d(2023, 13, 45).is_err());
+    }
+
+    /// The messages name the text as written, so the author can find it.
+    #[test]
+    fn errors_say_what_was_written() {
+        let rows = [
+            (
+                "2023-13-01 10:00:00",
+                "invalid date `2023-13-01 10:00:00`: no such day or time",
+            ),
+            (
+                "\"2023-13-01\"",
+                "invalid date `2023-13-01`: no such day or time",
+            ),
+            (
+                "not a date",
+                "invalid date `not a date`: expected a date such as `2022-03-15 12:52:16 +0800`",
+            ),
+            (
+                "[1, 2]",
+                "invalid date `[\"1\", \"2\"]`: expected a date such as `2022-03-15 12:52:16 +0800`",
+            ),
+        ];
+        for (input, want) in rows {
+            assert_eq!(
+                yaml_date(input, SHANGHAI),
+                Err(want.to_string()),
+                "date: {input}"
+            );
+        }
+        let file_date = FileDate {
+            year: 2023,
+            year_digits: 4,
+            month: 13,
+            day: 45,
+        };
+        let err = from_file_name(file_date, SHANGHAI).unwrap_err();
+        assert_eq!(
+            err,
+            DateError::OutOfRange {
+                year: 2023,
+                month: 13,
+                day: 45,
+                hour: 0,
+                minute: 0,
+                second: 0
+            }
+        );
+        assert_eq!(err.to_string(), "invalid date 2023-13-45 00:00:00");
+        let shown = |e: DateError| e.to_string();
+        let text = || "x".to_string();
+        assert_eq!(
+            shown(DateError::Invalid { text: text() }),
+            "invalid date `x`"
+        );
+        assert_eq!(
+            shown(DateError::InvalidOffset { text: text() }),
+            "invalid offset in `x`"
+        );
     }
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 pub use chrono_tz::Tz;
 
 use crate::error::{PostError, PostErrorKind};
-use crate::url::{expand, post_id, style_template, Placeholders};
+use crate::url::{expand, post_id, style_template, PermalinkError, Placeholders};
 use crate::yaml::{Yaml, YamlError};
 use date::PostDate;
 use path::PostPath;
@@ -139,19 +139,15 @@ impl Post {
                     }
                 }
                 date::from_yaml(value, rules.timezone)
-                    .map_err(|m| err(line_of("date"), PostErrorKind::InvalidDate(m)))?
+                    .map_err(|e| err(line_of("date"), e.into()))?
             }
-            None => date::from_file_name(path.date, rules.timezone).map_err(|m| {
-                err(
-                    1,
-                    PostErrorKind::InvalidDate(format!("{m} in the file name")),
-                )
-            })?,
+            None => date::from_file_name(path.date, rules.timezone)
+                .map_err(|e| err(1, PostErrorKind::InvalidFileNameDate(e)))?,
         };
         let updated = match fm.get("last_modified_at") {
             Some(v) if v.as_text().is_some() => Some(
                 date::from_yaml(v, rules.timezone)
-                    .map_err(|m| err(line_of("last_modified_at"), PostErrorKind::InvalidDate(m)))?,
+                    .map_err(|e| err(line_of("last_modified_at"), e.into()))?,
             ),
             _ => None,
         };
@@ -188,7 +184,7 @@ impl Post {
             Some(v) => v.to_ruby_string(),
         };
         let url = post_url(&path, &fm, &slug, &date, &terms.categories, rules)
-            .map_err(|m| err(line_of("permalink"), PostErrorKind::Permalink(m)))?;
+            .map_err(|e| err(line_of("permalink"), e.into()))?;
         let id = post_id(&url, &slug);
         let body = split.body.to_string();
         let body_offset = bom_len + (text.len() - split.body.len());
@@ -237,7 +233,7 @@ fn post_url(
     date: &PostDate,
     categories: &[String],
     rules: &PostRules,
-) -> Result<String, String> {
+) -> Result<String, PermalinkError> {
     let template = fm
         .get("permalink")
         .and_then(Yaml::as_text)
@@ -322,16 +318,26 @@ pub fn read_post(
             limit: max_bytes,
         }));
     }
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let line = 1 + e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count();
+    parse_bytes(rel_path, &bytes, rules)
+}
+
+/// Parses a post from the bytes of its file: `Post::parse` once they are checked to be
+/// UTF-8. Pure, like `Post::parse`; `read_post` is the same with the reading.
+pub fn parse_bytes(
+    rel_path: &str,
+    bytes: &[u8],
+    rules: &PostRules,
+) -> Result<Option<Post>, PostError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let line = 1 + bytes[..at].iter().filter(|b| **b == b'\n').count();
         PostError {
             path: rel_path.into(),
             line,
             kind: PostErrorKind::InvalidUtf8(at),
         }
     })?;
-    Post::parse(rel_path, &text, rules)
+    Post::parse(rel_path, text, rules)
 }
 
 #[cfg(test)]

@@ -1,5 +1,12 @@
 //! Which files are posts, and what their path says: Jekyll's `DATE_FILENAME_MATCHER`,
-//! `EntryFilter` and `categories_from_path`.
+//! `EntryFilter` and `categories_from_path`. `classify` is the one rule: the scanner, the
+//! watcher and the engine all ask it, so a build and a live update never disagree.
+//!
+//! Where it differs from Jekyll: names that editors and copy tools use for files still
+//! being written (`x.md.part`, `x.md.tmp`, `x.md.swp`, `.#x.md`, vim's `4913`, …) are not
+//! posts, although Jekyll would publish `2023-01-01-x.md.part` as a post with the
+//! extension `.part`. A watcher must not publish a half-copied file, and a build must
+//! agree with the watcher.
 
 use super::date::FileDate;
 
@@ -44,6 +51,35 @@ pub fn is_ignored_name(name: &str) -> bool {
     name.starts_with(['_', '.', '#', '~']) || name.ends_with('~')
 }
 
+/// Folders Jekyll excludes by default besides `_`/`.`-prefixed ones.
+pub const EXCLUDED_DIRS: [&str; 4] = ["node_modules", "vendor", "Gemfile", "Gemfile.lock"];
+
+/// Whether a folder on the way to a post is walked.
+pub fn is_walked_dir(name: &str) -> bool {
+    !is_ignored_name(name) && !EXCLUDED_DIRS.contains(&name)
+}
+
+/// Extensions of files that editors, browsers and copy tools write before the real file.
+const TEMP_EXTS: [&str; 8] = [
+    ".swp",
+    ".swx",
+    ".swo",
+    ".tmp",
+    ".bak",
+    ".part",
+    ".crdownload",
+    ".kate-swp",
+];
+
+/// Names of temporary files that could otherwise look like posts.
+pub fn is_temp_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    name.ends_with('~')
+        || name.starts_with(".#")
+        || name == "4913"
+        || TEMP_EXTS.iter().any(|ext| lower.ends_with(ext))
+}
+
 /// Classifies a `/`-separated path relative to the content directory. `None` means "not a
 /// post", exactly where Jekyll skips the file silently.
 pub fn classify(rel_path: &str) -> Option<PostPath> {
@@ -51,7 +87,10 @@ pub fn classify(rel_path: &str) -> Option<PostPath> {
     let posts_at = parts.iter().position(|p| *p == "_posts")?;
     let (above, below) = (&parts[..posts_at], &parts[posts_at + 1..]);
     let (file, subdirs) = below.split_last()?;
-    if above.iter().chain(subdirs).any(|p| is_ignored_name(p)) || is_ignored_name(file) {
+    if !above.iter().chain(subdirs).all(|p| is_walked_dir(p))
+        || is_ignored_name(file)
+        || is_temp_name(file)
+    {
         return None;
     }
     let (date, rest) = split_date(file)?;
@@ -104,7 +143,7 @@ mod tests {
     #[test]
     fn which_files_are_posts() {
         type Want = Option<(&'static [&'static str], &'static str, &'static str)>;
-        let rows: [(&str, Want); 16] = [
+        let rows: [(&str, Want); 22] = [
             ("_posts/2023-01-05-hello.md", Some((&[], "hello", ".md"))),
             (
                 "_posts/sub/2023-01-06-in-subdir.md",
@@ -127,6 +166,13 @@ mod tests {
             ("_posts/.2023-01-01-x.md", None),
             ("_posts/_2023-01-01-x.md", None),
             ("_posts/2023-01-01-x.md~", None),
+            // Not Jekyll's rule: temporaries of editors and copy tools (see the module doc).
+            ("_posts/2023-02-03-partial.md.part", None),
+            ("_posts/2023-02-03-partial.md.tmp", None),
+            ("_posts/2023-02-03-partial.md.SWP", None),
+            ("node_modules/_posts/2023-01-01-x.md", None),
+            ("a/vendor/_posts/2023-01-01-x.md", None),
+            ("_posts/4913", None),
             (
                 "_posts/2023-1-6-short-date.md",
                 Some((&[], "short-date", ".md")),

@@ -286,7 +286,70 @@ fn bad_posts_are_errors_with_path_and_line() {
         assert!(shown.contains(needle), "{shown}");
     }
     let err = Post::parse("_posts/2023-13-45-bad.md", "x", &rules()).unwrap_err();
-    assert!(err.to_string().contains("file name"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "_posts/2023-13-45-bad.md:1: invalid date 2023-13-45 00:00:00 in the file name"
+    );
+    let text = "---\ntitle: ok\npermalink: /:nope/\n---\n";
+    let err = Post::parse("_posts/2023-01-01-bad.md", text, &rules()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "_posts/2023-01-01-bad.md:3: unknown permalink placeholder `:nope`"
+    );
+}
+
+/// The typed errors are there for callers to match; their text is shown once.
+#[test]
+fn date_and_permalink_errors_are_typed() {
+    use crate::post::date::DateError;
+    use crate::url::PermalinkError;
+    use std::error::Error;
+    let text = "---\ndate: 2023-13-01 10:00\n---\n";
+    let err = Post::parse("_posts/2023-01-01-bad.md", text, &rules()).unwrap_err();
+    assert!(
+        matches!(&err.kind, PostErrorKind::InvalidDate(DateError::NoSuchDay { text }) if text == "2023-13-01 10:00"),
+        "{err:?}"
+    );
+    assert!(err.kind.source().is_none());
+    let err = Post::parse("_posts/2023-13-45-bad.md", "x", &rules()).unwrap_err();
+    assert!(
+        matches!(
+            err.kind,
+            PostErrorKind::InvalidFileNameDate(DateError::OutOfRange { month: 13, .. })
+        ),
+        "{err:?}"
+    );
+    assert!(err.kind.source().is_none());
+    let text = "---\npermalink: /:nope/\n---\n";
+    let err = Post::parse("_posts/2023-01-01-bad.md", text, &rules()).unwrap_err();
+    assert!(
+        matches!(&err.kind, PostErrorKind::Permalink(PermalinkError::UnknownPlaceholder { name }) if name == "nope"),
+        "{err:?}"
+    );
+    assert!(err.kind.source().is_none());
+}
+
+#[test]
+fn parse_bytes_checks_utf8_then_parses() {
+    let rel = "_posts/2023-01-01-x.md";
+    let post = parse_bytes(rel, "---\ntitle: café\n---\n".as_bytes(), &rules())
+        .unwrap()
+        .unwrap();
+    assert_eq!(post.title, "café");
+    let err = parse_bytes(rel, b"---\ntitle: caf\xe9\n---\n", &rules()).unwrap_err();
+    assert!(
+        matches!(err.kind, PostErrorKind::InvalidUtf8(14)),
+        "{err:?}"
+    );
+    assert_eq!(err.line, 2);
+    assert_eq!(
+        err.to_string(),
+        "_posts/2023-01-01-x.md:2: invalid UTF-8 at byte 14; save the file as UTF-8"
+    );
+    assert_eq!(
+        parse_bytes("about.md", b"---\n---\n", &rules()).unwrap(),
+        None
+    );
 }
 
 #[test]

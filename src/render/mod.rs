@@ -12,48 +12,17 @@ pub mod body;
 mod json;
 pub mod opml;
 mod rss;
+pub mod site;
 
 use chrono::{DateTime, FixedOffset};
 
 use crate::config::Site;
-use crate::index::{FeedGroup, FeedKey};
+use crate::index::FeedGroup;
+use crate::layout::FeedKey;
+pub use crate::layout::Format;
 use crate::post::Post;
 use crate::url::SiteUrl;
 use body::RenderedBody;
-
-/// One of the three syndication formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Format {
-    Atom,
-    Rss,
-    Json,
-}
-
-impl Format {
-    pub const ALL: [Format; 3] = [Format::Atom, Format::Rss, Format::Json];
-
-    /// File name inside a feed's folder. `feed.xml` is Atom, the path jekyll-feed uses.
-    pub fn file_name(self) -> &'static str {
-        match self {
-            Format::Atom => "feed.xml",
-            Format::Rss => "rss.xml",
-            Format::Json => "feed.json",
-        }
-    }
-
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Format::Atom => "application/atom+xml; charset=utf-8",
-            Format::Rss => "application/rss+xml; charset=utf-8",
-            Format::Json => "application/feed+json; charset=utf-8",
-        }
-    }
-
-    /// From a file name; `None` for anything else.
-    pub fn from_file_name(name: &str) -> Option<Format> {
-        Format::ALL.into_iter().find(|f| f.file_name() == name)
-    }
-}
 
 /// Text written before and after a piece that is spliced in (the entries of a feed, or
 /// the content of an entry).
@@ -209,12 +178,7 @@ pub fn head<'a>(
         _ => format!("{} | {}", site.title, group.label),
     };
     let title = crate::text::xml_clean(&title).into_owned();
-    let dir = group.key.url_dir();
-    let base_url = if dir.is_empty() {
-        site_url.absolute("/")
-    } else {
-        site_url.absolute(&format!("/{dir}/"))
-    };
+    let base_url = site_url.absolute(&group.key.url_path());
     let updated = entries
         .iter()
         .map(|e| e.updated)

@@ -13,27 +13,57 @@ use percent_encoding::percent_decode_str;
 
 use super::caching::not_modified;
 use super::encoding::negotiate;
+use crate::layout::{FeedKind, Format};
 use crate::names::FeedName;
-use crate::render::Format;
 use crate::snapshot::{Encoding, FeedFile, Snapshot};
 
-/// HTTP settings fixed at start-up, with header values precomputed.
+/// The HTTP side of a configuration, with header values precomputed. It lives in the
+/// snapshot, so a reload swaps it together with the feeds it was built with.
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
     pub cache_control: HeaderValue,
     /// Path prefix the feeds are also served under (the site's `baseurl`), e.g. `/blog`.
     pub baseurl: String,
+    pub header_timeout: std::time::Duration,
+    /// Silence allowed between keep-alive requests.
+    pub idle_timeout: std::time::Duration,
+    pub shutdown_timeout: std::time::Duration,
+    /// Limit on full (200) feed downloads per client, when configured.
+    pub rate_limit: Option<Arc<super::ratelimit::RateLimiter>>,
 }
 
 impl HttpSettings {
-    pub fn new(max_age: u64, stale_while_revalidate: u64, baseurl: &str) -> HttpSettings {
-        let value =
-            format!("public, max-age={max_age}, stale-while-revalidate={stale_while_revalidate}");
+    /// From the `[serve]` settings; the rate limiter (and the buckets it has filled) is
+    /// kept from `previous` when its rate did not change.
+    pub fn new(
+        serve: &crate::config::Serve,
+        baseurl: &str,
+        previous: Option<&HttpSettings>,
+    ) -> HttpSettings {
+        let value = format!(
+            "public, max-age={}, stale-while-revalidate={}",
+            serve.max_age, serve.stale_while_revalidate
+        );
+        let rate = serve.full_downloads_per_minute;
+        let kept = previous
+            .and_then(|p| p.rate_limit.clone())
+            .filter(|l| l.per_minute() == rate);
         HttpSettings {
             cache_control: HeaderValue::from_str(&value)
                 .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=300")),
             baseurl: baseurl.trim_end_matches('/').to_string(),
+            header_timeout: serve.header_timeout,
+            idle_timeout: serve.idle_timeout,
+            shutdown_timeout: serve.shutdown_timeout,
+            rate_limit: kept
+                .or_else(|| (rate > 0).then(|| Arc::new(super::ratelimit::RateLimiter::new(rate)))),
         }
+    }
+}
+
+impl Default for HttpSettings {
+    fn default() -> HttpSettings {
+        HttpSettings::new(&crate::config::Serve::default(), "", None)
     }
 }
 
@@ -85,7 +115,7 @@ pub fn route(path: &str, snapshot: &Snapshot, baseurl: &str) -> Route {
     }
     // `<kind>/<name as written>/<file>`: map the name the way the build does.
     if let [kind, name, file] = segments.as_slice() {
-        if (kind == "categories" || kind == "tags") && Format::from_file_name(file).is_some() {
+        if FeedKind::from_folder(kind).is_some() && Format::from_file_name(file).is_some() {
             let canonical = format!("{kind}/{}/{file}", FeedName::new(name).segment());
             if snapshot.files.contains_key(&canonical) {
                 return Route::File(canonical);
@@ -126,9 +156,9 @@ pub fn respond(
     path: &str,
     headers: &HeaderMap,
     snapshot: &Snapshot,
-    settings: &HttpSettings,
     metrics: &dyn Fn() -> String,
 ) -> Response<Body> {
+    let settings = &snapshot.settings;
     if method != Method::GET && method != Method::HEAD {
         let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
         response
@@ -212,13 +242,7 @@ pub fn file_response(
     );
     // A 304 names the variant the client would get, without compressing anything.
     let (variant_etag, variant) = if unmodified {
-        let tag = if encoding == Encoding::Identity {
-            file.identity.etag.clone()
-        } else {
-            let base = file.identity.etag.trim_end_matches('"');
-            format!("{base}-{}\"", encoding.token())
-        };
-        (tag, None)
+        (file.etag(encoding), None)
     } else {
         let v = file.variant(encoding);
         (v.etag.clone(), Some(v))
@@ -321,14 +345,7 @@ mod tests {
                 HeaderValue::from_str(v).unwrap(),
             );
         }
-        respond(
-            &method,
-            path,
-            &map,
-            &snapshot(),
-            &HttpSettings::new(300, 60, ""),
-            &String::new,
-        )
+        respond(&method, path, &map, &snapshot(), &String::new)
     }
 
     #[test]

@@ -27,22 +27,34 @@ use crate::metrics::Metrics;
 use crate::snapshot::Snapshot;
 pub use handler::HttpSettings;
 
+/// The protocol settings of one connection, from the settings current when it opened.
+fn connection_builder(settings: &HttpSettings) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(settings.header_timeout)
+        .max_buf_size(MAX_HEADER_BYTES.max(8192))
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(MAX_HEADER_BYTES as u32)
+        .max_concurrent_streams(64)
+        .keep_alive_interval(Some(Duration::from_secs(30)));
+    builder
+}
+
 /// Largest request head we read (bigger ones get 431 or a closed connection).
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
-/// Everything a connection needs.
+/// Everything a connection needs. Timeouts, cache headers and the download limit come
+/// from the current snapshot's settings, so a reload changes them with the feeds; the
+/// connection cap is fixed at start (a reload that changes it says so).
 pub struct Server {
     pub snapshot: Arc<ArcSwap<Snapshot>>,
-    /// Swapped on SIGHUP when the cache settings change.
-    pub settings: ArcSwap<HttpSettings>,
     pub metrics: Arc<Metrics>,
     pub max_connections: usize,
-    pub header_timeout: Duration,
-    /// Silence allowed between keep-alive requests.
-    pub idle_timeout: Duration,
-    /// Limit on full (200) feed downloads per client, when configured.
-    pub rate_limit: Option<ratelimit::RateLimiter>,
-    pub shutdown_timeout: Duration,
 }
 
 impl Server {
@@ -50,19 +62,6 @@ impl Server {
     pub async fn run(self: Arc<Self>, listener: TcpListener, shutdown: impl Future<Output = ()>) {
         let permits = Arc::new(Semaphore::new(self.max_connections));
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder
-            .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(self.header_timeout)
-            .max_buf_size(MAX_HEADER_BYTES.max(8192))
-            .keep_alive(true);
-        builder
-            .http2()
-            .timer(TokioTimer::new())
-            .max_header_list_size(MAX_HEADER_BYTES as u32)
-            .max_concurrent_streams(64)
-            .keep_alive_interval(Some(Duration::from_secs(30)));
         tokio::pin!(shutdown);
         loop {
             let accepted = tokio::select! {
@@ -84,12 +83,15 @@ impl Server {
                 continue;
             };
             let _ = stream.set_nodelay(true);
+            let settings = self.snapshot.load().settings.clone();
+            let builder = connection_builder(&settings);
             let server = self.clone();
             let service = service_fn(move |req: Request<Incoming>| {
                 let server = server.clone();
                 async move { Ok::<_, std::convert::Infallible>(server.handle(&req, peer.ip())) }
             });
-            let stream = idle::IdleTimeout::new(stream, self.header_timeout, self.idle_timeout);
+            let stream =
+                idle::IdleTimeout::new(stream, settings.header_timeout, settings.idle_timeout);
             let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
             let conn = graceful.watch(conn.into_owned());
             tokio::spawn(async move {
@@ -98,9 +100,10 @@ impl Server {
             });
         }
         drop(listener);
+        let shutdown_timeout = self.snapshot.load().settings.shutdown_timeout;
         tokio::select! {
             () = graceful.shutdown() => {}
-            () = tokio::time::sleep(self.shutdown_timeout) => {
+            () = tokio::time::sleep(shutdown_timeout) => {
                 tracing::warn!("shutdown: some connections did not finish in time");
             }
         }
@@ -112,19 +115,17 @@ impl Server {
         client: std::net::IpAddr,
     ) -> hyper::Response<handler::Body> {
         let snapshot = self.snapshot.load();
-        let settings = self.settings.load();
         let response = handler::respond(
             req.method(),
             req.uri().path(),
             req.headers(),
             &snapshot,
-            &settings,
             &|| self.metrics.render(),
         );
         // Only full feed downloads count; 304s and errors are cheap and never limited.
         let full_download = response.status() == hyper::StatusCode::OK
             && response.headers().contains_key(hyper::header::ETAG);
-        let response = match (&self.rate_limit, full_download) {
+        let response = match (&snapshot.settings.rate_limit, full_download) {
             (Some(limiter), true) => match limiter.take(client, std::time::Instant::now()) {
                 Ok(()) => response,
                 Err(wait) => handler::too_many_requests(wait),

@@ -3,25 +3,10 @@
 
 use std::fmt::Write;
 
-use crate::render::Format;
-use crate::snapshot::{FeedInfo, Snapshot};
+use crate::layout::FeedKind;
+use crate::render::site::FeedInfo;
+use crate::snapshot::Snapshot;
 use crate::text::escape_html as esc;
-
-fn mime(format: Format) -> &'static str {
-    match format {
-        Format::Atom => "application/atom+xml",
-        Format::Rss => "application/rss+xml",
-        Format::Json => "application/feed+json",
-    }
-}
-
-fn label(format: Format) -> &'static str {
-    match format {
-        Format::Atom => "Atom",
-        Format::Rss => "RSS",
-        Format::Json => "JSON Feed",
-    }
-}
 
 /// Renders the page (deterministic for a snapshot).
 pub fn render(snapshot: &Snapshot) -> String {
@@ -37,14 +22,18 @@ pub fn render(snapshot: &Snapshot) -> String {
         esc(title)
     );
     // Autodiscovery for the site feed and each category; tags are listed below.
-    for feed in snapshot.feeds.values().filter(|f| f.kind != "tag") {
+    for feed in snapshot
+        .feeds
+        .values()
+        .filter(|f| f.kind() != FeedKind::Tag)
+    {
         for &format in &snapshot.formats {
             let _ = writeln!(
                 html,
                 "<link rel=\"alternate\" type=\"{}\" title=\"{} ({})\" href=\"{}{}\">",
-                mime(format),
+                format.media_type(),
                 esc(&feed.title),
-                label(format),
+                format.label(),
                 esc(&feed.path),
                 format.file_name()
             );
@@ -58,15 +47,15 @@ pub fn render(snapshot: &Snapshot) -> String {
         snapshot.posts
     );
     for (kind, heading) in [
-        ("site", "Site"),
-        ("category", "Categories"),
-        ("tag", "Tags"),
+        (FeedKind::Site, "Site"),
+        (FeedKind::Category, "Categories"),
+        (FeedKind::Tag, "Tags"),
     ] {
         let feeds: Vec<&FeedInfo> = snapshot
             .feeds
             .values()
             .map(|f| &**f)
-            .filter(|f| f.kind == kind)
+            .filter(|f| f.kind() == kind)
             .collect();
         if feeds.is_empty() {
             continue;
@@ -76,7 +65,7 @@ pub fn render(snapshot: &Snapshot) -> String {
             "<h2>{heading}</h2>\n<table>\n<tr><th>name</th><th>posts</th><th>updated</th><th>subscribe</th></tr>"
         );
         for feed in feeds {
-            let name = if feed.kind == "site" {
+            let name = if feed.kind() == FeedKind::Site {
                 "All posts"
             } else {
                 &feed.label
@@ -97,8 +86,8 @@ pub fn render(snapshot: &Snapshot) -> String {
                     "<a href=\"{}{}\" type=\"{}\">{}</a>",
                     esc(&feed.path),
                     format.file_name(),
-                    mime(format),
-                    label(format)
+                    format.media_type(),
+                    format.label()
                 );
             }
             html.push_str("</td></tr>\n");

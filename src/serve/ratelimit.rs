@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 /// Buckets kept at most; full ones are dropped first when there are more.
 const MAX_CLIENTS: usize = 100_000;
 
+#[derive(Debug)]
 pub struct RateLimiter {
     per_minute: f64,
     buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
@@ -23,6 +24,10 @@ impl RateLimiter {
             per_minute: f64::from(per_minute.max(1)),
             buckets: Mutex::new(HashMap::new()),
         }
+    }
+
+    pub fn per_minute(&self) -> u32 {
+        self.per_minute as u32
     }
 
     /// Takes a token for `ip`, or says how long until one is free.

@@ -1,0 +1,250 @@
+//! The rebuild loop of `feedd serve`, one turn per batch: receive events until the batch
+//! is due, read the changed files, apply them to the engine, publish the output.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+
+use super::debounce::Batch;
+use super::{disk, Msg};
+use crate::config::Config;
+use crate::engine::{Change, Collect, Engine, Output};
+use crate::metrics::Metrics;
+use crate::snapshot::Snapshot;
+
+/// The rebuild thread's state.
+pub struct Loop {
+    pub engine: Engine,
+    /// The canonical content dir (what the watcher reports paths under).
+    pub root: PathBuf,
+    pub watcher: Option<notify::RecommendedWatcher>,
+    pub rx: Receiver<Msg>,
+    pub tx: Sender<Msg>,
+    pub snapshot: Arc<ArcSwap<Snapshot>>,
+    pub metrics: Arc<Metrics>,
+    pub heartbeat: Arc<AtomicU64>,
+    pub disk: Sender<disk::Job>,
+    /// Half-written files seen in the last turn, taken as finished in the next.
+    pub retry: Vec<String>,
+}
+
+/// What one turn of the loop received.
+enum Turn {
+    Batch(Batch),
+    Reload(Box<Config>, Sender<Result<String, super::ReloadError>>),
+    Stop,
+}
+
+impl Loop {
+    pub fn run(&mut self) {
+        loop {
+            self.heartbeat.store(super::now_millis(), Ordering::Relaxed);
+            match self.receive() {
+                Turn::Stop => return,
+                Turn::Reload(config, answer) => {
+                    let _ = answer.send(self.reload(*config));
+                }
+                Turn::Batch(batch) => self.rebuild(batch),
+            }
+        }
+    }
+
+    /// Blocks until a batch is due (or a reload or stop arrives); wakes at least every
+    /// second, so the watchdog sees the loop turn and future posts go live on time.
+    fn receive(&mut self) -> Turn {
+        let serve = self.engine.config().serve.clone();
+        let mut batch = Batch::default();
+        let wait = if self.retry.is_empty() {
+            let due = self.engine.next_due().map(|due| {
+                (due - chrono::Utc::now())
+                    .to_std()
+                    .unwrap_or(Duration::ZERO)
+            });
+            due.unwrap_or(Duration::from_secs(1))
+                .min(Duration::from_secs(1))
+        } else {
+            serve.debounce
+        };
+        let mut deadline = Instant::now() + wait;
+        let mut gathering = false;
+        loop {
+            let now = Instant::now();
+            let msg = match self
+                .rx
+                .recv_timeout(deadline.saturating_duration_since(now))
+            {
+                Ok(msg) => msg,
+                Err(RecvTimeoutError::Timeout) => return Turn::Batch(batch),
+                Err(RecvTimeoutError::Disconnected) => return Turn::Stop,
+            };
+            match msg {
+                Msg::Fs(change) => batch.add(change, &self.root, Instant::now()),
+                Msg::WatchError(e) => {
+                    tracing::warn!("watch error: {e}; rescanning");
+                    batch.rescan = true;
+                }
+                Msg::Stop => return Turn::Stop,
+                Msg::Reload(config, answer) if !gathering => return Turn::Reload(config, answer),
+                // Applied after this batch: put it back for the next turn.
+                Msg::Reload(config, answer) => {
+                    let _ = self.tx.send(Msg::Reload(config, answer));
+                    return Turn::Batch(batch);
+                }
+            }
+            gathering = !batch.is_empty();
+            deadline = batch.deadline(Instant::now(), serve.debounce, serve.max_wait);
+        }
+    }
+
+    /// Reads what the batch names, applies it, publishes the result.
+    fn rebuild(&mut self, mut batch: Batch) {
+        for rel in self.retry.drain(..) {
+            batch.paths.entry(rel).or_insert(true);
+        }
+        let started = Instant::now();
+        let now = chrono::Utc::now();
+        let sink = Collect::default();
+        let out = if batch.rescan {
+            self.watcher = None;
+            self.watcher = super::start_watcher(&self.root, &self.tx);
+            match crate::driver::apply_scan(&mut self.engine, now, &sink) {
+                Ok(out) => out,
+                Err(e) => {
+                    tracing::error!("rescan: {}", crate::error::chain(&e));
+                    Output::default()
+                }
+            }
+        } else {
+            let changes = self.read(&batch);
+            let mut out = self.engine.apply([changes], now, &sink);
+            crate::driver::settle(&mut self.engine, &mut out, now, &sink);
+            out
+        };
+        self.retry = out.deferred.clone();
+        self.publish(sink, &out);
+        let seconds = started.elapsed().as_secs_f64();
+        let report = &out.report;
+        if report.posts_changed > 0
+            || !out.published.is_empty()
+            || batch.rescan
+            || !report.errors.is_empty()
+        {
+            self.metrics.rebuild(
+                seconds,
+                self.engine.posts(),
+                self.snapshot.load().feeds.len(),
+            );
+        }
+        for e in &report.errors {
+            tracing::warn!("{e} (the previous version, if any, keeps serving)");
+        }
+        if report.posts_changed > 0 || !out.published.is_empty() || !out.removed.is_empty() {
+            tracing::info!(
+                paths = report.changes,
+                posts_changed = report.posts_changed,
+                feeds_changed = out.feed_changes.len(),
+                files_published = out.published.len(),
+                files_removed = out.removed.len(),
+                deferred = self.retry.len(),
+                rescan = batch.rescan,
+                ms = format!("{:.1}", seconds * 1000.0),
+                "rebuild"
+            );
+        }
+    }
+
+    /// The batch as engine changes: files read now, folders listed, vanished paths gone.
+    fn read(&self, batch: &Batch) -> Vec<Change> {
+        let config = self.engine.config();
+        let (dir, max) = (&config.content_dir, config.max_post_bytes);
+        let mut changes = Vec::new();
+        for (rel, complete) in &batch.paths {
+            match std::fs::symlink_metadata(dir.join(rel)) {
+                Ok(meta) if meta.is_dir() => {
+                    let found = crate::content::scan_under(dir, rel);
+                    let prefix = format!("{rel}/");
+                    changes.extend(
+                        self.engine
+                            .known()
+                            .filter(|k| k.starts_with(&prefix))
+                            .filter(|k| found.binary_search_by(|f| f.rel.as_str().cmp(k)).is_err())
+                            .map(|k| Change::Gone { rel: k.to_string() }),
+                    );
+                    changes.extend(
+                        found
+                            .iter()
+                            .map(|f| crate::content::read(dir, &f.rel, max, true)),
+                    );
+                }
+                Ok(_) if crate::post::path::classify(rel).is_some() => {
+                    changes.push(crate::content::read(dir, rel, max, *complete));
+                }
+                Ok(_) => {}
+                Err(_) => changes.push(Change::Gone { rel: rel.clone() }),
+            }
+        }
+        changes
+    }
+
+    /// Swaps in the next snapshot (memory first: readers never wait for the disk), then
+    /// hands the writes to the disk thread.
+    fn publish(&mut self, sink: Collect, out: &Output) {
+        let files = sink.into_files();
+        if files.is_empty() && out.removed.is_empty() {
+            return;
+        }
+        let prev = self.snapshot.load_full();
+        let (snapshot, writes) = super::publish::next(
+            &prev,
+            &self.engine,
+            files,
+            &out.removed,
+            prev.settings.clone(),
+            std::time::SystemTime::now(),
+        );
+        self.snapshot.store(Arc::new(snapshot));
+        crate::systemd::status(&status_line(&self.engine, &self.snapshot.load()));
+        let _ = self.disk.send(disk::Job::Write(writes));
+    }
+
+    /// Rebuilds from scratch with a new config; on success the new engine replaces the
+    /// old and the new feeds and settings go live in one store; otherwise nothing changes.
+    fn reload(&mut self, config: Config) -> Result<String, super::ReloadError> {
+        let started = Instant::now();
+        let root = super::canonical(&config.content_dir)?;
+        let fresh = super::reload::fresh(config, &self.snapshot.load())?;
+        self.engine = fresh.engine;
+        if root != self.root {
+            self.root = root;
+            self.watcher = None;
+            self.watcher = super::start_watcher(&self.root, &self.tx);
+        }
+        self.snapshot.store(Arc::new(fresh.snapshot));
+        let _ = self.disk.send(disk::Job::Write(fresh.writes));
+        let _ = self.disk.send(disk::Job::Prune(
+            self.engine.files().map(str::to_string).collect(),
+        ));
+        let status = status_line(&self.engine, &self.snapshot.load());
+        tracing::info!(
+            skipped = fresh.report.errors.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "reloaded: {status}"
+        );
+        Ok(status)
+    }
+}
+
+/// The `STATUS=` line: what is being served.
+pub fn status_line(engine: &Engine, snapshot: &Snapshot) -> String {
+    format!(
+        "{} posts, {} feeds ({} files), {} posts skipped",
+        engine.posts(),
+        snapshot.feeds.len(),
+        snapshot.files.len(),
+        engine.errors().count()
+    )
+}

@@ -1,0 +1,66 @@
+//! A whole new engine from a configuration: the first build of `feedd serve` and every
+//! reload. A reload takes effect only once its build succeeded, and then whole: the
+//! rebuild thread swaps in the new engine and one snapshot store makes the new feeds and
+//! the new HTTP settings live together.
+
+use std::sync::Arc;
+
+use super::disk::Writes;
+use crate::config::Config;
+use crate::engine::{Collect, Engine, Report};
+use crate::error::ContentError;
+use crate::serve::HttpSettings;
+use crate::snapshot::Snapshot;
+
+/// Why a reload did not take effect (the old configuration keeps serving).
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error("the new configuration cannot be built")]
+    Build(#[from] ContentError),
+    #[error("the rebuild thread has stopped")]
+    Stopped,
+}
+
+/// A built engine with its snapshot and the disk writes that match it.
+pub struct Fresh {
+    pub engine: Engine,
+    pub snapshot: Snapshot,
+    pub writes: Writes,
+    pub report: Report,
+}
+
+/// Builds everything with `config`. `prev` is what is being served (for Last-Modified
+/// of unchanged files and the rate limiter's state); nothing is changed here.
+pub fn fresh(config: Config, prev: &Snapshot) -> Result<Fresh, ContentError> {
+    let settings = Arc::new(HttpSettings::new(
+        &config.serve,
+        &config.site.baseurl,
+        Some(&prev.settings),
+    ));
+    let mut engine = Engine::new(config);
+    let sink = Collect::default();
+    let out = crate::driver::apply_scan(&mut engine, chrono::Utc::now(), &sink)?;
+    let (snapshot, writes) = super::publish::next(
+        prev,
+        &engine,
+        sink.into_files(),
+        &out.removed,
+        settings,
+        std::time::SystemTime::now(),
+    );
+    // Files the old configuration published and the new one does not.
+    let mut writes = writes;
+    for rel in prev
+        .files
+        .keys()
+        .filter(|r| !snapshot.files.contains_key(*r))
+    {
+        writes.push((rel.clone(), None));
+    }
+    Ok(Fresh {
+        engine,
+        snapshot,
+        writes,
+        report: out.report,
+    })
+}

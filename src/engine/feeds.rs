@@ -1,0 +1,208 @@
+//! The feed side of `apply`: which feeds changed, rendering them (in parallel, from the
+//! shared entry parts), publishing only files whose bytes changed, and the feed-change
+//! events that say so.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::posts::Batch;
+use super::{Engine, FeedChange, FeedChangeKind, Output, Sink};
+use crate::index::FeedGroup;
+use crate::layout::{FeedKey, Format, OPML_FILE};
+use crate::render::site::{feed_info, opml, FeedInfo};
+use crate::render::EntryParts;
+
+/// One feed rendered: its new description and the formats whose bytes changed.
+struct Rendered {
+    key: FeedKey,
+    info: FeedInfo,
+    changed: Vec<(Format, usize, u128)>,
+}
+
+impl Engine {
+    pub(super) fn finish(&mut self, batch: Batch, sink: &dyn Sink, out: &mut Output) {
+        let mut keys = std::mem::take(&mut self.pending_feeds);
+        keys.extend(batch.feeds);
+        let mut changed = std::mem::take(&mut self.pending_posts);
+        changed.extend(batch.posts);
+        // Rendered in an earlier chunk, then pushed out of every feed by a later one.
+        for rel in &batch.rendered {
+            if !self.index.is_member(rel, &self.config) {
+                self.parts.remove(rel);
+            }
+        }
+        out.report.posts_changed = changed.len();
+        let new: Vec<(FeedKey, Option<FeedGroup>)> = keys
+            .iter()
+            .map(|k| (k.clone(), self.index.feed(k, &self.config)))
+            .collect();
+        // Every entry of every feed to render must be rendered; otherwise ask for texts.
+        let missing: BTreeSet<String> = new
+            .iter()
+            .filter_map(|(_, g)| g.as_ref())
+            .flat_map(|g| &g.posts)
+            .filter(|s| !self.parts.contains_key(*s))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            self.wanted.extend(missing.iter().cloned());
+            out.reread = missing.into_iter().collect();
+            self.pending_feeds = keys;
+            self.pending_posts = changed;
+            return;
+        }
+        let formats = self.config.formats.clone();
+        let mut to_render = Vec::new();
+        let mut feed_set_changed = false;
+        let mut dropped: Vec<String> = Vec::new();
+        for (key, group) in new {
+            let old = self.groups.get(&key);
+            match group {
+                None => {
+                    if let Some(old) = self.groups.remove(&key) {
+                        self.infos.remove(&key);
+                        dropped.extend(old.posts.iter().cloned());
+                        feed_set_changed = true;
+                        for format in &formats {
+                            let rel = key.file(*format);
+                            if self.published.remove(&rel).is_some() {
+                                out.removed.push(rel);
+                            }
+                        }
+                        out.feed_changes.push(FeedChange {
+                            key,
+                            kind: FeedChangeKind::Removed,
+                            formats: formats.clone(),
+                            entered: Vec::new(),
+                            left: old.posts,
+                            changed: Vec::new(),
+                        });
+                    }
+                }
+                Some(group) => {
+                    let same =
+                        old.is_some_and(|o| o.posts == group.posts && o.label == group.label);
+                    feed_set_changed |= old.is_none_or(|o| o.label != group.label);
+                    if !same || group.posts.iter().any(|s| changed.contains(s)) {
+                        to_render.push(group);
+                    } else if let Some(info) = self.infos.get(&key) {
+                        // Same entries, maybe a new post count (the index page shows it).
+                        if info.posts != group.total {
+                            let info = FeedInfo {
+                                posts: group.total,
+                                ..(**info).clone()
+                            };
+                            self.infos.insert(key.clone(), Arc::new(info));
+                        }
+                        self.groups.insert(key, group);
+                    }
+                }
+            }
+        }
+        out.report.feeds_rendered = to_render.len();
+        // Posts that were in a re-rendered or removed feed may be in none now.
+        let mut left: BTreeSet<String> = BTreeSet::new();
+        let rendered = self.render(&to_render, &formats, sink);
+        for (group, done) in to_render.into_iter().zip(rendered) {
+            let old = self.groups.insert(done.key.clone(), group);
+            if let Some(old) = &old {
+                left.extend(old.posts.iter().cloned());
+            }
+            self.infos.insert(done.key.clone(), Arc::new(done.info));
+            if done.changed.is_empty() {
+                continue;
+            }
+            let group = &self.groups[&done.key];
+            let (kind, old_posts) = match &old {
+                None => (FeedChangeKind::Added, &[][..]),
+                Some(o) => (FeedChangeKind::Updated, &o.posts[..]),
+            };
+            let mut change = FeedChange {
+                key: done.key.clone(),
+                kind,
+                formats: Vec::new(),
+                entered: group
+                    .posts
+                    .iter()
+                    .filter(|s| !old_posts.contains(s))
+                    .cloned()
+                    .collect(),
+                left: old_posts
+                    .iter()
+                    .filter(|s| !group.posts.contains(s))
+                    .cloned()
+                    .collect(),
+                changed: group
+                    .posts
+                    .iter()
+                    .filter(|s| old_posts.contains(s) && changed.contains(*s))
+                    .cloned()
+                    .collect(),
+            };
+            for (format, len, hash) in done.changed {
+                let rel = done.key.file(format);
+                self.published.insert(rel.clone(), (len, hash));
+                out.published.push(rel);
+                change.formats.push(format);
+            }
+            out.feed_changes.push(change);
+        }
+        if feed_set_changed || !self.published.contains_key(OPML_FILE) {
+            let bytes = opml(
+                self.infos.values().map(|i| &**i),
+                &self.config.site.title,
+                &formats,
+            );
+            self.publish_if_changed(OPML_FILE, bytes, sink, out);
+        }
+        left.extend(dropped);
+        for rel in left {
+            if !self.index.is_member(&rel, &self.config) {
+                self.parts.remove(&rel);
+            }
+        }
+    }
+
+    /// Renders feeds in every format on all cores; only changed files go to the sink.
+    fn render(&self, groups: &[FeedGroup], formats: &[Format], sink: &dyn Sink) -> Vec<Rendered> {
+        let (site, site_url) = (&self.config.site, &self.site_url);
+        groups
+            .par_iter()
+            .map(|group| {
+                let entries: Vec<&EntryParts> = group
+                    .posts
+                    .iter()
+                    .filter_map(|s| self.parts.get(s).map(|p| &**p))
+                    .collect();
+                let head = crate::render::head(site, site_url, group, &entries);
+                let mut changed = Vec::new();
+                for &format in formats {
+                    let mut buf = Vec::new();
+                    crate::render::render(format, &head, &entries, &mut buf);
+                    let print = (buf.len(), xxhash_rust::xxh3::xxh3_128(&buf));
+                    let rel = group.key.file(format);
+                    if self.published.get(&rel) != Some(&print) {
+                        sink.file(&rel, buf);
+                        changed.push((format, print.0, print.1));
+                    }
+                }
+                Rendered {
+                    key: group.key.clone(),
+                    info: feed_info(group, &entries, site, site_url),
+                    changed,
+                }
+            })
+            .collect()
+    }
+
+    fn publish_if_changed(&mut self, rel: &str, bytes: Vec<u8>, sink: &dyn Sink, out: &mut Output) {
+        let print = (bytes.len(), xxhash_rust::xxh3::xxh3_128(&bytes));
+        if self.published.get(rel) != Some(&print) {
+            self.published.insert(rel.to_string(), print);
+            out.published.push(rel.to_string());
+            sink.file(rel, bytes);
+        }
+    }
+}

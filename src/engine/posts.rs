@@ -1,0 +1,252 @@
+//! The post side of `apply`: parse a chunk of changes (in parallel), update the index and
+//! the waiting list, and render the posts that are in some feed while their text is here.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+
+use super::{Change, Content, Engine, Output, Stamp};
+use crate::error::{PostError, PostErrorKind};
+use crate::index::Index;
+use crate::layout::FeedKey;
+use crate::post::Post;
+
+/// What one `apply` has touched so far.
+#[derive(Default)]
+pub(super) struct Batch {
+    /// Feeds whose membership may have changed.
+    pub feeds: BTreeSet<FeedKey>,
+    /// Posts whose content or presence changed (their feeds must be rendered again).
+    pub posts: BTreeSet<String>,
+    /// Posts rendered in this apply; a later chunk may have pushed them out of every feed.
+    pub rendered: Vec<String>,
+}
+
+/// A change, parsed (the parallel part of a chunk). Lives only within one chunk.
+#[allow(clippy::large_enum_variant)]
+enum Parsed {
+    Gone(String),
+    File {
+        rel: String,
+        stamp: Stamp,
+        hash: u128,
+        /// `None` when the bytes are the ones already applied and nothing needs them.
+        result: Option<Result<Option<Post>, PostError>>,
+        complete: bool,
+    },
+}
+
+impl Engine {
+    pub(super) fn apply_chunk(
+        &mut self,
+        chunk: Vec<Change>,
+        now: DateTime<Utc>,
+        batch: &mut Batch,
+        out: &mut Output,
+    ) {
+        let parsed: Vec<Parsed> = chunk.into_par_iter().map(|c| self.parse(c)).collect();
+        let mut bodies: HashMap<String, String> = HashMap::new();
+        for change in parsed {
+            match change {
+                Parsed::Gone(rel) => {
+                    let prefix = format!("{rel}/");
+                    let gone: Vec<String> = self
+                        .stamps
+                        .range(rel.clone()..)
+                        .map(|(k, _)| k)
+                        .take_while(|k| **k == rel || k.starts_with(&prefix))
+                        .cloned()
+                        .collect();
+                    for rel in gone {
+                        self.forget(&rel, batch);
+                        bodies.remove(&rel);
+                    }
+                }
+                Parsed::File {
+                    rel,
+                    stamp,
+                    hash,
+                    result,
+                    complete,
+                } => {
+                    let Some(result) = result else {
+                        self.stamps.insert(rel, stamp);
+                        continue;
+                    };
+                    match result {
+                        Ok(Some(mut post)) => {
+                            let body = std::mem::take(&mut post.body);
+                            // The same bytes as the live version: read again only for
+                            // its text, so not a change.
+                            let same = self.hashes.get(&rel) == Some(&hash)
+                                && self.index.get(&rel).is_some_and(|old| *old == post);
+                            self.remember(&rel, stamp, hash);
+                            self.errors.remove(&rel);
+                            self.wanted.remove(&rel);
+                            if !same {
+                                self.unplace(&rel, batch);
+                                self.place(post, now, batch);
+                            }
+                            if self.index.get(&rel).is_some() && !self.parts.contains_key(&rel) {
+                                bodies.insert(rel, body);
+                            }
+                        }
+                        Ok(None) => {
+                            self.forget(&rel, batch);
+                            bodies.remove(&rel);
+                        }
+                        Err(e) if !complete && maybe_half_written(&e) => {
+                            out.deferred.push(rel);
+                        }
+                        Err(e) => {
+                            self.remember(&rel, stamp, hash);
+                            out.report.errors.push(e.to_string());
+                            self.errors.insert(rel, e);
+                        }
+                    }
+                }
+            }
+        }
+        self.render_members(bodies, batch, out);
+    }
+
+    /// Hashes and parses one change; skips the parse when the bytes are the ones already
+    /// applied and their post is not waiting for its text.
+    fn parse(&self, change: Change) -> Parsed {
+        let (rel, stamp, content, complete) = match change {
+            Change::Gone { rel } => return Parsed::Gone(rel),
+            Change::File {
+                rel,
+                stamp,
+                content,
+                complete,
+            } => (rel, stamp, content, complete),
+        };
+        let err = |kind: PostErrorKind| PostError {
+            path: rel.clone().into(),
+            line: 1,
+            kind,
+        };
+        let (hash, result) = match content {
+            Content::Bytes(bytes) => {
+                let hash = xxhash_rust::xxh3::xxh3_128(&bytes);
+                let known = self.hashes.get(&rel) == Some(&hash) && !self.wanted.contains(&rel);
+                let result =
+                    (!known).then(|| crate::post::parse_bytes(&rel, &bytes, &self.config.rules));
+                (hash, result)
+            }
+            Content::TooLarge(size) => (
+                0,
+                Some(Err(err(PostErrorKind::TooLarge {
+                    size,
+                    limit: self.config.max_post_bytes,
+                }))),
+            ),
+            Content::Unreadable(e) => (0, Some(Err(err(PostErrorKind::Io(e))))),
+        };
+        Parsed::File {
+            rel,
+            stamp,
+            hash,
+            result,
+            complete,
+        }
+    }
+
+    fn remember(&mut self, rel: &str, stamp: Stamp, hash: u128) {
+        self.stamps.insert(rel.to_string(), stamp);
+        self.hashes.insert(rel.to_string(), hash);
+    }
+
+    /// Renders, in parallel, the posts of this chunk that are among the newest of some
+    /// feed, from the text they were parsed from.
+    fn render_members(
+        &mut self,
+        bodies: HashMap<String, String>,
+        batch: &mut Batch,
+        out: &mut Output,
+    ) {
+        let members: Vec<(&Post, String)> = bodies
+            .into_iter()
+            .filter_map(|(rel, body)| {
+                let post = self.index.get(&rel)?;
+                self.index
+                    .is_member(&rel, &self.config)
+                    .then_some((post, body))
+            })
+            .collect();
+        let (site, site_url) = (&self.config.site, &self.site_url);
+        let rendered: Vec<(String, super::EntryParts)> = members
+            .par_iter()
+            .map(|(post, body)| {
+                let parts = crate::render::site::entry_parts(post, body, site, site_url);
+                (post.source.clone(), parts)
+            })
+            .collect();
+        out.report.entries_rendered += rendered.len();
+        batch
+            .rendered
+            .extend(rendered.iter().map(|(rel, _)| rel.clone()));
+        self.parts
+            .extend(rendered.into_iter().map(|(rel, p)| (rel, Arc::new(p))));
+    }
+
+    /// Publishes future-dated posts whose time has come (they have no text yet: the
+    /// feeds they enter ask for it).
+    pub(super) fn promote_due(&mut self, now: DateTime<Utc>, batch: &mut Batch) {
+        let due: Vec<String> = self
+            .waiting
+            .values()
+            .filter(|p| Index::is_live(p, &self.config, now))
+            .map(|p| p.source.clone())
+            .collect();
+        for rel in due {
+            if let Some(post) = self.waiting.remove(&rel) {
+                batch.posts.insert(rel);
+                batch.feeds.extend(self.index.insert(post));
+            }
+        }
+    }
+
+    /// Puts a parsed post (without its body) where it belongs: the index, the waiting
+    /// list, or nowhere (unpublished).
+    fn place(&mut self, post: Post, now: DateTime<Utc>, batch: &mut Batch) {
+        batch.posts.insert(post.source.clone());
+        if !post.published {
+        } else if Index::is_live(&post, &self.config, now) {
+            batch.feeds.extend(self.index.insert(post));
+        } else {
+            self.waiting.insert(post.source.clone(), post);
+        }
+    }
+
+    /// Takes a post out of the index and the waiting list (its file stays known).
+    fn unplace(&mut self, rel: &str, batch: &mut Batch) {
+        self.parts.remove(rel);
+        self.waiting.remove(rel);
+        let feeds = self.index.remove(rel);
+        if !feeds.is_empty() {
+            batch.posts.insert(rel.to_string());
+            batch.feeds.extend(feeds);
+        }
+    }
+
+    /// Forgets a post file entirely (deleted, or no longer a post).
+    fn forget(&mut self, rel: &str, batch: &mut Batch) {
+        self.unplace(rel, batch);
+        self.stamps.remove(rel);
+        self.hashes.remove(rel);
+        self.errors.remove(rel);
+        self.wanted.remove(rel);
+    }
+}
+
+/// Errors a writer in the middle of its work can cause; retried when it is done.
+fn maybe_half_written(e: &PostError) -> bool {
+    matches!(
+        e.kind,
+        PostErrorKind::UnclosedFrontMatter | PostErrorKind::Yaml(_) | PostErrorKind::InvalidUtf8(_)
+    )
+}

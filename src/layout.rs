@@ -1,0 +1,210 @@
+//! The feed layout, in one place: which feeds exist (`FeedKey`), in which formats, and
+//! where each lives — its folder on disk, its URL path, its file names and content types.
+//! Every other module asks here, so moving a folder or adding a format is one change.
+
+use crate::names::FeedName;
+
+/// The OPML list of every feed, at the root of the output.
+pub const OPML_FILE: &str = "feeds.opml";
+const OPML_CONTENT_TYPE: &str = "text/x-opml; charset=utf-8";
+
+/// Which feed: the site's, or one category's or tag's.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FeedKey {
+    Site,
+    Category(FeedName),
+    Tag(FeedName),
+}
+
+/// A feed's kind, for grouping in lists (index page, OPML).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FeedKind {
+    Site,
+    Category,
+    Tag,
+}
+
+impl FeedKind {
+    /// The folder that holds the feeds of this kind (`None` for the site: the root).
+    pub fn folder(self) -> Option<&'static str> {
+        match self {
+            FeedKind::Site => None,
+            FeedKind::Category => Some("categories"),
+            FeedKind::Tag => Some("tags"),
+        }
+    }
+
+    /// The kind whose folder is `name`.
+    pub fn from_folder(name: &str) -> Option<FeedKind> {
+        [FeedKind::Category, FeedKind::Tag]
+            .into_iter()
+            .find(|k| k.folder() == Some(name))
+    }
+}
+
+impl FeedKey {
+    pub fn kind(&self) -> FeedKind {
+        match self {
+            FeedKey::Site => FeedKind::Site,
+            FeedKey::Category(_) => FeedKind::Category,
+            FeedKey::Tag(_) => FeedKind::Tag,
+        }
+    }
+
+    pub fn name(&self) -> Option<&FeedName> {
+        match self {
+            FeedKey::Site => None,
+            FeedKey::Category(n) | FeedKey::Tag(n) => Some(n),
+        }
+    }
+
+    /// Folder under the output dir, without leading or trailing `/` (empty for the site).
+    pub fn dir(&self) -> String {
+        match (self.kind().folder(), self.name()) {
+            (Some(folder), Some(name)) => format!("{folder}/{}", name.segment()),
+            _ => String::new(),
+        }
+    }
+
+    /// The folder's URL path below the site's base, percent-encoded: `/` or `/tags/%E8…/`.
+    pub fn url_path(&self) -> String {
+        match (self.kind().folder(), self.name()) {
+            (Some(folder), Some(name)) => format!("/{folder}/{}/", name.url_segment()),
+            _ => "/".to_string(),
+        }
+    }
+
+    /// The path of one of its files relative to the output dir.
+    pub fn file(&self, format: Format) -> String {
+        let dir = self.dir();
+        if dir.is_empty() {
+            format.file_name().to_string()
+        } else {
+            format!("{dir}/{}", format.file_name())
+        }
+    }
+}
+
+/// One of the three syndication formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    Atom,
+    Rss,
+    Json,
+}
+
+impl Format {
+    pub const ALL: [Format; 3] = [Format::Atom, Format::Rss, Format::Json];
+
+    /// File name inside a feed's folder. `feed.xml` is Atom, the path jekyll-feed uses.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Format::Atom => "feed.xml",
+            Format::Rss => "rss.xml",
+            Format::Json => "feed.json",
+        }
+    }
+
+    /// The media type, for `type=` attributes.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Atom => "application/atom+xml",
+            Format::Rss => "application/rss+xml",
+            Format::Json => "application/feed+json",
+        }
+    }
+
+    /// The `Content-Type` header value.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Atom => "application/atom+xml; charset=utf-8",
+            Format::Rss => "application/rss+xml; charset=utf-8",
+            Format::Json => "application/feed+json; charset=utf-8",
+        }
+    }
+
+    /// The format's name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Atom => "Atom",
+            Format::Rss => "RSS",
+            Format::Json => "JSON Feed",
+        }
+    }
+
+    /// The name config.toml uses.
+    pub fn config_name(self) -> &'static str {
+        match self {
+            Format::Atom => "atom",
+            Format::Rss => "rss",
+            Format::Json => "json",
+        }
+    }
+
+    /// From a file name; `None` for anything else.
+    pub fn from_file_name(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.file_name() == name)
+    }
+}
+
+/// The content type of a file feedd publishes (by its path relative to the output dir).
+pub fn content_type(rel: &str) -> Option<&'static str> {
+    if rel == OPML_FILE {
+        return Some(OPML_CONTENT_TYPE);
+    }
+    Format::from_file_name(rel.rsplit('/').next().unwrap_or(rel)).map(Format::content_type)
+}
+
+/// Whether a path relative to the output dir is one feedd may write (and so may remove
+/// when it is stale): a feed file at the root or in a term folder, or the OPML list.
+/// Anything else in the output dir is the user's and never touched.
+pub fn is_published_path(rel: &str) -> bool {
+    let parts: Vec<&str> = rel.split('/').collect();
+    match parts.as_slice() {
+        [file] => *file == OPML_FILE || Format::from_file_name(file).is_some(),
+        [folder, _, file] => {
+            FeedKind::from_folder(folder).is_some() && Format::from_file_name(file).is_some()
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_paths_and_urls_agree() {
+        let tag = FeedKey::Tag(FeedName::new("西海 新闻"));
+        assert_eq!(tag.dir(), "tags/西海 新闻");
+        assert_eq!(tag.file(Format::Rss), "tags/西海 新闻/rss.xml");
+        assert_eq!(
+            tag.url_path(),
+            "/tags/%E8%A5%BF%E6%B5%B7%20%E6%96%B0%E9%97%BB/"
+        );
+        assert_eq!(FeedKey::Site.file(Format::Json), "feed.json");
+        assert_eq!(FeedKey::Site.url_path(), "/");
+        assert_eq!(
+            content_type(&tag.file(Format::Atom)),
+            Some("application/atom+xml; charset=utf-8")
+        );
+        assert_eq!(content_type(OPML_FILE), Some(OPML_CONTENT_TYPE));
+        for format in Format::ALL {
+            assert!(format.content_type().starts_with(format.media_type()));
+        }
+        for key in [FeedKey::Site, tag, FeedKey::Category(FeedName::new("x"))] {
+            for format in Format::ALL {
+                assert!(is_published_path(&key.file(format)), "{key:?} {format:?}");
+            }
+        }
+        assert!(is_published_path(OPML_FILE));
+        for other in [
+            "index.html",
+            "tags/x/index.html",
+            "other/x/feed.xml",
+            "a/b/c/feed.xml",
+        ] {
+            assert!(!is_published_path(other), "{other}");
+        }
+    }
+}

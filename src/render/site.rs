@@ -1,0 +1,102 @@
+//! The pieces of a whole site's output that are more than one feed: one post rendered
+//! into its `EntryParts`, a feed's description for lists (`FeedInfo`), and the OPML list.
+
+use super::{head, opml, EntryParts};
+use crate::config::Site;
+use crate::index::FeedGroup;
+use crate::layout::{FeedKey, FeedKind, Format};
+use crate::post::Post;
+use crate::url::SiteUrl;
+
+/// Renders one post for every feed and format, from its body as read with it.
+pub fn entry_parts(post: &Post, body: &str, site: &Site, site_url: &SiteUrl) -> EntryParts {
+    let link = site_url.absolute(&post.url);
+    let body = super::body::render(post, body, &link);
+    EntryParts::new(&super::entry(post, &body, site, site_url))
+}
+
+/// One feed as the index page and OPML list it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedInfo {
+    pub key: FeedKey,
+    pub title: String,
+    /// The name as written (empty for the site feed).
+    pub label: String,
+    /// Site-relative folder URL path, percent-encoded, ending in `/` (`/tags/%E8…/`).
+    pub path: String,
+    /// Absolute URL of the folder (site url + baseurl + path), for OPML.
+    pub base_url: String,
+    /// Absolute URL of the site's home page.
+    pub home_url: String,
+    pub posts: usize,
+    /// The newest entry's date, RFC 3339; empty for an empty feed.
+    pub updated: String,
+}
+
+impl FeedInfo {
+    pub fn kind(&self) -> FeedKind {
+        self.key.kind()
+    }
+}
+
+/// The description of one feed, from its entries.
+pub fn feed_info(
+    group: &FeedGroup,
+    entries: &[&EntryParts],
+    site: &Site,
+    site_url: &SiteUrl,
+) -> FeedInfo {
+    let head = head(site, site_url, group, entries);
+    FeedInfo {
+        key: group.key.clone(),
+        label: group.label.clone(),
+        path: group.key.url_path(),
+        posts: group.total,
+        updated: if entries.is_empty() {
+            String::new()
+        } else {
+            super::rfc3339(&head.updated)
+        },
+        title: head.title,
+        base_url: head.base_url,
+        home_url: head.home_url,
+    }
+}
+
+/// The OPML list of the feeds, grouped by kind, each in the first enabled XML format.
+pub fn opml<'a>(
+    infos: impl IntoIterator<Item = &'a FeedInfo>,
+    title: &str,
+    formats: &[Format],
+) -> Vec<u8> {
+    let format = formats
+        .iter()
+        .copied()
+        .find(|f| *f != Format::Json)
+        .or(formats.first().copied())
+        .unwrap_or(Format::Atom);
+    let kind = if format == Format::Json {
+        "json"
+    } else {
+        "rss"
+    };
+    let mut sections: Vec<(&str, Vec<opml::Outline>)> = vec![
+        ("Site", Vec::new()),
+        ("Categories", Vec::new()),
+        ("Tags", Vec::new()),
+    ];
+    for info in infos {
+        let slot = match info.kind() {
+            FeedKind::Site => 0,
+            FeedKind::Category => 1,
+            FeedKind::Tag => 2,
+        };
+        sections[slot].1.push(opml::Outline {
+            title: info.title.clone(),
+            xml_url: format!("{}{}", info.base_url, format.file_name()),
+            html_url: info.home_url.clone(),
+            kind,
+        });
+    }
+    opml::render(title, &sections)
+}
