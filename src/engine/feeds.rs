@@ -25,6 +25,10 @@ impl Engine {
     pub(super) fn finish(&mut self, batch: Batch, sink: &dyn Sink, out: &mut Output) {
         let mut keys = std::mem::take(&mut self.pending_feeds);
         keys.extend(batch.feeds);
+        // The site feed exists even for a site without posts.
+        if !self.groups.contains_key(&FeedKey::Site) {
+            keys.insert(FeedKey::Site);
+        }
         let mut changed = std::mem::take(&mut self.pending_posts);
         changed.extend(batch.posts);
         // Rendered in an earlier chunk, then pushed out of every feed by a later one.

@@ -101,6 +101,12 @@ impl Engine {
                             out.deferred.push(rel);
                         }
                         Err(e) => {
+                            // Asked for its text, which is now broken: the previous
+                            // version cannot be shown without it, so it leaves the feeds
+                            // until the file is fixed.
+                            if self.wanted.remove(&rel) {
+                                self.unplace(&rel, batch);
+                            }
                             self.remember(&rel, stamp, hash);
                             out.report.errors.push(e.to_string());
                             self.errors.insert(rel, e);
