@@ -55,9 +55,10 @@ fn category(name: &str) -> FeedKey {
     FeedKey::Category(FeedName::new(name))
 }
 
-fn changes_of(
-    out: &Output,
-) -> BTreeMap<FeedKey, (FeedChangeKind, Vec<String>, Vec<String>, Vec<String>)> {
+/// A feed change as (kind, entered, left, changed).
+type Summary = (FeedChangeKind, Vec<String>, Vec<String>, Vec<String>);
+
+fn changes_of(out: &Output) -> BTreeMap<FeedKey, Summary> {
     out.feed_changes
         .iter()
         .map(|c| {
@@ -236,7 +237,7 @@ fn future_posts_go_live_when_their_time_comes() {
         now(),
     );
     assert_eq!(e.posts(), 0);
-    assert!(changes_of(&out).get(&tag("x")).is_none());
+    assert!(!changes_of(&out).contains_key(&tag("x")));
     assert_eq!(
         e.next_due(),
         Some(Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap())
