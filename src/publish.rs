@@ -31,49 +31,58 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
     Ok(true)
 }
 
-/// The disk side of `feedd build`: a sink whose files are written on a thread of their
-/// own while rendering goes on. The queue is bounded, so a slow disk slows rendering
-/// instead of filling memory.
+/// The disk side of `feedd build`: a sink whose files are written by writer threads of
+/// their own while rendering goes on. Creating thousands of files is mostly kernel time
+/// (inode allocation, page-cache copies), so one writer per core; the queue is bounded,
+/// so a slow disk slows rendering instead of filling memory.
 pub struct Publisher {
     out_dir: PathBuf,
     queue: std::sync::mpsc::SyncSender<(String, Vec<u8>)>,
-    /// Counts (written, unchanged) or the first error.
-    writer: std::thread::JoinHandle<Result<(usize, usize), BuildError>>,
+    /// Each writer's counts (written, unchanged) or its first error.
+    writers: Vec<std::thread::JoinHandle<Result<(usize, usize), BuildError>>>,
 }
 
 impl Publisher {
     pub fn new(out_dir: &Path) -> Result<Publisher, BuildError> {
-        std::fs::create_dir_all(out_dir).map_err(|source| BuildError::Write {
+        let failed = |source| BuildError::Write {
             path: out_dir.to_path_buf(),
             source,
-        })?;
+        };
+        std::fs::create_dir_all(out_dir).map_err(failed)?;
         let (tx, rx) = std::sync::mpsc::sync_channel::<(String, Vec<u8>)>(64);
-        let dir = out_dir.to_path_buf();
-        let writer = std::thread::Builder::new()
-            .name("feedd-write".into())
-            .spawn(move || {
-                let (mut written, mut unchanged) = (0, 0);
-                let mut first_error = None;
-                for (rel, bytes) in rx {
-                    let path = dir.join(&rel);
-                    match write_if_changed(&path, &bytes) {
-                        Ok(true) => written += 1,
-                        Ok(false) => unchanged += 1,
-                        Err(source) => {
-                            first_error.get_or_insert(BuildError::Write { path, source });
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        let count = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+        let mut writers = Vec::with_capacity(count);
+        for i in 0..count {
+            let (dir, rx) = (out_dir.to_path_buf(), rx.clone());
+            let writer = std::thread::Builder::new()
+                .name(format!("feedd-write-{i}"))
+                .spawn(move || {
+                    let (mut written, mut unchanged) = (0, 0);
+                    let mut first_error = None;
+                    loop {
+                        let job = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        let Ok((rel, bytes)) = job else {
+                            break;
+                        };
+                        let path = dir.join(&rel);
+                        match write_if_changed(&path, &bytes) {
+                            Ok(true) => written += 1,
+                            Ok(false) => unchanged += 1,
+                            Err(source) => {
+                                first_error.get_or_insert(BuildError::Write { path, source });
+                            }
                         }
                     }
-                }
-                first_error.map_or(Ok((written, unchanged)), Err)
-            })
-            .map_err(|source| BuildError::Write {
-                path: out_dir.to_path_buf(),
-                source,
-            })?;
+                    first_error.map_or(Ok((written, unchanged)), Err)
+                })
+                .map_err(failed)?;
+            writers.push(writer);
+        }
         Ok(Publisher {
             out_dir: out_dir.to_path_buf(),
             queue: tx,
-            writer,
+            writers,
         })
     }
 
@@ -84,7 +93,12 @@ impl Publisher {
         keep: impl IntoIterator<Item = &'a str>,
     ) -> Result<PublishStats, BuildError> {
         drop(self.queue);
-        let (written, unchanged) = self.writer.join().unwrap_or(Ok((0, 0)))?;
+        let (mut written, mut unchanged) = (0, 0);
+        for writer in self.writers {
+            let (w, u) = writer.join().unwrap_or(Ok((0, 0)))?;
+            written += w;
+            unchanged += u;
+        }
         let keep: BTreeSet<String> = keep.into_iter().map(str::to_string).collect();
         let removed = remove_stale(&self.out_dir, &keep).map_err(|source| BuildError::Write {
             path: self.out_dir.clone(),

@@ -143,7 +143,9 @@ fn sighup_with_an_invalid_config_keeps_the_old_one_serving() {
     std::fs::write(site.config(), "limit = \"many\"\n").expect("write bad config");
     signal(d.child.id(), "-HUP");
     common::eventually("reload error logged", || {
-        d.log().contains("reload").then_some(())
+        d.log()
+            .contains("the old configuration keeps serving")
+            .then_some(())
     });
     assert!(d.log().contains("limit"), "{}", d.log());
     let during = http_get(&addr, "/feed.xml");
@@ -159,4 +161,30 @@ fn sighup_with_an_invalid_config_keeps_the_old_one_serving() {
         let r = http_get(&addr, "/feed.xml");
         (r.contains("max-age=42") && r.contains("<title>Renamed</title>")).then_some(())
     });
+}
+
+#[test]
+fn sighup_whose_rebuild_fails_changes_neither_feeds_nor_http_settings() {
+    let site = Site::fixture("site", "[serve]\nmax_age = 300\n");
+    let d = common::Daemon::start(&site);
+    let addr = d.base.trim_start_matches("http://").to_string();
+    // Valid TOML and valid values, but its content dir cannot be read: the rebuild fails.
+    std::fs::write(
+        site.config(),
+        "content_dir = \"missing\"\n[serve]\nmax_age = 7\nfull_downloads_per_minute = 1\n[site]\ntitle = \"Never\"\n",
+    )
+    .expect("write config");
+    signal(d.child.id(), "-HUP");
+    common::eventually("reload failure logged", || {
+        d.log()
+            .contains("the old configuration keeps serving")
+            .then_some(())
+    });
+    assert!(d.log().contains("missing"), "{}", d.log());
+    for _ in 0..3 {
+        let r = http_get(&addr, "/feed.xml");
+        assert!(r.starts_with("HTTP/1.1 200"), "the rate limit went live: {r}");
+        assert!(r.contains("max-age=300"), "{r}");
+        assert!(!r.contains("<title>Never</title>"), "{r}");
+    }
 }
