@@ -188,6 +188,11 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
         metrics: running.metrics.clone(),
         max_connections,
     });
+    // Listen for SIGHUP before saying we serve: its default action would end us.
+    let hup = {
+        let _in_runtime = runtime.enter();
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+    };
     println!("feedd: serving on http://{local}/");
     use std::io::Write;
     let _ = std::io::stdout().flush();
@@ -216,8 +221,7 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
     {
         let (running, path) = (running.clone(), config_path.to_path_buf());
         runtime.spawn(async move {
-            use tokio::signal::unix::{signal, SignalKind};
-            let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            let Ok(mut hup) = hup else {
                 return;
             };
             // What the running server was started with (its socket and connection cap).

@@ -183,7 +183,10 @@ fn sighup_whose_rebuild_fails_changes_neither_feeds_nor_http_settings() {
     assert!(d.log().contains("missing"), "{}", d.log());
     for _ in 0..3 {
         let r = http_get(&addr, "/feed.xml");
-        assert!(r.starts_with("HTTP/1.1 200"), "the rate limit went live: {r}");
+        assert!(
+            r.starts_with("HTTP/1.1 200"),
+            "the rate limit went live: {r}"
+        );
         assert!(r.contains("max-age=300"), "{r}");
         assert!(!r.contains("<title>Never</title>"), "{r}");
     }
