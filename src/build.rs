@@ -25,11 +25,15 @@ pub fn build(config: &Config, now: DateTime<Utc>) -> Result<Built, BuildError> {
     let publisher = Publisher::new(&config.output_dir)?;
     let output = crate::driver::apply_scan(&mut engine, now, &publisher)?;
     let publish = publisher.finish(engine.files())?;
-    Ok(Built {
+    let built = Built {
         publish,
         posts: engine.posts(),
         files: engine.known().count(),
         feeds: engine.infos().len(),
         output,
-    })
+    };
+    // A build ends with the process: freeing a large site's posts and rendered entries
+    // one allocation at a time costs most of a second (measured: 8% of a 100k build).
+    std::mem::forget(engine);
+    Ok(built)
 }

@@ -39,7 +39,7 @@ pub struct FeedGroup {
 /// All live posts and the membership of every feed.
 #[derive(Debug, Clone, Default)]
 pub struct Index {
-    posts: HashMap<String, Post>,
+    posts: HashMap<String, Post, xxhash_rust::xxh3::Xxh3DefaultBuilder>,
     site: BTreeSet<Member>,
     terms: BTreeMap<FeedKey, Term>,
 }
@@ -153,26 +153,28 @@ impl Index {
         })
     }
 
-    /// Whether a live post is among the newest `limit` entries of some feed it is in.
-    /// O(limit) per feed of the post.
-    pub fn is_member(&self, source: &str, config: &Config) -> bool {
-        let Some(post) = self.posts.get(source) else {
-            return false;
+    /// The sources of one feed's entries (its newest `limit` posts), without building
+    /// the whole `FeedGroup`; empty if the feed does not exist.
+    pub fn newest<'a>(&'a self, key: &FeedKey, config: &Config) -> impl Iterator<Item = &'a str> {
+        let found = match key {
+            FeedKey::Site => Some((&self.site, config.limit)),
+            other => filter(config, other)
+                .filter(|(f, name)| f.wants(name))
+                .and_then(|(f, name)| {
+                    let term = self.terms.get(other)?;
+                    Some((&term.members, f.limit(name).unwrap_or(config.limit)))
+                }),
         };
-        let member: Member = (Reverse(post.date), post.source.clone());
-        let within = |members: &BTreeSet<Member>, limit: usize| {
-            members.range(..&member).take(limit).count() < limit
-        };
-        within(&self.site, config.limit)
-            || terms_of(post).into_iter().any(|(key, _)| {
-                let (Some((filter, name)), Some(term)) =
-                    (filter(config, &key), self.terms.get(&key))
-                else {
-                    return false;
-                };
-                filter.wants(name)
-                    && within(&term.members, filter.limit(name).unwrap_or(config.limit))
-            })
+        found
+            .into_iter()
+            .flat_map(|(members, limit)| members.iter().take(limit).map(|(_, s)| s.as_str()))
+    }
+
+    /// Whether a live post is among the newest entries of some feed it is in.
+    pub fn is_shown(&self, source: &str, config: &Config) -> bool {
+        self.posts.get(source).is_some_and(|post| {
+            feeds_of(post).any(|key| self.newest(&key, config).any(|s| s == source))
+        })
     }
 
     /// Every wanted feed.
@@ -189,6 +191,11 @@ fn filter<'a>(config: &'a Config, key: &'a FeedKey) -> Option<(&'a TermFeeds, &'
         FeedKey::Category(n) => Some((&config.categories, n)),
         FeedKey::Tag(n) => Some((&config.tags, n)),
     }
+}
+
+/// Every feed a post is in (wanted or not): the site's, its categories' and tags'.
+pub fn feeds_of(post: &Post) -> impl Iterator<Item = FeedKey> {
+    std::iter::once(FeedKey::Site).chain(terms_of(post).into_iter().map(|(key, _)| key))
 }
 
 /// The feeds a post belongs to besides the site's, with the spelling it uses; a post

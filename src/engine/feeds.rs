@@ -31,12 +31,6 @@ impl Engine {
         }
         let mut changed = std::mem::take(&mut self.pending_posts);
         changed.extend(batch.posts);
-        // Rendered in an earlier chunk, then pushed out of every feed by a later one.
-        for rel in &batch.rendered {
-            if !self.index.is_member(rel, &self.config) {
-                self.parts.remove(rel);
-            }
-        }
         out.report.posts_changed = changed.len();
         let new: Vec<(FeedKey, Option<FeedGroup>)> = keys
             .iter()
@@ -161,9 +155,25 @@ impl Engine {
             );
             self.publish_if_changed(OPML_FILE, bytes, sink, out);
         }
+        // Rendered entries that are in no feed now: rendered in an earlier chunk and pushed
+        // out by a later one, or left the feeds that were rendered again or removed. Every
+        // feed such a post is in was affected, so the new groups decide.
+        if !batch.rendered.is_empty() {
+            let shown: BTreeSet<&str> = keys
+                .iter()
+                .filter_map(|k| self.groups.get(k))
+                .flat_map(|g| g.posts.iter().map(String::as_str))
+                .collect();
+            let unshown: Vec<String> = (batch.rendered.into_iter())
+                .filter(|rel| !shown.contains(rel.as_str()))
+                .collect();
+            for rel in unshown {
+                self.parts.remove(&rel);
+            }
+        }
         left.extend(dropped);
         for rel in left {
-            if !self.index.is_member(&rel, &self.config) {
+            if !self.index.is_shown(&rel, &self.config) {
                 self.parts.remove(&rel);
             }
         }

@@ -1,7 +1,7 @@
 //! The post side of `apply`: parse a chunk of changes (in parallel), update the index and
 //! the waiting list, and render the posts that are in some feed while their text is here.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -22,6 +22,8 @@ pub(super) struct Batch {
     pub posts: BTreeSet<String>,
     /// Posts rendered in this apply; a later chunk may have pushed them out of every feed.
     pub rendered: Vec<String>,
+    /// Feeds whose membership changed in the chunk being applied.
+    chunk_feeds: BTreeSet<FeedKey>,
 }
 
 /// A change, parsed (the parallel part of a chunk). Lives only within one chunk.
@@ -47,7 +49,8 @@ impl Engine {
         out: &mut Output,
     ) {
         let parsed: Vec<Parsed> = chunk.into_par_iter().map(|c| self.parse(c)).collect();
-        let mut bodies: HashMap<String, String> = HashMap::new();
+        let mut bodies: super::PathMap<String> = super::PathMap::default();
+
         for change in parsed {
             match change {
                 Parsed::Gone(rel) => {
@@ -170,19 +173,32 @@ impl Engine {
     /// feed, from the text they were parsed from.
     fn render_members(
         &mut self,
-        bodies: HashMap<String, String>,
+        mut bodies: super::PathMap<String>,
         batch: &mut Batch,
         out: &mut Output,
     ) {
-        let members: Vec<(&Post, String)> = bodies
-            .into_iter()
-            .filter_map(|(rel, body)| {
-                let post = self.index.get(&rel)?;
-                self.index
-                    .is_member(&rel, &self.config)
-                    .then_some((post, body))
-            })
-            .collect();
+        // The feeds these posts entered, and which of the posts are among their newest;
+        // a post whose bytes were applied before (read again for its text) has no new
+        // feeds, so its own are looked at.
+        let mut feeds = std::mem::take(&mut batch.chunk_feeds);
+        for rel in bodies.keys() {
+            if !batch.posts.contains(rel) {
+                feeds.extend(
+                    self.index
+                        .get(rel)
+                        .into_iter()
+                        .flat_map(crate::index::feeds_of),
+                );
+            }
+        }
+        let mut members: Vec<(&Post, String)> = Vec::new();
+        for key in &feeds {
+            for rel in self.index.newest(key, &self.config) {
+                if let (Some(body), Some(post)) = (bodies.remove(rel), self.index.get(rel)) {
+                    members.push((post, body));
+                }
+            }
+        }
         let (site, site_url) = (&self.config.site, &self.site_url);
         let rendered: Vec<(String, super::EntryParts)> = members
             .par_iter()
@@ -222,7 +238,9 @@ impl Engine {
         batch.posts.insert(post.source.clone());
         if !post.published {
         } else if Index::is_live(&post, &self.config, now) {
-            batch.feeds.extend(self.index.insert(post));
+            let feeds = self.index.insert(post);
+            batch.chunk_feeds.extend(feeds.iter().cloned());
+            batch.feeds.extend(feeds);
         } else {
             self.waiting.insert(post.source.clone(), post);
         }
