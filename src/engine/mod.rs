@@ -126,7 +126,8 @@ pub struct Report {
 /// What `apply` produced. The bytes of `published` went to the sink.
 #[derive(Debug, Default)]
 pub struct Output {
-    /// Files whose bytes changed, in the order they were handed to the sink.
+    /// Files whose bytes changed: exactly those handed to the sink (rendered in parallel,
+    /// so in no particular order).
     pub published: Vec<String>,
     /// Files that no longer exist.
     pub removed: Vec<String>,

@@ -43,7 +43,7 @@ pub fn head(head: &FeedHead<'_>) -> Frame {
             Link {
                 href: self_url,
                 rel: "self".into(),
-                mime_type: Some("application/atom+xml".into()),
+                mime_type: Some(crate::layout::Format::Atom.media_type().into()),
                 ..Link::default()
             },
             Link {

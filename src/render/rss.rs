@@ -62,7 +62,7 @@ pub fn head(head: &FeedHead<'_>) -> Frame {
             links: vec![Link {
                 href: head.self_url(Format::Rss),
                 rel: "self".into(),
-                mime_type: Some("application/rss+xml".into()),
+                mime_type: Some(crate::layout::Format::Rss.media_type().into()),
                 ..Link::default()
             }],
         }),

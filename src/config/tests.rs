@@ -1,0 +1,80 @@
+//! Config parsing: defaults, errors that name the key, `_config.yml` and overrides.
+
+use super::*;
+
+#[test]
+fn defaults_are_sane() {
+    let c = Config::parse("", None).unwrap();
+    assert_eq!(c.content_dir, Path::new("content"));
+    assert_eq!(c.output_dir, Path::new("feeds"));
+    assert_eq!(c.limit, 50);
+    assert_eq!(c.rules.timezone, chrono_tz::UTC);
+    assert_eq!(c.formats, Format::ALL);
+    let c = Config::parse("formats = [\"json\", \"atom\"]", None).unwrap();
+    assert_eq!(c.formats, [Format::Atom, Format::Json]);
+}
+
+#[test]
+fn unknown_keys_and_bad_values_are_named() {
+    let e = Config::parse("lmit = 3", None)
+        .map(|_| String::new())
+        .unwrap_or_else(|e| crate::error::chain(&e));
+    assert!(e.contains("lmit"), "{e}");
+    let e = Config::parse("[site]\ntimezone = \"Mars/Base\"", None)
+        .map(|_| String::new())
+        .unwrap_or_else(|e| crate::error::chain(&e));
+    assert!(
+        e.contains("site.timezone") && e.contains("Mars/Base"),
+        "{e}"
+    );
+    let e = Config::parse("formats = [\"atom\", \"rdf\"]", None)
+        .map(|_| String::new())
+        .unwrap_or_else(|e| crate::error::chain(&e));
+    assert!(e.contains("rdf"), "{e}");
+    let e = Config::parse("[site]\nurl = \"example.com\"", None)
+        .map(|_| String::new())
+        .unwrap_or_else(|e| crate::error::chain(&e));
+    assert!(e.contains("site.url"), "{e}");
+}
+
+#[test]
+fn jekyll_config_supplies_defaults_and_toml_overrides() {
+    let jekyll = "title: 金融消息\nurl: https://finews.example\ntimezone: Asia/Shanghai\nlang: zh-CN\nauthor: ZNing\n";
+    let c = Config::parse("[site]\ntitle = \"Override\"\n", Some(jekyll)).unwrap();
+    assert_eq!(c.site.title, "Override");
+    assert_eq!(c.site.url, "https://finews.example");
+    assert_eq!(c.rules.timezone, chrono_tz::Asia::Shanghai);
+    assert_eq!(c.site.lang.as_deref(), Some("zh-CN"));
+    assert_eq!(c.site.author.as_deref(), Some("ZNing"));
+}
+
+#[test]
+fn load_reads_the_site_config_and_resolves_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("site")).unwrap();
+    std::fs::write(dir.path().join("site/_config.yml"), "title: From Jekyll\n").unwrap();
+    std::fs::write(dir.path().join("c.toml"), "content_dir = \"site\"\n").unwrap();
+    let c = Config::load(&dir.path().join("c.toml")).unwrap();
+    assert_eq!(c.site.title, "From Jekyll");
+    assert_eq!(c.content_dir, dir.path().join("site"));
+    assert_eq!(c.output_dir, dir.path().join("feeds"));
+    std::fs::write(dir.path().join("c.toml"), "limit = \"x\"\n").unwrap();
+    let e = Config::load(&dir.path().join("c.toml")).unwrap_err();
+    let shown = crate::error::chain(&e);
+    assert_eq!(shown.matches("c.toml").count(), 1, "{shown}");
+    assert!(shown.contains("limit"), "{shown}");
+}
+
+#[test]
+fn term_filters_compare_as_feed_names() {
+    let c = Config::parse(
+        "[tags]\ndeny = [\"Spam\"]\n[categories]\nallow = [\"news\"]\nlimits = { NEWS = 5 }\n",
+        None,
+    )
+    .unwrap();
+    assert!(!c.tags.wants(&FeedName::new("spam")));
+    assert!(c.tags.wants(&FeedName::new("ham")));
+    assert!(c.categories.wants(&FeedName::new("News")));
+    assert!(!c.categories.wants(&FeedName::new("other")));
+    assert_eq!(c.categories.limit(&FeedName::new("news")), Some(5));
+}
