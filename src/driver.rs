@@ -13,9 +13,19 @@ pub fn apply_scan(
     now: DateTime<Utc>,
     sink: &dyn Sink,
 ) -> Result<Output, ContentError> {
+    let found = crate::content::scan(&engine.config().content_dir)?;
+    Ok(apply_found(engine, found, now, sink))
+}
+
+/// `apply_scan` with the scan already done.
+pub fn apply_found(
+    engine: &mut Engine,
+    found: Vec<crate::content::Found>,
+    now: DateTime<Utc>,
+    sink: &dyn Sink,
+) -> Output {
     let config = engine.config();
     let (content_dir, max) = (config.content_dir.clone(), config.max_post_bytes);
-    let found = crate::content::scan(&content_dir)?;
     let mut gone: Vec<Change> = {
         let on_disk: std::collections::HashSet<&str> =
             found.iter().map(|f| f.rel.as_str()).collect();
@@ -38,7 +48,7 @@ pub fn apply_scan(
     ));
     let mut out = engine.apply(chunks, now, sink);
     settle(engine, &mut out, now, sink);
-    Ok(out)
+    out
 }
 
 /// Reads what the engine asked for again and applies it, until it asks for nothing (a

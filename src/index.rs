@@ -1,7 +1,8 @@
 //! The one owner of live posts: which feeds carry them and in what order. It is updated
 //! one post at a time (insert, remove) in O(log n) per feed the post is in, so the daemon's
 //! cost for one changed post does not grow with the site; a full build is just many inserts.
-//! Feeds hold keys (source paths) into the post map, never copies.
+//! Feeds hold keys (source paths) into the post map, never copies. Only what membership
+//! needs is kept per post (`Listed`): a large site's index is a few hundred bytes a post.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -36,10 +37,18 @@ pub struct FeedGroup {
     pub total: usize,
 }
 
+/// What the index keeps of a live post: its date and terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub date: DateTime<FixedOffset>,
+    pub categories: Vec<String>,
+    pub tags: Vec<String>,
+}
+
 /// All live posts and the membership of every feed.
 #[derive(Debug, Clone, Default)]
 pub struct Index {
-    posts: HashMap<String, Post, xxhash_rust::xxh3::Xxh3DefaultBuilder>,
+    posts: HashMap<String, Listed, xxhash_rust::xxh3::Xxh3DefaultBuilder>,
     site: BTreeSet<Member>,
     terms: BTreeMap<FeedKey, Term>,
 }
@@ -50,15 +59,6 @@ impl Index {
         post.published && (config.future || post.date.with_timezone(&Utc) <= now)
     }
 
-    /// Builds the index from parsed posts, keeping the live ones.
-    pub fn build(posts: Vec<Post>, config: &Config, now: DateTime<Utc>) -> Index {
-        let mut index = Index::default();
-        for post in posts.into_iter().filter(|p| Index::is_live(p, config, now)) {
-            index.insert(post);
-        }
-        index
-    }
-
     pub fn len(&self) -> usize {
         self.posts.len()
     }
@@ -67,23 +67,32 @@ impl Index {
         self.posts.is_empty()
     }
 
-    pub fn get(&self, source: &str) -> Option<&Post> {
+    pub fn get(&self, source: &str) -> Option<&Listed> {
         self.posts.get(source)
     }
 
+    pub fn contains(&self, source: &str) -> bool {
+        self.posts.contains_key(source)
+    }
+
     /// Adds or replaces a post; returns the feeds whose membership may have changed.
-    pub fn insert(&mut self, post: Post) -> Vec<FeedKey> {
+    pub fn insert(&mut self, post: &Post) -> Vec<FeedKey> {
         let mut affected = self.remove(&post.source);
+        let listed = Listed {
+            date: post.date,
+            categories: post.categories.clone(),
+            tags: post.tags.clone(),
+        };
         let member: Member = (Reverse(post.date), post.source.clone());
         self.site.insert(member.clone());
-        for (key, spelling) in terms_of(&post) {
+        for (key, spelling) in terms_of(&listed) {
             let term = self.terms.entry(key.clone()).or_default();
             term.members.insert(member.clone());
             *term.spellings.entry(spelling).or_default() += 1;
             affected.push(key);
         }
         affected.push(FeedKey::Site);
-        self.posts.insert(post.source.clone(), post);
+        self.posts.insert(post.source.clone(), listed);
         affected.sort();
         affected.dedup();
         affected
@@ -94,7 +103,7 @@ impl Index {
         let Some(post) = self.posts.remove(source) else {
             return Vec::new();
         };
-        let member: Member = (Reverse(post.date), post.source.clone());
+        let member: Member = (Reverse(post.date), source.to_string());
         self.site.remove(&member);
         let mut affected = vec![FeedKey::Site];
         for (key, spelling) in terms_of(&post) {
@@ -194,13 +203,13 @@ fn filter<'a>(config: &'a Config, key: &'a FeedKey) -> Option<(&'a TermFeeds, &'
 }
 
 /// Every feed a post is in (wanted or not): the site's, its categories' and tags'.
-pub fn feeds_of(post: &Post) -> impl Iterator<Item = FeedKey> {
+pub fn feeds_of(post: &Listed) -> impl Iterator<Item = FeedKey> {
     std::iter::once(FeedKey::Site).chain(terms_of(post).into_iter().map(|(key, _)| key))
 }
 
 /// The feeds a post belongs to besides the site's, with the spelling it uses; a post
 /// carrying two spellings of one name is listed once (its smallest spelling).
-fn terms_of(post: &Post) -> Vec<(FeedKey, String)> {
+fn terms_of(post: &Listed) -> Vec<(FeedKey, String)> {
     let mut out: BTreeMap<FeedKey, String> = BTreeMap::new();
     let pairs = post
         .categories
@@ -243,17 +252,17 @@ mod tests {
     fn newest_first_with_path_tie_break_and_limit() {
         let c = config(2);
         let mut index = Index::default();
-        index.insert(post(
+        index.insert(&post(
             "_posts/2023-01-01-b.md",
             "2023-01-01 10:00:00 +0000",
             "x",
         ));
-        index.insert(post(
+        index.insert(&post(
             "_posts/2023-01-01-a.md",
             "2023-01-01 10:00:00 +0000",
             "x",
         ));
-        index.insert(post(
+        index.insert(&post(
             "_posts/2022-01-01-old.md",
             "2022-01-01 10:00:00 +0000",
             "x",
@@ -270,8 +279,8 @@ mod tests {
     fn case_variants_share_a_feed_and_vanish_with_their_last_post() {
         let c = config(10);
         let mut index = Index::default();
-        index.insert(post("_posts/2023-01-01-a.md", "2023-01-01", "Alpha"));
-        let affected = index.insert(post("_posts/2023-01-02-b.md", "2023-01-02", "alpha"));
+        index.insert(&post("_posts/2023-01-01-a.md", "2023-01-01", "Alpha"));
+        let affected = index.insert(&post("_posts/2023-01-02-b.md", "2023-01-02", "alpha"));
         let key = FeedKey::Tag(FeedName::new("alpha"));
         assert!(affected.contains(&key) && affected.contains(&FeedKey::Site));
         let feed = index.feed(&key, &c).unwrap();
@@ -287,8 +296,8 @@ mod tests {
     fn replacing_a_post_moves_it_between_feeds() {
         let c = config(10);
         let mut index = Index::default();
-        index.insert(post("_posts/2023-01-01-a.md", "2023-01-01", "old"));
-        let affected = index.insert(post("_posts/2023-01-01-a.md", "2023-01-01", "new"));
+        index.insert(&post("_posts/2023-01-01-a.md", "2023-01-01", "old"));
+        let affected = index.insert(&post("_posts/2023-01-01-a.md", "2023-01-01", "new"));
         assert!(affected.contains(&FeedKey::Tag(FeedName::new("old"))));
         assert!(affected.contains(&FeedKey::Tag(FeedName::new("new"))));
         assert!(index

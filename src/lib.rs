@@ -27,6 +27,7 @@ pub mod error;
 pub(crate) mod hash;
 pub mod index;
 pub mod layout;
+pub mod manifest;
 pub mod metrics;
 pub mod names;
 pub mod post;

@@ -112,6 +112,9 @@ fn run_build(config_path: &Path) -> anyhow::Result<ExitCode> {
     for e in &out.report.errors {
         tracing::warn!("skipped {e}");
     }
+    if built.unchanged {
+        println!("feedd: posts, config and output as the last build left them (manifest)");
+    }
     println!(
         "feedd: {} posts read, {} skipped, {} live; {} feeds ({} files): {} written, {} unchanged, {} removed; {} entries rendered; {:.2}s",
         built.files,

@@ -303,3 +303,38 @@ fn bad_config_fails_with_the_key_named() {
     let out = site.feedd(&["build"]);
     assert!(!out.status.success());
 }
+
+#[test]
+fn an_unchanged_rebuild_is_proved_by_the_manifest_and_any_change_rebuilds() {
+    let site = site();
+    site.build();
+    let first = tree(&site.path("feeds"));
+    let summary = site.build();
+    assert!(
+        summary.contains("manifest") && summary.contains("0 entries rendered"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("skipped"),
+        "the skipped posts are reported again: {summary}"
+    );
+    assert_eq!(tree(&site.path("feeds")), first);
+    // A post edited: a full build, and the next one is proved unchanged again.
+    let post = site.path("content/_posts/2021-12-08-000002.md");
+    let text = std::fs::read_to_string(&post).expect("post");
+    std::fs::write(&post, text.replace("title:", "title: Edited")).expect("edit");
+    let summary = site.build();
+    assert!(!summary.contains("manifest"), "{summary}");
+    assert!(site.text("feeds/feed.xml").contains("Edited"));
+    assert!(site.build().contains("manifest"));
+    // A published file changed or removed behind feedd's back is put right.
+    std::fs::write(site.path("feeds/rss.xml"), "tampered").expect("tamper");
+    std::fs::remove_file(site.path("feeds/tags/alpha/feed.json")).expect("rm");
+    let summary = site.build();
+    assert!(!summary.contains("manifest"), "{summary}");
+    assert!(site.text("feeds/rss.xml").starts_with("<?xml"));
+    assert!(site.path("feeds/tags/alpha/feed.json").exists());
+    // Another configuration is another output.
+    std::fs::write(site.config(), "limit = 1\n").expect("config");
+    assert!(!site.build().contains("manifest"));
+}

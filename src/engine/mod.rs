@@ -247,6 +247,12 @@ impl Engine {
         self.stamps.get(rel).copied()
     }
 
+    /// The hash of the bytes a post file was last applied with (0 when it could not be
+    /// read, or was over the size limit).
+    pub fn hash(&self, rel: &str) -> Option<u128> {
+        self.hashes.get(rel).copied()
+    }
+
     /// Every post file the engine knows (good or bad), in path order.
     pub fn known(&self) -> impl Iterator<Item = &str> {
         self.stamps.keys().map(String::as_str)

@@ -49,7 +49,7 @@ impl Engine {
         out: &mut Output,
     ) {
         let parsed: Vec<Parsed> = chunk.into_par_iter().map(|c| self.parse(c)).collect();
-        let mut bodies: super::PathMap<String> = super::PathMap::default();
+        let mut bodies: super::PathMap<(Post, String)> = super::PathMap::default();
 
         for change in parsed {
             match change {
@@ -81,19 +81,21 @@ impl Engine {
                     match result {
                         Ok(Some(mut post)) => {
                             let body = std::mem::take(&mut post.body);
-                            // The same bytes as the live version: read again only for
-                            // its text, so not a change.
-                            let same = self.hashes.get(&rel) == Some(&hash)
-                                && self.index.get(&rel).is_some_and(|old| *old == post);
+                            // The bytes of the live version again (read for its text):
+                            // the same bytes parse to the same post, so no change.
+                            let same =
+                                self.hashes.get(&rel) == Some(&hash) && self.index.contains(&rel);
                             self.remember(&rel, stamp, hash);
                             self.errors.remove(&rel);
                             self.wanted.remove(&rel);
-                            if !same {
+                            let live = if same {
+                                Some(post)
+                            } else {
                                 self.unplace(&rel, batch);
-                                self.place(post, now, batch);
-                            }
-                            if self.index.get(&rel).is_some() && !self.parts.contains_key(&rel) {
-                                bodies.insert(rel, body);
+                                self.place(post, now, batch)
+                            };
+                            if let Some(post) = live.filter(|_| !self.parts.contains_key(&rel)) {
+                                bodies.insert(rel, (post, body));
                             }
                         }
                         Ok(None) => {
@@ -173,7 +175,7 @@ impl Engine {
     /// feed, from the text they were parsed from.
     fn render_members(
         &mut self,
-        mut bodies: super::PathMap<String>,
+        mut bodies: super::PathMap<(Post, String)>,
         batch: &mut Batch,
         out: &mut Output,
     ) {
@@ -191,11 +193,11 @@ impl Engine {
                 );
             }
         }
-        let mut members: Vec<(&Post, String)> = Vec::new();
+        let mut members: Vec<(Post, String)> = Vec::new();
         for key in &feeds {
             for rel in self.index.newest(key, &self.config) {
-                if let (Some(body), Some(post)) = (bodies.remove(rel), self.index.get(rel)) {
-                    members.push((post, body));
+                if let Some(member) = bodies.remove(rel) {
+                    members.push(member);
                 }
             }
         }
@@ -227,22 +229,25 @@ impl Engine {
         for rel in due {
             if let Some(post) = self.waiting.remove(&rel) {
                 batch.posts.insert(rel);
-                batch.feeds.extend(self.index.insert(post));
+                batch.feeds.extend(self.index.insert(&post));
             }
         }
     }
 
     /// Puts a parsed post (without its body) where it belongs: the index, the waiting
-    /// list, or nowhere (unpublished).
-    fn place(&mut self, post: Post, now: DateTime<Utc>, batch: &mut Batch) {
+    /// list, or nowhere (unpublished). Gives a live post back, for rendering.
+    fn place(&mut self, post: Post, now: DateTime<Utc>, batch: &mut Batch) -> Option<Post> {
         batch.posts.insert(post.source.clone());
         if !post.published {
+            None
         } else if Index::is_live(&post, &self.config, now) {
-            let feeds = self.index.insert(post);
+            let feeds = self.index.insert(&post);
             batch.chunk_feeds.extend(feeds.iter().cloned());
             batch.feeds.extend(feeds);
+            Some(post)
         } else {
             self.waiting.insert(post.source.clone(), post);
+            None
         }
     }
 

@@ -74,6 +74,8 @@ pub fn copy_dir(src: &Path, dst: &Path) {
 }
 
 /// Every file under `dir`, relative path → bytes.
+/// Every file under `dir` but the build's manifest (which records mtimes, so two
+/// builds of the same content differ there).
 pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     let mut out = std::collections::BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -83,7 +85,7 @@ pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
-            } else {
+            } else if entry.file_name() != ".feedd-manifest" {
                 let rel = path
                     .strip_prefix(dir)
                     .expect("prefix")
