@@ -171,8 +171,7 @@ pub struct Engine {
     waiting: PathMap<Post>,
     /// Every post file applied, good or bad, with the stamp it was read with and a hash
     /// of its bytes (the same bytes again are no change).
-    stamps: BTreeMap<String, Stamp>,
-    hashes: PathMap<u128>,
+    files: PathMap<(Stamp, u128)>,
     /// Posts whose text was asked for (`Output::reread`).
     wanted: BTreeSet<String>,
     errors: BTreeMap<String, PostError>,
@@ -195,8 +194,7 @@ impl Engine {
             config,
             index: Index::default(),
             waiting: PathMap::default(),
-            stamps: BTreeMap::new(),
-            hashes: PathMap::default(),
+            files: PathMap::default(),
             wanted: BTreeSet::new(),
             errors: BTreeMap::new(),
             parts: PathMap::default(),
@@ -244,18 +242,18 @@ impl Engine {
 
     /// The stamp a post file was last applied with.
     pub fn stamp(&self, rel: &str) -> Option<Stamp> {
-        self.stamps.get(rel).copied()
+        self.files.get(rel).map(|(stamp, _)| *stamp)
     }
 
     /// The hash of the bytes a post file was last applied with (0 when it could not be
     /// read, or was over the size limit).
     pub fn hash(&self, rel: &str) -> Option<u128> {
-        self.hashes.get(rel).copied()
+        self.files.get(rel).map(|(_, hash)| *hash)
     }
 
-    /// Every post file the engine knows (good or bad), in path order.
+    /// Every post file the engine knows (good or bad), in no particular order.
     pub fn known(&self) -> impl Iterator<Item = &str> {
-        self.stamps.keys().map(String::as_str)
+        self.files.keys().map(String::as_str)
     }
 
     /// Every file the engine has published (what the output dir should hold).

@@ -55,11 +55,11 @@ impl Engine {
             match change {
                 Parsed::Gone(rel) => {
                     let prefix = format!("{rel}/");
+                    // A folder gone is rare: a pass over every known file is fine.
                     let gone: Vec<String> = self
-                        .stamps
-                        .range(rel.clone()..)
-                        .map(|(k, _)| k)
-                        .take_while(|k| **k == rel || k.starts_with(&prefix))
+                        .files
+                        .keys()
+                        .filter(|k| **k == rel || k.starts_with(&prefix))
                         .cloned()
                         .collect();
                     for rel in gone {
@@ -75,7 +75,9 @@ impl Engine {
                     complete,
                 } => {
                     let Some(result) = result else {
-                        self.stamps.insert(rel, stamp);
+                        if let Some(known) = self.files.get_mut(&rel) {
+                            known.0 = stamp;
+                        }
                         continue;
                     };
                     match result {
@@ -84,7 +86,7 @@ impl Engine {
                             // The bytes of the live version again (read for its text):
                             // the same bytes parse to the same post, so no change.
                             let same =
-                                self.hashes.get(&rel) == Some(&hash) && self.index.contains(&rel);
+                                self.engine_hash(&rel) == Some(hash) && self.index.contains(&rel);
                             self.remember(&rel, stamp, hash);
                             self.errors.remove(&rel);
                             self.wanted.remove(&rel);
@@ -143,7 +145,7 @@ impl Engine {
         let (hash, result) = match content {
             Content::Bytes(bytes) => {
                 let hash = xxhash_rust::xxh3::xxh3_128(&bytes);
-                let known = self.hashes.get(&rel) == Some(&hash) && !self.wanted.contains(&rel);
+                let known = self.engine_hash(&rel) == Some(hash) && !self.wanted.contains(&rel);
                 let result =
                     (!known).then(|| crate::post::parse_bytes(&rel, &bytes, &self.config.rules));
                 (hash, result)
@@ -166,9 +168,17 @@ impl Engine {
         }
     }
 
+    fn engine_hash(&self, rel: &str) -> Option<u128> {
+        self.files.get(rel).map(|(_, hash)| *hash)
+    }
+
     fn remember(&mut self, rel: &str, stamp: Stamp, hash: u128) {
-        self.stamps.insert(rel.to_string(), stamp);
-        self.hashes.insert(rel.to_string(), hash);
+        match self.files.get_mut(rel) {
+            Some(known) => *known = (stamp, hash),
+            None => {
+                self.files.insert(rel.to_string(), (stamp, hash));
+            }
+        }
     }
 
     /// Renders, in parallel, the posts of this chunk that are among the newest of some
@@ -265,8 +275,7 @@ impl Engine {
     /// Forgets a post file entirely (deleted, or no longer a post).
     fn forget(&mut self, rel: &str, batch: &mut Batch) {
         self.unplace(rel, batch);
-        self.stamps.remove(rel);
-        self.hashes.remove(rel);
+        self.files.remove(rel);
         self.errors.remove(rel);
         self.wanted.remove(rel);
     }

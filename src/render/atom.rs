@@ -100,9 +100,9 @@ pub fn entry(e: &Entry<'_>) -> Frame {
                 ..Category::default()
             })
             .collect(),
-        summary: Some(e.body.summary.clone())
+        summary: Some(e.body.summary.as_str())
             .filter(|s| !s.is_empty())
-            .map(Text::plain),
+            .map(|_| Text::plain(super::SUMMARY_MARK)),
         ..atom_syndication::Entry::default()
     };
     if let Some(image) = &e.image {
@@ -129,13 +129,14 @@ pub fn entry(e: &Entry<'_>) -> Frame {
     let lang_attr = lang
         .map(|l| format!(" xml:lang=\"{}\"", escape_html(&xml_clean(&l))))
         .unwrap_or_default();
-    Frame {
-        before: format!(
-            "{}<content type=\"html\" xml:base=\"{}\"{lang_attr}>",
-            &entry[..close],
-            escape_html(&e.link)
-        )
-        .into(),
-        after: format!("</content>{}", &entry[close..]).into(),
-    }
+    let before = format!(
+        "{}<content type=\"html\" xml:base=\"{}\"{lang_attr}>",
+        &entry[..close],
+        escape_html(&e.link)
+    );
+    Frame::with_summary(
+        &before,
+        format!("</content>{}", &entry[close..]),
+        super::SUMMARY_MARK,
+    )
 }

@@ -69,7 +69,11 @@ pub fn item(e: &Entry<'_>) -> Frame {
         id: &e.id,
         url: &e.link,
         title: &e.title,
-        summary: &e.body.summary,
+        summary: if e.body.summary.is_empty() {
+            ""
+        } else {
+            super::SUMMARY_MARK
+        },
         image: e.image.as_deref(),
         date_published: rfc3339(&e.post.date),
         date_modified: rfc3339(&e.updated()),
@@ -79,10 +83,13 @@ pub fn item(e: &Entry<'_>) -> Frame {
     };
     let text = serde_json::to_string(&item).unwrap_or_default();
     let close = text.rfind('}').unwrap_or(text.len());
-    Frame {
-        before: format!("{},\"content_html\":", &text[..close]).into(),
-        after: "}".into(),
-    }
+    // The mark is written as a whole JSON string; `write_string` adds the quotes back.
+    let mark = format!("\"{}\"", super::SUMMARY_MARK);
+    Frame::with_summary(
+        &format!("{},\"content_html\":", &text[..close]),
+        "}".into(),
+        &mark,
+    )
 }
 
 /// Writes `text` as a JSON string literal.

@@ -25,12 +25,20 @@ use crate::url::SiteUrl;
 use body::RenderedBody;
 
 /// Text written before and after a piece that is spliced in (the entries of a feed, or
-/// the content of an entry).
+/// the content of an entry). An entry's frame also has its summary spliced in, at
+/// `summary_at`: the summary is the largest part of each format's frame, so it is kept
+/// once per entry instead of three times (a third of the memory of a large build).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Frame {
     pub before: Box<str>,
     pub after: Box<str>,
+    /// Where in `before` the summary goes (escaped for the format), if it has one.
+    pub summary_at: Option<usize>,
 }
+
+/// Stands for the summary while the format's writer renders an entry; private-use
+/// characters, so no writer escapes or drops them and no real summary holds them.
+pub(crate) const SUMMARY_MARK: &str = "\u{E000}feedd-summary\u{E001}";
 
 impl Frame {
     /// Splits rendered text at the last occurrence of `marker`, which goes to `after`.
@@ -39,8 +47,43 @@ impl Frame {
         Frame {
             before: text[..at].into(),
             after: text[at..].into(),
+            summary_at: None,
         }
     }
+
+    /// A frame whose `before` may hold `mark` (once) where the summary goes.
+    fn with_summary(before: &str, after: String, mark: &str) -> Frame {
+        match before.find(mark) {
+            Some(at) => Frame {
+                before: format!("{}{}", &before[..at], &before[at + mark.len()..]).into(),
+                after: after.into(),
+                summary_at: Some(at),
+            },
+            None => Frame {
+                before: before.into(),
+                after: after.into(),
+                summary_at: None,
+            },
+        }
+    }
+}
+
+/// Escapes text for XML element content (`&`, `<`, `>`), copying runs without them.
+fn write_xml_text(text: &str, out: &mut Vec<u8>) {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        let escaped: &[u8] = match b {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            b'>' => b"&gt;",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[from..i]);
+        out.extend_from_slice(escaped);
+        from = i + 1;
+    }
+    out.extend_from_slice(&bytes[from..]);
 }
 
 /// The feed-level values every format needs.
@@ -111,6 +154,8 @@ impl Entry<'_> {
 pub struct EntryParts {
     /// Full HTML content, spliced into every format.
     pub content: Box<str>,
+    /// Plain-text summary, spliced into every format.
+    pub summary: Box<str>,
     pub atom: Frame,
     pub rss: Frame,
     pub json: Frame,
@@ -122,6 +167,7 @@ impl EntryParts {
     pub fn new(entry: &Entry<'_>) -> EntryParts {
         EntryParts {
             content: entry.body.content.as_str().into(),
+            summary: entry.body.summary.as_str().into(),
             atom: atom::entry(entry),
             rss: rss::item(entry),
             json: json::item(entry),
@@ -141,7 +187,17 @@ impl EntryParts {
     /// Writes the entry with its content, escaped for the format.
     fn write(&self, format: Format, out: &mut Vec<u8>) {
         let frame = self.frame(format);
-        out.extend_from_slice(frame.before.as_bytes());
+        match frame.summary_at {
+            Some(at) => {
+                out.extend_from_slice(&frame.before.as_bytes()[..at]);
+                match format {
+                    Format::Atom | Format::Rss => write_xml_text(&self.summary, out),
+                    Format::Json => json::write_string(&self.summary, out),
+                }
+                out.extend_from_slice(&frame.before.as_bytes()[at..]);
+            }
+            None => out.extend_from_slice(frame.before.as_bytes()),
+        }
         match format {
             Format::Atom | Format::Rss => write_cdata(&self.content, out),
             Format::Json => json::write_string(&self.content, out),
@@ -204,7 +260,7 @@ pub fn render(format: Format, head: &FeedHead<'_>, entries: &[&EntryParts], out:
     };
     let size: usize = entries
         .iter()
-        .map(|e| e.content.len() + e.frame(format).before.len() + 64)
+        .map(|e| e.content.len() + e.summary.len() + e.frame(format).before.len() + 64)
         .sum();
     out.reserve(frame.before.len() + size + frame.after.len());
     out.extend_from_slice(frame.before.as_bytes());

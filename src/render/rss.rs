@@ -90,7 +90,9 @@ pub fn item(e: &Entry<'_>) -> Frame {
                 domain: None,
             })
             .collect(),
-        description: Some(e.body.summary.clone()).filter(|s| !s.is_empty()),
+        description: Some(e.body.summary.as_str())
+            .filter(|s| !s.is_empty())
+            .map(|_| super::SUMMARY_MARK.to_string()),
         dublin_core_ext: Some(DublinCoreExtension {
             creators: vec![xml_clean(&e.author).into_owned()],
             ..DublinCoreExtension::default()
@@ -108,10 +110,11 @@ pub fn item(e: &Entry<'_>) -> Frame {
     let end = text.rfind("</channel>").unwrap_or(text.len());
     let item = &text[start..end];
     let close = item.rfind("</item>").unwrap_or(item.len());
-    Frame {
-        before: format!("{}<content:encoded>", &item[..close]).into(),
-        after: format!("</content:encoded>{}", &item[close..]).into(),
-    }
+    Frame::with_summary(
+        &format!("{}<content:encoded>", &item[..close]),
+        format!("</content:encoded>{}", &item[close..]),
+        super::SUMMARY_MARK,
+    )
 }
 
 /// `<media:thumbnail url="…"/>`, as jekyll-feed writes for a post's `image`.
