@@ -6,6 +6,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
@@ -16,7 +17,9 @@ use crate::post::Post;
 
 /// Order of entries: newest first; equal dates by source path ascending (what
 /// jekyll-feed's stable sort gives).
-type Member = (Reverse<DateTime<FixedOffset>>, String);
+/// The source is shared by the post map and every feed the post is in (one allocation
+/// per post instead of one per feed: a large site's index is mostly these).
+type Member = (Reverse<DateTime<FixedOffset>>, Arc<str>);
 
 #[derive(Debug, Default, Clone)]
 struct Term {
@@ -48,7 +51,7 @@ pub struct Listed {
 /// All live posts and the membership of every feed.
 #[derive(Debug, Clone, Default)]
 pub struct Index {
-    posts: HashMap<String, Listed, xxhash_rust::xxh3::Xxh3DefaultBuilder>,
+    posts: HashMap<Arc<str>, Listed, xxhash_rust::xxh3::Xxh3DefaultBuilder>,
     site: BTreeSet<Member>,
     terms: BTreeMap<FeedKey, Term>,
 }
@@ -83,7 +86,8 @@ impl Index {
             categories: post.categories.clone(),
             tags: post.tags.clone(),
         };
-        let member: Member = (Reverse(post.date), post.source.clone());
+        let source: Arc<str> = post.source.as_str().into();
+        let member: Member = (Reverse(post.date), source.clone());
         self.site.insert(member.clone());
         for (key, spelling) in terms_of(&listed) {
             let term = self.terms.entry(key.clone()).or_default();
@@ -92,7 +96,7 @@ impl Index {
             affected.push(key);
         }
         affected.push(FeedKey::Site);
-        self.posts.insert(post.source.clone(), listed);
+        self.posts.insert(source, listed);
         affected.sort();
         affected.dedup();
         affected
@@ -100,10 +104,10 @@ impl Index {
 
     /// Removes a post; returns the feeds it was in.
     pub fn remove(&mut self, source: &str) -> Vec<FeedKey> {
-        let Some(post) = self.posts.remove(source) else {
+        let Some((source, post)) = self.posts.remove_entry(source) else {
             return Vec::new();
         };
-        let member: Member = (Reverse(post.date), source.to_string());
+        let member: Member = (Reverse(post.date), source);
         self.site.remove(&member);
         let mut affected = vec![FeedKey::Site];
         for (key, spelling) in terms_of(&post) {
@@ -157,7 +161,11 @@ impl Index {
         Some(FeedGroup {
             key: key.clone(),
             label,
-            posts: members.iter().take(limit).map(|(_, s)| s.clone()).collect(),
+            posts: members
+                .iter()
+                .take(limit)
+                .map(|(_, s)| s.to_string())
+                .collect(),
             total: members.len(),
         })
     }
@@ -176,7 +184,7 @@ impl Index {
         };
         found
             .into_iter()
-            .flat_map(|(members, limit)| members.iter().take(limit).map(|(_, s)| s.as_str()))
+            .flat_map(|(members, limit)| members.iter().take(limit).map(|(_, s)| &**s))
     }
 
     /// Whether a live post is among the newest entries of some feed it is in.
