@@ -13,13 +13,15 @@ use unicode_normalization::UnicodeNormalization;
 /// Longest segment we write, in bytes; longer names end in a hash (`%h…`).
 pub const MAX_SEGMENT_BYTES: usize = 180;
 
-/// A normalised category or tag name: the identity of its feed.
+/// A normalised category or tag name: the identity of its feed. Shared text: keys are
+/// cloned into every set that tracks a feed, and a clone is a reference count, not an
+/// allocation.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct FeedName(String);
+pub struct FeedName(std::sync::Arc<str>);
 
 impl FeedName {
     pub fn new(name: &str) -> FeedName {
-        FeedName(name.nfc().collect::<String>().to_ascii_lowercase())
+        FeedName(name.nfc().collect::<String>().to_ascii_lowercase().into())
     }
 
     pub fn as_str(&self) -> &str {
