@@ -116,7 +116,7 @@ fn unchanged(config: &Config, now: DateTime<Utc>, m: &Manifest, found: &[Found])
                 Err(_) => return false,
             }
         };
-        format!("{hash:032x}") == *want
+        manifest::hex(hash) == *want
     });
     let same_files = same_posts
         && m.files

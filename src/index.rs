@@ -66,10 +66,6 @@ impl Index {
         self.posts.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.posts.is_empty()
-    }
-
     pub fn get(&self, source: &str) -> Option<&Listed> {
         self.posts.get(source)
     }
@@ -131,6 +127,7 @@ impl Index {
     }
 
     /// Every feed the configuration wants, in key order (the site feed first).
+    #[cfg(test)]
     pub fn feed_keys<'a>(&'a self, config: &'a Config) -> impl Iterator<Item = FeedKey> + 'a {
         std::iter::once(FeedKey::Site).chain(
             self.terms
@@ -192,13 +189,6 @@ impl Index {
         self.posts.get(source).is_some_and(|post| {
             feeds_of(post).any(|key| self.newest(&key, config).any(|s| s == source))
         })
-    }
-
-    /// Every wanted feed.
-    pub fn feeds(&self, config: &Config) -> Vec<FeedGroup> {
-        self.feed_keys(config)
-            .filter_map(|k| self.feed(&k, config))
-            .collect()
     }
 }
 

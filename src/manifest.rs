@@ -45,9 +45,9 @@ pub fn fingerprint(config: &crate::config::Config) -> String {
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(text.as_bytes()))
 }
 
-/// The hex hash a manifest records for a post's bytes.
-pub fn post_hash(bytes: &[u8]) -> String {
-    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
+/// How a manifest writes the engine's hash of a post's bytes.
+pub fn hex(hash: u128) -> String {
+    format!("{hash:032x}")
 }
 
 #[cfg(test)]
@@ -59,7 +59,10 @@ mod tests {
         let m = Manifest {
             config: "c".into(),
             valid_until: Some(7),
-            posts: BTreeMap::from([("_posts/2024-01-01-a.md".into(), post_hash(b"x"))]),
+            posts: BTreeMap::from([(
+                "_posts/2024-01-01-a.md".into(),
+                hex(xxhash_rust::xxh3::xxh3_128(b"x")),
+            )]),
             files: BTreeMap::from([("feed.xml".into(), (3, -5))]),
             errors: vec!["e".into()],
             live: 1,

@@ -5,5 +5,5 @@
 mod read;
 mod scan;
 
-pub use read::{read, read_all, ReadChunks};
-pub use scan::{relative, scan, scan_under, stamp, Found};
+pub use read::{read, read_all};
+pub use scan::{relative, scan, scan_under, Found};

@@ -72,14 +72,6 @@ pub enum Change {
     Gone { rel: String },
 }
 
-impl Change {
-    pub fn rel(&self) -> &str {
-        match self {
-            Change::File { rel, .. } | Change::Gone { rel } => rel,
-        }
-    }
-}
-
 /// Where rendered files go as soon as they are made (from several threads): the disk
 /// writer of `feedd build`, the snapshot of `feedd serve`, a `Vec` in tests. Rendering a
 /// large site makes more bytes than should be held at once.
