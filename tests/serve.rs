@@ -348,3 +348,70 @@ fn a_failing_output_dir_keeps_memory_serving_and_recovers() {
             .then_some(())
     });
 }
+
+/// The measured bug of the old two pipelines: temp-named posts and live edits made the
+/// served files differ from a fresh build. Now both run one engine with one rule.
+#[test]
+fn live_changes_with_temp_names_serve_exactly_what_a_fresh_build_writes() {
+    let site = Site::fixture("site", "");
+    let d = Daemon::start(&site);
+    let posts = site.path("content/_posts");
+    let count = rebuilds(&d);
+    std::fs::write(
+        posts.join("2023-02-03-partial.md.part"),
+        post("Partial", "2023-02-03 09:00:00 +0800", "parts", "halfway"),
+    )
+    .expect("part");
+    std::fs::write(
+        posts.join("2023-02-04-draft.md.tmp"),
+        post("Draft", "2023-02-04 09:00:00 +0800", "parts", "halfway"),
+    )
+    .expect("tmp");
+    write_atomically(
+        &posts.join("2023-02-05-live.md"),
+        &post("Live", "2023-02-05 09:00:00 +0800", "live", "Alpha"),
+    );
+    write_atomically(
+        &posts.join("2023-05-05-case-a.md"),
+        &post("Case A edited", "2023-05-05 09:00:00 +0800", "x", "Alpha"),
+    );
+    std::fs::rename(
+        posts.join("2023-05-06-case-b.md"),
+        posts.join("2023-05-06-case-b.md.bak"),
+    )
+    .expect("rename away");
+    std::fs::remove_file(posts.join("2021-12-08-000003.md")).expect("rm");
+    eventually("changes served", || {
+        let t = titles(&d, "/feed.xml")?;
+        (t.contains(&"Live".to_string())
+            && t.contains(&"Case A edited".to_string())
+            && rebuilds(&d) > count)
+            .then_some(())
+    });
+    assert_eq!(
+        get(&d, "/tags/halfway/feed.xml").status(),
+        StatusCode::NOT_FOUND
+    );
+    // A fresh build of the same folder, elsewhere.
+    std::fs::write(
+        site.path("fresh.toml"),
+        "content_dir = \"content\"\noutput_dir = \"fresh\"\n",
+    )
+    .expect("config");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_feedd"))
+        .args(["build", "--config"])
+        .arg(site.path("fresh.toml"))
+        .output()
+        .expect("build");
+    assert!(out.status.success());
+    let fresh = common::tree(&site.path("fresh"));
+    assert!(fresh.len() > 20, "{}", fresh.len());
+    for (rel, bytes) in &fresh {
+        let served = get(&d, &format!("/{rel}"));
+        assert_eq!(served.status(), StatusCode::OK, "{rel}");
+        assert!(served.bytes().expect("body") == *bytes, "{rel} differs");
+    }
+    eventually("the disk equals the fresh build", || {
+        (common::tree(&site.path("feeds")) == fresh).then_some(())
+    });
+}
