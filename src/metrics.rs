@@ -18,6 +18,7 @@ pub struct Metrics {
     feeds: AtomicU64,
     last_rebuild_unix: AtomicU64,
     connections_refused: AtomicU64,
+    pending_writes: AtomicU64,
 }
 
 /// The status codes we count separately.
@@ -31,6 +32,11 @@ impl Metrics {
             .unwrap_or(STATUSES.len() - 1);
         self.responses[slot].fetch_add(1, Ordering::Relaxed);
         self.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Files published to memory but not yet on disk (a full or failing disk).
+    pub fn pending_writes(&self, files: usize) {
+        self.pending_writes.store(files as u64, Ordering::Relaxed);
     }
 
     pub fn refused(&self) {
@@ -101,11 +107,13 @@ impl Metrics {
             "feedd_rebuild_duration_seconds_bucket{{le=\"+Inf\"}} {count}\nfeedd_rebuild_duration_seconds_sum {}\nfeedd_rebuild_duration_seconds_count {count}\n\
              # HELP feedd_posts Live posts.\n# TYPE feedd_posts gauge\nfeedd_posts {}\n\
              # HELP feedd_feeds Feeds published (each in every enabled format).\n# TYPE feedd_feeds gauge\nfeedd_feeds {}\n\
-             # HELP feedd_last_rebuild_timestamp_seconds When the last rebuild finished.\n# TYPE feedd_last_rebuild_timestamp_seconds gauge\nfeedd_last_rebuild_timestamp_seconds {}\n",
+             # HELP feedd_last_rebuild_timestamp_seconds When the last rebuild finished.\n# TYPE feedd_last_rebuild_timestamp_seconds gauge\nfeedd_last_rebuild_timestamp_seconds {}\n\
+             # HELP feedd_disk_pending_writes Files served from memory that could not be written to output_dir yet (retried).\n# TYPE feedd_disk_pending_writes gauge\nfeedd_disk_pending_writes {}\n",
             get(&self.rebuild_micros) as f64 / 1e6,
             get(&self.posts),
             get(&self.feeds),
-            get(&self.last_rebuild_unix)
+            get(&self.last_rebuild_unix),
+            get(&self.pending_writes)
         );
         out
     }

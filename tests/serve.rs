@@ -415,3 +415,80 @@ fn live_changes_with_temp_names_serve_exactly_what_a_fresh_build_writes() {
         (common::tree(&site.path("feeds")) == fresh).then_some(())
     });
 }
+
+/// A real full disk (a small tmpfs over the output dir; needs root, as CI is): the first
+/// build's writes fail, memory serves, one log line says so, the gauge counts the pending
+/// files, and once space returns the disk equals a fresh build with no temp files left.
+#[test]
+fn a_full_disk_is_survived_and_caught_up_once_space_returns() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    }
+    let site = Site::fixture("site", "");
+    let feeds = site.path("feeds");
+    std::fs::create_dir_all(&feeds).expect("feeds dir");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+        .arg(&feeds)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a tmpfs here");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(feeds.clone());
+    // Fill it: the filler takes every byte there is.
+    let filler = feeds.join("filler");
+    {
+        let mut f = std::fs::File::create(&filler).expect("filler");
+        let block = vec![0u8; 4096];
+        while f.write_all(&block).is_ok() {}
+    }
+    let d = Daemon::start(&site);
+    assert_eq!(
+        get(&d, "/feed.xml").status(),
+        StatusCode::OK,
+        "memory serves"
+    );
+    let pending = || {
+        get(&d, "/metrics")
+            .text()
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("feedd_disk_pending_writes "))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    eventually("pending writes counted", || (pending() > 10).then_some(()));
+    std::thread::sleep(std::time::Duration::from_secs(2)); // a few retries fail meanwhile
+    let errors = d.log().matches("cannot write").count();
+    assert_eq!(errors, 1, "one line per burst: {}", d.log());
+    std::fs::remove_file(&filler).expect("space returns");
+    let started = std::time::Instant::now();
+    std::fs::write(
+        site.path("fresh.toml"),
+        "content_dir = \"content\"\noutput_dir = \"fresh\"\n",
+    )
+    .expect("config");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_feedd"))
+        .args(["build", "--config"])
+        .arg(site.path("fresh.toml"))
+        .output()
+        .expect("build");
+    assert!(out.status.success());
+    let fresh = common::tree(&site.path("fresh"));
+    eventually("the disk equals a fresh build", || {
+        (common::tree(&feeds) == fresh).then_some(())
+    });
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    assert_eq!(pending(), 0);
+    assert!(d.log().contains("writes succeed again"), "{}", d.log());
+}

@@ -1,91 +1,190 @@
 //! The disk writer of `feedd serve`: published files go to `output_dir` on a thread of
 //! their own, in order, so a stalled disk never holds up a rebuild (memory keeps
-//! serving). Failed writes are retried every second until they succeed or a newer
-//! version of the same file replaces them; each burst of failures is one log line.
+//! serving). A write that fails (disk full, read-only, a file where a folder must be) is
+//! kept and retried with backoff — half a second, doubling to five — until it succeeds or
+//! a newer version of the same file replaces it; the first build's writes too. A burst of
+//! failures is one log line when it starts and one when it is over, and the number of
+//! pending files is the `feedd_disk_pending_writes` gauge.
 
-use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+
+use crate::metrics::Metrics;
 
 /// Files to write (`Some`) or remove (`None`), by path relative to the output dir.
 pub type Writes = Vec<(String, Option<Bytes>)>;
 
 pub enum Job {
     Write(Writes),
-    /// Remove published-looking files that are not in the set (after the first build).
-    Prune(BTreeSet<String>),
+    /// Remove published-looking files that are not in the set (after a full build).
+    Prune(std::collections::BTreeSet<String>),
 }
 
-/// Starts the writer; dropping the sender lets it finish what is queued and stop.
-pub fn start(out_dir: PathBuf) -> std::io::Result<(Sender<Job>, std::thread::JoinHandle<()>)> {
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+const LAST_RETRY: Duration = Duration::from_secs(5);
+
+/// Writes `first` (the first build: on disk before feedd says it serves, as a static
+/// server in front may read it at once), then starts the writer thread with whatever
+/// failed; dropping the sender lets it finish what is queued and stop.
+pub fn start(
+    out_dir: PathBuf,
+    metrics: Arc<Metrics>,
+    first: Writes,
+) -> std::io::Result<(Sender<Job>, std::thread::JoinHandle<()>)> {
     let (tx, rx) = mpsc::channel::<Job>();
+    let mut writer = Writer::new(out_dir, metrics);
+    writer.write(first);
     let handle = std::thread::Builder::new()
         .name("feedd-disk".into())
-        .spawn(move || {
-            let mut failed: Writes = Vec::new();
-            loop {
-                let wait = if failed.is_empty() {
-                    Duration::from_secs(3600)
-                } else {
-                    Duration::from_secs(1)
-                };
-                let mut writes = std::mem::take(&mut failed);
-                match rx.recv_timeout(wait) {
-                    Ok(Job::Write(newer)) => {
-                        // A newer write of the same file replaces the failed one.
-                        writes.retain(|(rel, _)| !newer.iter().any(|(n, _)| n == rel));
-                        writes.extend(newer);
-                    }
-                    Ok(Job::Prune(keep)) => {
-                        if let Err(e) = crate::publish::remove_stale(&out_dir, &keep) {
-                            tracing::error!(
-                                "{}: cannot remove stale feeds: {e}",
-                                out_dir.display()
-                            );
-                        }
-                    }
-                    Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => {
-                        write(&out_dir, writes);
-                        break;
-                    }
+        .spawn(move || loop {
+            let wait = writer.next_retry().map_or(Duration::from_secs(3600), |at| {
+                at.saturating_duration_since(Instant::now())
+            });
+            match rx.recv_timeout(wait) {
+                Ok(Job::Write(writes)) => writer.write(writes),
+                Ok(Job::Prune(keep)) => writer.prune(&keep),
+                Err(RecvTimeoutError::Timeout) => writer.retry(),
+                Err(RecvTimeoutError::Disconnected) => {
+                    writer.retry();
+                    break;
                 }
-                failed = write(&out_dir, writes);
             }
         })?;
     Ok((tx, handle))
 }
 
-/// Writes (or removes) files; returns the writes that failed.
-pub fn write(out_dir: &std::path::Path, writes: Writes) -> Writes {
-    let mut failed = Vec::new();
-    let mut first_error = None;
-    for (rel, bytes) in writes {
-        let path = out_dir.join(&rel);
-        match &bytes {
-            Some(data) => {
-                if let Err(e) = crate::publish::write_if_changed(&path, data) {
-                    first_error.get_or_insert((path, e));
-                    failed.push((rel, bytes));
-                }
+/// The writer's state: what failed and when to try again.
+pub struct Writer {
+    out_dir: PathBuf,
+    metrics: Arc<Metrics>,
+    /// The newest version of each file that could not be written yet.
+    pending: BTreeMap<String, Option<Bytes>>,
+    backoff: Duration,
+    retry_at: Option<Instant>,
+    /// Since when writes have been failing (the burst being reported).
+    failing_since: Option<Instant>,
+}
+
+impl Writer {
+    pub fn new(out_dir: PathBuf, metrics: Arc<Metrics>) -> Writer {
+        Writer {
+            out_dir,
+            metrics,
+            pending: BTreeMap::new(),
+            backoff: FIRST_RETRY,
+            retry_at: None,
+            failing_since: None,
+        }
+    }
+
+    fn next_retry(&self) -> Option<Instant> {
+        self.retry_at.filter(|_| !self.pending.is_empty())
+    }
+
+    /// Writes (or removes) files; the failures join the pending ones.
+    pub fn write(&mut self, writes: Writes) {
+        let mut failures = 0;
+        let mut first_error = None;
+        for (rel, bytes) in writes {
+            // A newer version replaces a pending one, written or not.
+            self.pending.remove(&rel);
+            if let Err(e) = put(&self.out_dir, &rel, bytes.as_ref()) {
+                failures += 1;
+                first_error.get_or_insert((self.out_dir.join(&rel), e));
+                self.pending.insert(rel, bytes);
             }
-            None => {
-                let _ = std::fs::remove_file(&path);
-                if let Some(dir) = path.parent() {
-                    let _ = std::fs::remove_dir(dir); // only when empty
-                }
+        }
+        if let Some((path, e)) = first_error {
+            self.failed(failures, &path, &e);
+        }
+        self.settle();
+    }
+
+    /// Tries the pending writes again.
+    pub fn retry(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        let mut first_error = None;
+        for (rel, bytes) in pending {
+            if let Err(e) = put(&self.out_dir, &rel, bytes.as_ref()) {
+                first_error.get_or_insert(e);
+                self.pending.insert(rel, bytes);
+            }
+        }
+        if first_error.is_some() {
+            self.backoff = (self.backoff * 2).min(LAST_RETRY);
+        }
+        self.settle();
+    }
+
+    fn prune(&mut self, keep: &std::collections::BTreeSet<String>) {
+        // Files still to be written are kept too: they are published, just not on disk.
+        let mut keep = keep.clone();
+        keep.extend(self.pending.keys().cloned());
+        if let Err(e) = crate::publish::remove_stale(&self.out_dir, &keep) {
+            tracing::error!("{}: cannot remove stale feeds: {e}", self.out_dir.display());
+        }
+    }
+
+    /// Logs the start of a burst of failures, once: how many, the first, why.
+    fn failed(&mut self, files: usize, first: &Path, e: &std::io::Error) {
+        if self.failing_since.is_none() {
+            self.failing_since = Some(Instant::now());
+            self.backoff = FIRST_RETRY;
+            tracing::error!(
+                "cannot write {files} files to the output dir, first {}: {e}; still serving them from memory and retrying with backoff (gauge feedd_disk_pending_writes)",
+                first.display()
+            );
+        }
+    }
+
+    /// Schedules the next retry, or reports the end of a burst.
+    fn settle(&mut self) {
+        self.metrics.pending_writes(self.pending.len());
+        if self.pending.is_empty() {
+            if let Some(since) = self.failing_since.take() {
+                tracing::info!(
+                    "{}: writes succeed again after {:.1} s; the output dir is current",
+                    self.out_dir.display(),
+                    since.elapsed().as_secs_f64()
+                );
+            }
+            self.retry_at = None;
+            self.backoff = FIRST_RETRY;
+        } else {
+            if self.retry_at.is_none_or(|at| at <= Instant::now()) {
+                self.retry_at = Some(Instant::now() + self.backoff);
+            }
+            if let Some((rel, _)) = self.pending.iter().next() {
+                tracing::debug!(
+                    pending = self.pending.len(),
+                    first = rel.as_str(),
+                    "disk writes pending"
+                );
             }
         }
     }
-    if let Some((path, e)) = first_error {
-        tracing::error!(
-            "cannot write {} files, first {}: {e} (still serving from memory; retrying every second)",
-            failed.len(),
-            path.display()
-        );
+}
+
+/// Writes one file (unless it already holds these bytes) or removes it.
+fn put(out_dir: &Path, rel: &str, bytes: Option<&Bytes>) -> std::io::Result<()> {
+    let path = out_dir.join(rel);
+    match bytes {
+        Some(data) => crate::publish::write_if_changed(&path, data).map(|_| ()),
+        None => {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::remove_dir(dir); // only when empty
+            }
+            Ok(())
+        }
     }
-    failed
 }

@@ -80,23 +80,22 @@ pub fn start(config: Config) -> Result<Running, BuildError> {
     // Watch before the first read, so nothing written meanwhile is missed.
     let (tx, rx) = mpsc::channel();
     let watcher = start_watcher(&root, &tx);
-    let (disk, disk_thread) =
-        disk::start(config.output_dir.clone()).map_err(|source| BuildError::Write {
-            path: config.output_dir.clone(),
-            source,
-        })?;
+    let metrics = Arc::new(Metrics::default());
     let fresh = reload::fresh(config, &Snapshot::default())?;
-    // The first output is on disk before we say we serve (a static server in front may
-    // read it at once); what fails is retried by the writer thread.
-    let failed = disk::write(&config_out(&fresh.engine), fresh.writes);
-    let _ = disk.send(disk::Job::Write(failed));
+    let out_dir = fresh.engine.config().output_dir.clone();
+    let (disk, disk_thread) =
+        disk::start(out_dir.clone(), metrics.clone(), fresh.writes).map_err(|source| {
+            BuildError::Write {
+                path: out_dir,
+                source,
+            }
+        })?;
     let _ = disk.send(disk::Job::Prune(
         fresh.engine.files().map(str::to_string).collect(),
     ));
     for e in &fresh.report.errors {
         tracing::warn!("skipped {e}");
     }
-    let metrics = Arc::new(Metrics::default());
     metrics.rebuild(
         started.elapsed().as_secs_f64(),
         fresh.snapshot.posts,
@@ -142,10 +141,6 @@ pub fn start(config: Config) -> Result<Running, BuildError> {
         tx,
         thread: Mutex::new(Some(thread)),
     })
-}
-
-fn config_out(engine: &crate::engine::Engine) -> PathBuf {
-    engine.config().output_dir.clone()
 }
 
 fn canonical(dir: &Path) -> Result<PathBuf, crate::error::ContentError> {
