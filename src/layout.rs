@@ -147,6 +147,15 @@ impl Format {
     }
 }
 
+/// Precompressed copies written beside each published file (`feed.xml.gz`, …), so a
+/// static server (nginx `gzip_static`, `brotli_static`) serves the same bytes feedd does.
+pub const VARIANT_SUFFIXES: [&str; 3] = [".gz", ".br", ".zst"];
+
+/// The published file a precompressed copy belongs to.
+pub fn variant_base(rel: &str) -> Option<&str> {
+    VARIANT_SUFFIXES.iter().find_map(|s| rel.strip_suffix(s))
+}
+
 /// The content type of a file feedd publishes (by its path relative to the output dir).
 pub fn content_type(rel: &str) -> Option<&'static str> {
     if rel == OPML_FILE {
@@ -156,9 +165,11 @@ pub fn content_type(rel: &str) -> Option<&'static str> {
 }
 
 /// Whether a path relative to the output dir is one feedd may write (and so may remove
-/// when it is stale): a feed file at the root or in a term folder, or the OPML list.
+/// when it is stale): a feed file at the root or in a term folder, or the OPML list, or a
+/// precompressed copy of one.
 /// Anything else in the output dir is the user's and never touched.
 pub fn is_published_path(rel: &str) -> bool {
+    let rel = variant_base(rel).unwrap_or(rel);
     let parts: Vec<&str> = rel.split('/').collect();
     match parts.as_slice() {
         [file] => *file == OPML_FILE || Format::from_file_name(file).is_some(),
@@ -198,6 +209,8 @@ mod tests {
             }
         }
         assert!(is_published_path(OPML_FILE));
+        assert!(is_published_path("tags/x/feed.xml.gz") && is_published_path("feed.json.zst"));
+        assert_eq!(variant_base("rss.xml.br"), Some("rss.xml"));
         for other in [
             "index.html",
             "tags/x/index.html",

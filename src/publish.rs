@@ -27,8 +27,25 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
     if same {
         return Ok(false);
     }
+    // Precompressed copies of the old bytes go first, so a static server never pairs
+    // them with the new ones (it serves identity until the new copies are written).
+    remove_variants(path)?;
     write_atomic(path, bytes)?;
     Ok(true)
+}
+
+/// Removes the precompressed copies of a published file (those that exist).
+pub fn remove_variants(path: &Path) -> std::io::Result<()> {
+    for suffix in crate::layout::VARIANT_SUFFIXES {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        match std::fs::remove_file(Path::new(&name)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// The disk side of `feedd build`: a sink whose files are written by writer threads of
@@ -161,7 +178,8 @@ pub fn remove_stale(out_dir: &Path, keep: &BTreeSet<String>) -> std::io::Result<
             }
             let rel = crate::content::relative(out_dir, &path).unwrap_or_default();
             let ours = name.starts_with(TEMP_PREFIX) || crate::layout::is_published_path(&rel);
-            if ours && !keep.contains(&rel) {
+            let base = crate::layout::variant_base(&rel).unwrap_or(&rel);
+            if ours && !keep.contains(base) {
                 std::fs::remove_file(&path)?;
                 removed += 1;
             }

@@ -19,6 +19,15 @@ pub enum Encoding {
 }
 
 impl Encoding {
+    /// The compressed encodings, in the order of `layout::VARIANT_SUFFIXES`.
+    pub const COMPRESSED: [Encoding; 3] = [Encoding::Gzip, Encoding::Brotli, Encoding::Zstd];
+
+    /// The file-name suffix of a precompressed copy (`None` for identity).
+    pub fn suffix(self) -> Option<&'static str> {
+        let at = Encoding::COMPRESSED.iter().position(|e| *e == self)?;
+        Some(crate::layout::VARIANT_SUFFIXES[at])
+    }
+
     /// The `Content-Encoding` token, and the ETag suffix of that variant.
     pub fn token(self) -> &'static str {
         match self {
@@ -132,8 +141,10 @@ fn whole_seconds(t: SystemTime) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
 }
 
-/// Compresses with a level that suits files compressed once and served many times.
-fn compress(bytes: &[u8], encoding: Encoding) -> Vec<u8> {
+/// Compresses with a level that suits files compressed once and served many times. The
+/// server's variants and the precompressed files on disk both come from here, so they
+/// are the same bytes.
+pub fn compress(bytes: &[u8], encoding: Encoding) -> Vec<u8> {
     use std::io::Write;
     match encoding {
         Encoding::Identity => bytes.to_vec(),

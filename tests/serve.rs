@@ -414,6 +414,29 @@ fn live_changes_with_temp_names_serve_exactly_what_a_fresh_build_writes() {
     eventually("the disk equals the fresh build", || {
         (common::tree(&site.path("feeds")) == fresh).then_some(())
     });
+    // Beside every file, in the background: its gzip, brotli and zstd copies, which are
+    // exactly the bytes feedd serves for those encodings.
+    let copies = eventually("precompressed copies", || {
+        let copies = common::variants(&site.path("feeds"));
+        (copies.len() == 3 * fresh.len()).then_some(copies)
+    });
+    for (rel, bytes) in &fresh {
+        let gz = &copies[&format!("{rel}.gz")];
+        let mut plain = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut plain)
+            .expect("gunzip");
+        assert!(plain == *bytes, "{rel}.gz");
+        let served = get_with(&d, &format!("/{rel}"), &[("Accept-Encoding", "gzip")]);
+        assert_eq!(header(&served, "content-encoding"), "gzip", "{rel}");
+        assert!(
+            served.bytes().expect("body") == *gz,
+            "{rel}: served gzip != file"
+        );
+        assert_eq!(
+            zstd::decode_all(&copies[&format!("{rel}.zst")][..]).expect("zstd"),
+            *bytes
+        );
+    }
 }
 
 /// A real full disk (a small tmpfs over the output dir; needs root, as CI is): the first

@@ -5,6 +5,12 @@
 //! a newer version of the same file replaces it; the first build's writes too. A burst of
 //! failures is one log line when it starts and one when it is over, and the number of
 //! pending files is the `feedd_disk_pending_writes` gauge.
+//!
+//! When there is nothing to write, the thread makes the precompressed copies of what it
+//! wrote (`feed.xml.gz`, `.br`, `.zst`, the bytes feedd itself serves for those
+//! encodings), one file at a time, so a static server can serve `output_dir` directly.
+//! Identity bytes always go first: compressing a gigabyte of feeds takes tens of seconds
+//! and never delays a write (at most one file's compression, a few milliseconds).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -42,14 +48,23 @@ pub fn start(
     let handle = std::thread::Builder::new()
         .name("feedd-disk".into())
         .spawn(move || loop {
-            let wait = writer.next_retry().map_or(Duration::from_secs(3600), |at| {
-                at.saturating_duration_since(Instant::now())
-            });
+            let retry = writer.next_retry();
+            let wait = if writer.compress.is_empty() {
+                retry.map_or(Duration::from_secs(3600), |at| {
+                    at.saturating_duration_since(Instant::now())
+                })
+            } else {
+                Duration::ZERO
+            };
             match rx.recv_timeout(wait) {
                 Ok(Job::Write(writes)) => writer.write(writes),
                 Ok(Job::Prune(keep)) => writer.prune(&keep),
-                Err(RecvTimeoutError::Timeout) => writer.retry(),
+                Err(RecvTimeoutError::Timeout) if retry.is_some_and(|at| at <= Instant::now()) => {
+                    writer.retry()
+                }
+                Err(RecvTimeoutError::Timeout) => writer.compress_one(),
                 Err(RecvTimeoutError::Disconnected) => {
+                    // Copies not made now are made at the next start.
                     writer.retry();
                     break;
                 }
@@ -68,6 +83,8 @@ pub struct Writer {
     retry_at: Option<Instant>,
     /// Since when writes have been failing (the burst being reported).
     failing_since: Option<Instant>,
+    /// Files on disk whose precompressed copies are still to be made, with their bytes.
+    compress: BTreeMap<String, Bytes>,
 }
 
 impl Writer {
@@ -79,6 +96,7 @@ impl Writer {
             backoff: FIRST_RETRY,
             retry_at: None,
             failing_since: None,
+            compress: BTreeMap::new(),
         }
     }
 
@@ -93,10 +111,15 @@ impl Writer {
         for (rel, bytes) in writes {
             // A newer version replaces a pending one, written or not.
             self.pending.remove(&rel);
-            if let Err(e) = put(&self.out_dir, &rel, bytes.as_ref()) {
-                failures += 1;
-                first_error.get_or_insert((self.out_dir.join(&rel), e));
-                self.pending.insert(rel, bytes);
+            self.compress.remove(&rel);
+            match put(&self.out_dir, &rel, bytes.as_ref()) {
+                Ok(true) => self.queue_copies(rel, bytes),
+                Ok(false) => {}
+                Err(e) => {
+                    failures += 1;
+                    first_error.get_or_insert((self.out_dir.join(&rel), e));
+                    self.pending.insert(rel, bytes);
+                }
             }
         }
         if let Some((path, e)) = first_error {
@@ -110,15 +133,46 @@ impl Writer {
         let pending = std::mem::take(&mut self.pending);
         let mut first_error = None;
         for (rel, bytes) in pending {
-            if let Err(e) = put(&self.out_dir, &rel, bytes.as_ref()) {
-                first_error.get_or_insert(e);
-                self.pending.insert(rel, bytes);
+            match put(&self.out_dir, &rel, bytes.as_ref()) {
+                Ok(true) => self.queue_copies(rel, bytes),
+                Ok(false) => {}
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    self.pending.insert(rel, bytes);
+                }
             }
         }
         if first_error.is_some() {
             self.backoff = (self.backoff * 2).min(LAST_RETRY);
         }
         self.settle();
+    }
+
+    fn queue_copies(&mut self, rel: String, bytes: Option<Bytes>) {
+        if let Some(bytes) = bytes {
+            self.compress.insert(rel, bytes);
+        }
+    }
+
+    /// Makes the precompressed copies of one file. A copy that cannot be written is
+    /// dropped (the server and nginx then fall back to identity or compress themselves);
+    /// it is made again with the file's next version or the next start.
+    fn compress_one(&mut self) {
+        let Some((rel, bytes)) = self.compress.pop_first() else {
+            return;
+        };
+        let path = self.out_dir.join(&rel);
+        for encoding in crate::snapshot::Encoding::COMPRESSED {
+            let Some(suffix) = encoding.suffix() else {
+                continue;
+            };
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            let copy = crate::snapshot::compress(&bytes, encoding);
+            if let Err(e) = crate::publish::write_atomic(Path::new(&name), &copy) {
+                tracing::debug!("{}: no precompressed copy: {e}", Path::new(&name).display());
+            }
+        }
     }
 
     fn prune(&mut self, keep: &std::collections::BTreeSet<String>) {
@@ -170,12 +224,23 @@ impl Writer {
     }
 }
 
-/// Writes one file (unless it already holds these bytes) or removes it.
-fn put(out_dir: &Path, rel: &str, bytes: Option<&Bytes>) -> std::io::Result<()> {
+/// Writes one file (unless it already holds these bytes) or removes it, with its
+/// precompressed copies. Returns whether the copies are to be made (new bytes, or copies
+/// missing, e.g. after a restart).
+fn put(out_dir: &Path, rel: &str, bytes: Option<&Bytes>) -> std::io::Result<bool> {
     let path = out_dir.join(rel);
     match bytes {
-        Some(data) => crate::publish::write_if_changed(&path, data).map(|_| ()),
+        Some(data) => {
+            let written = crate::publish::write_if_changed(&path, data)?;
+            Ok(written
+                || crate::layout::VARIANT_SUFFIXES.iter().any(|suffix| {
+                    let mut name = path.as_os_str().to_owned();
+                    name.push(suffix);
+                    !Path::new(&name).exists()
+                }))
+        }
         None => {
+            crate::publish::remove_variants(&path)?;
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -184,7 +249,7 @@ fn put(out_dir: &Path, rel: &str, bytes: Option<&Bytes>) -> std::io::Result<()> 
             if let Some(dir) = path.parent() {
                 let _ = std::fs::remove_dir(dir); // only when empty
             }
-            Ok(())
+            Ok(false)
         }
     }
 }

@@ -75,7 +75,8 @@ pub fn copy_dir(src: &Path, dst: &Path) {
 
 /// Every file under `dir`, relative path → bytes.
 /// Every file under `dir` but the build's manifest (which records mtimes, so two
-/// builds of the same content differ there).
+/// builds of the same content differ there) and the precompressed copies that `serve`
+/// adds in the background (`.gz`, `.br`, `.zst`: see `variants`).
 pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     let mut out = std::collections::BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -85,7 +86,11 @@ pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if entry.file_name() != ".feedd-manifest" {
+            } else if entry.file_name() != ".feedd-manifest"
+                && ![".gz", ".br", ".zst"]
+                    .iter()
+                    .any(|s| entry.file_name().to_string_lossy().ends_with(s))
+            {
                 let rel = path
                     .strip_prefix(dir)
                     .expect("prefix")
@@ -210,4 +215,28 @@ pub fn entry_content(e: &feed_rs::model::Entry) -> String {
 /// The entry titles of a feed, in order.
 pub fn titles_of(feed: &feed_rs::model::Feed) -> Vec<String> {
     feed.entries.iter().map(entry_title).collect()
+}
+
+/// The precompressed copies under `dir`, by path.
+pub fn variants(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if [".gz", ".br", ".zst"]
+                .iter()
+                .any(|s| path.to_string_lossy().ends_with(s))
+            {
+                let rel = path.strip_prefix(dir).expect("prefix");
+                out.insert(
+                    rel.to_string_lossy().into_owned(),
+                    std::fs::read(&path).expect("read"),
+                );
+            }
+        }
+    }
+    out
 }
