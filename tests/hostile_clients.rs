@@ -192,3 +192,82 @@ fn full_downloads_are_rate_limited_but_304s_are_not() {
         assert_eq!(status(&get(&format!("If-None-Match: {etag}\r\n"))), "304");
     }
 }
+
+/// Reads a process's resident memory in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// 10,000 keep-alive connections that made a request and went quiet: a new client is
+/// still answered at once. Prints the memory each idle connection costs.
+#[test]
+fn ten_thousand_idle_keep_alive_connections_and_a_new_client_is_answered_at_once() {
+    const IDLE: usize = 10_000;
+    // Both ends need a descriptor per connection (the unit allows 65,536).
+    let want = (IDLE + 1_000) as libc::rlim_t;
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit write to and read from a valid rlimit.
+    unsafe {
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
+        if limit.rlim_cur < want {
+            let raised = libc::rlimit {
+                rlim_cur: want.max(limit.rlim_cur),
+                rlim_max: want.max(limit.rlim_max),
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) != 0 {
+                eprintln!("skipped: cannot raise the open-file limit to {want}");
+                return;
+            }
+        }
+    }
+    let site = Site::fixture(
+        "site",
+        "[serve]\nidle_timeout_ms = 120000\nheader_timeout_ms = 120000\nmax_connections = 20000\n",
+    );
+    let d = Daemon::start(&site);
+    let addr = d.base.trim_start_matches("http://").to_string();
+    assert!(healthy(&addr));
+    let before = rss_kib(d.child.id());
+    let t0 = Instant::now();
+    let mut idle = Vec::with_capacity(IDLE);
+    for _ in 0..IDLE {
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        idle.push(s);
+    }
+    // Every one was answered and is kept open (keep-alive).
+    for s in &mut idle {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf = [0u8; 512];
+        let n = s.read(&mut buf).unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+    }
+    eprintln!(
+        "connected and answered in {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let after = rss_kib(d.child.id());
+    let mut worst = Duration::ZERO;
+    for _ in 0..20 {
+        let started = Instant::now();
+        assert!(healthy(&addr));
+        worst = worst.max(started.elapsed());
+    }
+    eprintln!(
+        "{IDLE} idle keep-alive connections: feedd RSS {before} KiB -> {after} KiB, {:.1} KiB each; a new client answered in at most {:.1} ms",
+        (after.saturating_sub(before)) as f64 / IDLE as f64,
+        worst.as_secs_f64() * 1e3
+    );
+    assert!(worst < Duration::from_millis(100), "{worst:?}");
+    drop(idle);
+}
