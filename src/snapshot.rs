@@ -4,6 +4,7 @@
 //! changes feeds and settings in one store. Compressed variants are made once per
 //! version, on first request, and kept.
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -39,46 +40,102 @@ impl Encoding {
     }
 }
 
-/// One encoded form of a file.
-#[derive(Debug, Clone)]
-pub struct Variant {
-    pub bytes: Bytes,
-    /// Strong ETag of this variant (quotes included).
-    pub etag: String,
+/// Where a published file's bytes are. Files are replaced on disk by rename, never
+/// rewritten in place, and are read whole into memory for a response (no mapping: a file
+/// truncated behind feedd's back is a short read, not a SIGBUS), so a response never
+/// changes under its reader.
+#[derive(Debug)]
+enum Store {
+    /// Not on disk (yet): the disk writer has not written it, or it never will (the index
+    /// page). Compressed variants are made on first use and kept with it.
+    Memory {
+        bytes: Bytes,
+        variants: [OnceLock<Bytes>; 3],
+    },
+    /// In `path`, as long as the file there has this size and mtime; its precompressed
+    /// copies beside it.
+    Disk {
+        path: PathBuf,
+        len: u64,
+        modified: SystemTime,
+    },
 }
 
-/// One published file: identity bytes, cache validators, lazily compressed variants.
+/// Why a body could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error("{}: changed behind feedd's back (size or mtime differ from what was published)", .0.display())]
+    Changed(PathBuf),
+    #[error("{}: cannot read", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// One published file: its validators and where its bytes are.
 #[derive(Debug)]
 pub struct FeedFile {
-    pub identity: Variant,
     pub content_type: &'static str,
     /// When these bytes were first published (whole seconds; never goes backwards).
     pub last_modified: SystemTime,
     pub last_modified_header: String,
     /// The hash the variant ETags share: `"<hash>"`, `"<hash>-gzip"`, …
     hash: String,
-    gzip: OnceLock<Variant>,
-    brotli: OnceLock<Variant>,
-    zstd: OnceLock<Variant>,
+    store: Store,
 }
 
 impl FeedFile {
+    /// A file held in memory.
     pub fn new(bytes: Bytes, content_type: &'static str, last_modified: SystemTime) -> FeedFile {
         let hash = crate::hash::hex64(&bytes);
         let last_modified = whole_seconds(last_modified);
         FeedFile {
-            identity: Variant {
-                etag: format!("\"{hash}\""),
-                bytes,
-            },
             content_type,
             last_modified_header: httpdate::fmt_http_date(last_modified),
             last_modified,
             hash,
-            gzip: OnceLock::new(),
-            brotli: OnceLock::new(),
-            zstd: OnceLock::new(),
+            store: Store::Memory {
+                bytes,
+                variants: Default::default(),
+            },
         }
+    }
+
+    /// The same file first published at another time.
+    pub fn with_last_modified(mut self, last_modified: SystemTime) -> FeedFile {
+        self.last_modified = whole_seconds(last_modified);
+        self.last_modified_header = httpdate::fmt_http_date(self.last_modified);
+        self
+    }
+
+    /// The same file (validators unchanged), now read from `path`, which the disk writer
+    /// has just written with these bytes and found with this size and mtime.
+    pub fn on_disk(&self, path: PathBuf, len: u64, modified: SystemTime) -> FeedFile {
+        FeedFile {
+            content_type: self.content_type,
+            last_modified: self.last_modified,
+            last_modified_header: self.last_modified_header.clone(),
+            hash: self.hash.clone(),
+            store: Store::Disk {
+                path,
+                len,
+                modified,
+            },
+        }
+    }
+
+    /// The bytes, while held in memory (`None` once on disk).
+    pub fn in_memory(&self) -> Option<&Bytes> {
+        match &self.store {
+            Store::Memory { bytes, .. } => Some(bytes),
+            Store::Disk { .. } => None,
+        }
+    }
+
+    /// Whether the hashes of two files' bytes are the same.
+    pub fn same_bytes(&self, other: &FeedFile) -> bool {
+        self.hash == other.hash
     }
 
     /// The ETag of one variant: `"<hash>"` for identity, `"<hash>-<token>"` otherwise.
@@ -89,24 +146,77 @@ impl FeedFile {
         }
     }
 
-    /// The variant for an encoding, compressing it on first use.
-    pub fn variant(&self, encoding: Encoding) -> &Variant {
-        let make = |encoding: Encoding| Variant {
-            bytes: {
-                // Compressors over-allocate (zstd reserves its worst-case bound); keep
-                // only what is used, since variants live as long as the feed version.
-                let mut out = compress(&self.identity.bytes, encoding);
-                out.shrink_to_fit();
-                Bytes::from(out)
-            },
-            etag: self.etag(encoding),
-        };
-        match encoding {
-            Encoding::Identity => &self.identity,
-            Encoding::Gzip => self.gzip.get_or_init(|| make(encoding)),
-            Encoding::Brotli => self.brotli.get_or_init(|| make(encoding)),
-            Encoding::Zstd => self.zstd.get_or_init(|| make(encoding)),
+    /// The body for an encoding, and the encoding it is in: a file on disk whose
+    /// precompressed copy is not written yet is answered in identity, at once.
+    pub fn body(&self, encoding: Encoding) -> Result<(Bytes, Encoding), BodyError> {
+        match &self.store {
+            Store::Memory { bytes, variants } => {
+                let Some(at) = Encoding::COMPRESSED.iter().position(|e| *e == encoding) else {
+                    return Ok((bytes.clone(), Encoding::Identity));
+                };
+                let variant = variants[at].get_or_init(|| {
+                    // Compressors over-allocate (zstd reserves its worst-case bound);
+                    // keep only what is used, since variants live as long as the file.
+                    let mut out = compress(bytes, encoding);
+                    out.shrink_to_fit();
+                    Bytes::from(out)
+                });
+                Ok((variant.clone(), encoding))
+            }
+            Store::Disk {
+                path,
+                len,
+                modified,
+            } => {
+                if let Some(suffix) = encoding.suffix() {
+                    let mut copy = path.as_os_str().to_owned();
+                    copy.push(suffix);
+                    if let Ok(bytes) = std::fs::read(Path::new(&copy)) {
+                        // Copies go before their file is replaced and come after it: if
+                        // the file is still this version, so is the copy just read.
+                        self.check(path, *len, *modified)?;
+                        return Ok((Bytes::from(bytes), encoding));
+                    }
+                }
+                self.read_identity(path, *len, *modified)
+                    .map(|b| (b, Encoding::Identity))
+            }
         }
+    }
+
+    fn check(&self, path: &Path, len: u64, modified: SystemTime) -> Result<(), BodyError> {
+        let meta = std::fs::metadata(path).map_err(|source| BodyError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if meta.len() != len || meta.modified().ok() != Some(modified) {
+            return Err(BodyError::Changed(path.to_path_buf()));
+        }
+        Ok(())
+    }
+
+    fn read_identity(
+        &self,
+        path: &Path,
+        len: u64,
+        modified: SystemTime,
+    ) -> Result<Bytes, BodyError> {
+        use std::io::Read;
+        let failed = |source| BodyError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = std::fs::File::open(path).map_err(failed)?;
+        let meta = file.metadata().map_err(failed)?;
+        if meta.len() != len || meta.modified().ok() != Some(modified) {
+            return Err(BodyError::Changed(path.to_path_buf()));
+        }
+        let mut bytes = Vec::with_capacity(len as usize);
+        file.read_to_end(&mut bytes).map_err(failed)?;
+        if bytes.len() as u64 != len {
+            return Err(BodyError::Changed(path.to_path_buf()));
+        }
+        Ok(Bytes::from(bytes))
     }
 
     /// Whether an entity tag (from If-None-Match, `W/` already removed, quotes kept)
@@ -120,16 +230,6 @@ impl FeedFile {
             Some(rest) => matches!(rest, "-gzip" | "-br" | "-zstd"),
             None => false,
         }
-    }
-
-    /// Bytes held for this file (identity plus any variants made so far).
-    pub fn held_bytes(&self) -> usize {
-        self.identity.bytes.len()
-            + [&self.gzip, &self.brotli, &self.zstd]
-                .iter()
-                .filter_map(|v| v.get())
-                .map(|v| v.bytes.len())
-                .sum::<usize>()
     }
 }
 
@@ -185,6 +285,27 @@ pub struct Snapshot {
     pub index_page: OnceLock<Arc<FeedFile>>,
 }
 
+impl Snapshot {
+    /// The same snapshot with other file entries (the disk writer moving bodies from
+    /// memory to disk); everything else, the rendered index page included, is kept.
+    pub fn with_files(&self, files: imbl::HashMap<String, Arc<FeedFile>>) -> Snapshot {
+        let index_page = OnceLock::new();
+        if let Some(page) = self.index_page.get() {
+            let _ = index_page.set(page.clone());
+        }
+        Snapshot {
+            files,
+            feeds: self.feeds.clone(),
+            site_title: self.site_title.clone(),
+            formats: self.formats.clone(),
+            posts: self.posts,
+            generation: self.generation,
+            settings: self.settings.clone(),
+            index_page,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,22 +315,60 @@ mod tests {
     fn variants_decode_to_identity_and_share_the_hash() {
         let body = "<feed>".repeat(1000);
         let file = FeedFile::new(Bytes::from(body.clone()), "text/plain", SystemTime::now());
-        let gz = file.variant(Encoding::Gzip);
+        let (gz, _) = file.body(Encoding::Gzip).unwrap();
         let mut out = String::new();
-        flate2::read::GzDecoder::new(&gz.bytes[..])
+        flate2::read::GzDecoder::new(&gz[..])
             .read_to_string(&mut out)
             .unwrap();
         assert_eq!(out, body);
-        let br = file.variant(Encoding::Brotli);
+        let (br, _) = file.body(Encoding::Brotli).unwrap();
         let mut out = Vec::new();
-        brotli::BrotliDecompress(&mut &br.bytes[..], &mut out).unwrap();
+        brotli::BrotliDecompress(&mut &br[..], &mut out).unwrap();
         assert_eq!(out, body.as_bytes());
-        let zs = file.variant(Encoding::Zstd);
-        assert_eq!(zstd::decode_all(&zs.bytes[..]).unwrap(), body.as_bytes());
-        for tag in [&file.identity.etag, &gz.etag, &br.etag, &zs.etag] {
-            assert!(file.has_tag(tag), "{tag}");
+        let (zs, _) = file.body(Encoding::Zstd).unwrap();
+        assert_eq!(zstd::decode_all(&zs[..]).unwrap(), body.as_bytes());
+        for encoding in [
+            Encoding::Identity,
+            Encoding::Gzip,
+            Encoding::Brotli,
+            Encoding::Zstd,
+        ] {
+            assert!(file.has_tag(&file.etag(encoding)), "{encoding:?}");
         }
         assert!(!file.has_tag("\"0000000000000000\""));
-        assert!(!file.has_tag(&file.identity.etag.replace('"', "")));
+        assert!(!file.has_tag(&file.etag(Encoding::Identity).replace('"', "")));
+    }
+
+    #[test]
+    fn a_file_on_disk_is_read_whole_and_a_file_changed_behind_our_back_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("feed.xml");
+        let body = "<feed>".repeat(1000);
+        std::fs::write(&path, &body).unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        let memory = FeedFile::new(Bytes::from(body.clone()), "text/plain", SystemTime::now());
+        let file = memory.on_disk(path.clone(), meta.len(), meta.modified().unwrap());
+        assert!(file.in_memory().is_none() && file.same_bytes(&memory));
+        assert_eq!(file.etag(Encoding::Gzip), memory.etag(Encoding::Gzip));
+        // No copy yet: gzip is answered in identity, at once.
+        let (bytes, sent) = file.body(Encoding::Gzip).unwrap();
+        assert_eq!((&bytes[..], sent), (body.as_bytes(), Encoding::Identity));
+        // With the copy: the copy.
+        let gz = compress(body.as_bytes(), Encoding::Gzip);
+        std::fs::write(dir.path().join("feed.xml.gz"), &gz).unwrap();
+        let (bytes, sent) = file.body(Encoding::Gzip).unwrap();
+        assert_eq!((&bytes[..], sent), (&gz[..], Encoding::Gzip));
+        // Truncated behind feedd's back: refused, not a crash, not wrong bytes.
+        std::fs::write(&path, "<fe").unwrap();
+        assert!(matches!(
+            file.body(Encoding::Identity),
+            Err(BodyError::Changed(_))
+        ));
+        assert!(matches!(
+            file.body(Encoding::Gzip),
+            Err(BodyError::Changed(_))
+        ));
+        std::fs::remove_file(&path).unwrap();
+        assert!(file.body(Encoding::Identity).is_err());
     }
 }

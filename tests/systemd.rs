@@ -151,15 +151,21 @@ fn sighup_with_an_invalid_config_keeps_the_old_one_serving() {
     let during = http_get(&addr, "/feed.xml");
     assert!(during.starts_with("HTTP/1.1 200") && during.contains("max-age=300"));
     // A valid new config takes effect without a restart.
+    assert!(http_get(&addr, "/tags/alpha/feed.xml").starts_with("HTTP/1.1 200"));
     std::fs::write(
         site.config(),
-        "[serve]\nmax_age = 42\n[site]\ntitle = \"Renamed\"\n",
+        "[serve]\nmax_age = 42\n[site]\ntitle = \"Renamed\"\n[tags]\nenabled = false\n",
     )
     .expect("write config");
     signal(d.child.id(), "-HUP");
     common::eventually("new config", || {
         let r = http_get(&addr, "/feed.xml");
         (r.contains("max-age=42") && r.contains("<title>Renamed</title>")).then_some(())
+    });
+    // Feeds the new configuration does not make are gone, from memory and from disk.
+    assert!(http_get(&addr, "/tags/alpha/feed.xml").starts_with("HTTP/1.1 404"));
+    common::eventually("tag feeds removed from disk", || {
+        (!site.path("feeds/tags/alpha/feed.xml").exists()).then_some(())
     });
 }
 

@@ -21,6 +21,25 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use crate::metrics::Metrics;
+use crate::snapshot::Snapshot;
+
+/// What the server reads, and the lock that both the rebuild thread and the disk writer
+/// hold while they replace it (so neither loses the other's change).
+#[derive(Clone)]
+pub struct Served {
+    pub snapshot: Arc<arc_swap::ArcSwap<Snapshot>>,
+    pub lock: Arc<std::sync::Mutex<()>>,
+}
+
+impl Served {
+    /// Replaces the snapshot with `change(current)`, under the lock.
+    pub fn update(&self, change: impl FnOnce(&Snapshot) -> Option<Snapshot>) {
+        let _held = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(next) = change(&self.snapshot.load()) {
+            self.snapshot.store(Arc::new(next));
+        }
+    }
+}
 
 /// Files to write (`Some`) or remove (`None`), by path relative to the output dir.
 pub type Writes = Vec<(String, Option<Bytes>)>;
@@ -40,10 +59,11 @@ const LAST_RETRY: Duration = Duration::from_secs(5);
 pub fn start(
     out_dir: PathBuf,
     metrics: Arc<Metrics>,
+    served: Served,
     first: Writes,
 ) -> std::io::Result<(Sender<Job>, std::thread::JoinHandle<()>)> {
     let (tx, rx) = mpsc::channel::<Job>();
-    let mut writer = Writer::new(out_dir, metrics);
+    let mut writer = Writer::new(out_dir, metrics, served);
     writer.write(first);
     let handle = std::thread::Builder::new()
         .name("feedd-disk".into())
@@ -77,6 +97,7 @@ pub fn start(
 pub struct Writer {
     out_dir: PathBuf,
     metrics: Arc<Metrics>,
+    served: Served,
     /// The newest version of each file that could not be written yet.
     pending: BTreeMap<String, Option<Bytes>>,
     backoff: Duration,
@@ -88,10 +109,11 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn new(out_dir: PathBuf, metrics: Arc<Metrics>) -> Writer {
+    pub fn new(out_dir: PathBuf, metrics: Arc<Metrics>, served: Served) -> Writer {
         Writer {
             out_dir,
             metrics,
+            served,
             pending: BTreeMap::new(),
             backoff: FIRST_RETRY,
             retry_at: None,
@@ -108,13 +130,20 @@ impl Writer {
     pub fn write(&mut self, writes: Writes) {
         let mut failures = 0;
         let mut first_error = None;
+        let mut done = Vec::new();
         for (rel, bytes) in writes {
             // A newer version replaces a pending one, written or not.
             self.pending.remove(&rel);
             self.compress.remove(&rel);
             match put(&self.out_dir, &rel, bytes.as_ref()) {
-                Ok(true) => self.queue_copies(rel, bytes),
-                Ok(false) => {}
+                Ok(copies) => {
+                    if let Some(bytes) = bytes {
+                        if copies {
+                            self.compress.insert(rel.clone(), bytes.clone());
+                        }
+                        done.push((rel, bytes));
+                    }
+                }
                 Err(e) => {
                     failures += 1;
                     first_error.get_or_insert((self.out_dir.join(&rel), e));
@@ -125,6 +154,7 @@ impl Writer {
         if let Some((path, e)) = first_error {
             self.failed(failures, &path, &e);
         }
+        self.serve_from_disk(done);
         self.settle();
     }
 
@@ -132,10 +162,17 @@ impl Writer {
     pub fn retry(&mut self) {
         let pending = std::mem::take(&mut self.pending);
         let mut first_error = None;
+        let mut done = Vec::new();
         for (rel, bytes) in pending {
             match put(&self.out_dir, &rel, bytes.as_ref()) {
-                Ok(true) => self.queue_copies(rel, bytes),
-                Ok(false) => {}
+                Ok(copies) => {
+                    if let Some(bytes) = bytes {
+                        if copies {
+                            self.compress.insert(rel.clone(), bytes.clone());
+                        }
+                        done.push((rel, bytes));
+                    }
+                }
                 Err(e) => {
                     first_error.get_or_insert(e);
                     self.pending.insert(rel, bytes);
@@ -145,13 +182,41 @@ impl Writer {
         if first_error.is_some() {
             self.backoff = (self.backoff * 2).min(LAST_RETRY);
         }
+        self.serve_from_disk(done);
         self.settle();
     }
 
-    fn queue_copies(&mut self, rel: String, bytes: Option<Bytes>) {
-        if let Some(bytes) = bytes {
-            self.compress.insert(rel, bytes);
+    /// Points the served entries of files now on disk at their file, so their bytes
+    /// leave memory (an entry whose bytes have been replaced meanwhile stays as it is).
+    fn serve_from_disk(&self, done: Vec<(String, Bytes)>) {
+        if done.is_empty() {
+            return;
         }
+        let stamps: Vec<(String, Bytes, u64, std::time::SystemTime)> = done
+            .into_iter()
+            .filter_map(|(rel, bytes)| {
+                let meta = std::fs::metadata(self.out_dir.join(&rel)).ok()?;
+                Some((rel, bytes, meta.len(), meta.modified().ok()?))
+            })
+            .collect();
+        self.served.update(|current| {
+            let mut files = current.files.clone();
+            let mut moved = 0;
+            for (rel, bytes, len, modified) in stamps {
+                let Some(entry) = files.get(&rel) else {
+                    continue;
+                };
+                let same = entry
+                    .in_memory()
+                    .is_some_and(|b| b.as_ptr() == bytes.as_ptr() && b.len() == bytes.len());
+                if same {
+                    let on_disk = entry.on_disk(self.out_dir.join(&rel), len, modified);
+                    files.insert(rel, Arc::new(on_disk));
+                    moved += 1;
+                }
+            }
+            (moved > 0).then(|| current.with_files(files))
+        });
     }
 
     /// Makes the precompressed copies of one file. A copy that cannot be written is

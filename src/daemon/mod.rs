@@ -82,34 +82,42 @@ pub fn start(config: Config) -> Result<Running, BuildError> {
     let watcher = start_watcher(&root, &tx);
     let metrics = Arc::new(Metrics::default());
     let fresh = reload::fresh(config, &Snapshot::default())?;
+    let (posts, feeds, files) = (
+        fresh.snapshot.posts,
+        fresh.snapshot.feeds.len(),
+        fresh.snapshot.files.len(),
+    );
+    let served = disk::Served {
+        snapshot: Arc::new(ArcSwap::from_pointee(fresh.snapshot)),
+        lock: Arc::new(Mutex::new(())),
+    };
     let out_dir = fresh.engine.config().output_dir.clone();
-    let (disk, disk_thread) =
-        disk::start(out_dir.clone(), metrics.clone(), fresh.writes).map_err(|source| {
-            BuildError::Write {
-                path: out_dir,
-                source,
-            }
-        })?;
+    let (disk, disk_thread) = disk::start(
+        out_dir.clone(),
+        metrics.clone(),
+        served.clone(),
+        fresh.writes,
+    )
+    .map_err(|source| BuildError::Write {
+        path: out_dir,
+        source,
+    })?;
     let _ = disk.send(disk::Job::Prune(
         fresh.engine.files().map(str::to_string).collect(),
     ));
     for e in &fresh.report.errors {
         tracing::warn!("skipped {e}");
     }
-    metrics.rebuild(
-        started.elapsed().as_secs_f64(),
-        fresh.snapshot.posts,
-        fresh.snapshot.feeds.len(),
-    );
+    metrics.rebuild(started.elapsed().as_secs_f64(), posts, feeds);
     tracing::info!(
-        posts = fresh.snapshot.posts,
-        feeds = fresh.snapshot.feeds.len(),
-        files = fresh.snapshot.files.len(),
+        posts,
+        feeds,
+        files,
         skipped = fresh.report.errors.len(),
         ms = started.elapsed().as_millis() as u64,
         "initial build published"
     );
-    let snapshot = Arc::new(ArcSwap::from_pointee(fresh.snapshot));
+    let snapshot = served.snapshot.clone();
     let heartbeat = Arc::new(AtomicU64::new(now_millis()));
     let mut ctx = rebuild::Loop {
         engine: fresh.engine,
@@ -117,7 +125,7 @@ pub fn start(config: Config) -> Result<Running, BuildError> {
         watcher,
         rx,
         tx: tx.clone(),
-        snapshot: snapshot.clone(),
+        served,
         metrics: metrics.clone(),
         heartbeat: heartbeat.clone(),
         disk,

@@ -27,25 +27,26 @@ pub fn next(
     let mut map = prev.files.clone();
     let mut writes = Writes::new();
     for (rel, bytes) in files {
-        let previous = map.get(&rel).map(|f| f.last_modified);
-        let (last_modified, on_disk) = match previous {
-            // Never backwards, and a new version always gets a later second.
-            Some(p) if now < p + Duration::from_secs(1) => (p + Duration::from_secs(1), false),
-            Some(_) => (now, false),
-            None => match unchanged_on_disk(out_dir, &rel, &bytes) {
-                Some(mtime) => (mtime, true),
-                None => (now, false),
-            },
-        };
         let content_type = crate::layout::content_type(&rel).unwrap_or("application/octet-stream");
         let bytes = Bytes::from(bytes);
-        if !on_disk {
-            writes.push((rel.clone(), Some(bytes.clone())));
-        }
-        map.insert(
-            rel,
-            Arc::new(FeedFile::new(bytes, content_type, last_modified)),
-        );
+        let file = FeedFile::new(bytes.clone(), content_type, now);
+        let previous = map
+            .get(&rel)
+            .map(|f| (f.same_bytes(&file), f.last_modified));
+        let last_modified = match previous {
+            // The same bytes as served now (a reload's fresh build): the entry stays as
+            // it is, validators and store included.
+            Some((true, _)) => continue,
+            // Never backwards, and a new version always gets a later second.
+            Some((false, p)) if now < p + Duration::from_secs(1) => p + Duration::from_secs(1),
+            Some((false, _)) => now,
+            // Unchanged since before a restart: Last-Modified is the file's mtime.
+            None => unchanged_on_disk(out_dir, &rel, &bytes).unwrap_or(now),
+        };
+        // Held in memory until the disk writer has it on disk (for a file already there,
+        // the writer only points the entry at it).
+        writes.push((rel.clone(), Some(bytes)));
+        map.insert(rel, Arc::new(file.with_last_modified(last_modified)));
     }
     for rel in removed {
         map.remove(rel);

@@ -7,8 +7,6 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arc_swap::ArcSwap;
-
 use super::debounce::Batch;
 use super::{disk, Msg};
 use crate::config::Config;
@@ -24,7 +22,7 @@ pub struct Loop {
     pub watcher: Option<notify::RecommendedWatcher>,
     pub rx: Receiver<Msg>,
     pub tx: Sender<Msg>,
-    pub snapshot: Arc<ArcSwap<Snapshot>>,
+    pub served: disk::Served,
     pub metrics: Arc<Metrics>,
     pub heartbeat: Arc<AtomicU64>,
     pub disk: Sender<disk::Job>,
@@ -136,7 +134,7 @@ impl Loop {
             self.metrics.rebuild(
                 seconds,
                 self.engine.posts(),
-                self.snapshot.load().feeds.len(),
+                self.served.snapshot.load().feeds.len(),
             );
         }
         for e in &report.errors {
@@ -197,17 +195,21 @@ impl Loop {
         if files.is_empty() && out.removed.is_empty() {
             return;
         }
-        let prev = self.snapshot.load_full();
-        let (snapshot, writes) = super::publish::next(
-            &prev,
-            &self.engine,
-            files,
-            &out.removed,
-            prev.settings.clone(),
-            std::time::SystemTime::now(),
-        );
-        self.snapshot.store(Arc::new(snapshot));
-        crate::systemd::status(&status_line(&self.engine, &self.snapshot.load()));
+        let mut writes = Vec::new();
+        let engine = &self.engine;
+        self.served.update(|prev| {
+            let (snapshot, w) = super::publish::next(
+                prev,
+                engine,
+                files,
+                &out.removed,
+                prev.settings.clone(),
+                std::time::SystemTime::now(),
+            );
+            writes = w;
+            Some(snapshot)
+        });
+        crate::systemd::status(&status_line(&self.engine, &self.served.snapshot.load()));
         let _ = self.disk.send(disk::Job::Write(writes));
     }
 
@@ -216,19 +218,29 @@ impl Loop {
     fn reload(&mut self, config: Config) -> Result<String, super::ReloadError> {
         let started = Instant::now();
         let root = super::canonical(&config.content_dir)?;
-        let fresh = super::reload::fresh(config, &self.snapshot.load())?;
+        let fresh = super::reload::fresh(config, &self.served.snapshot.load())?;
         self.engine = fresh.engine;
         if root != self.root {
             self.root = root;
             self.watcher = None;
             self.watcher = super::start_watcher(&self.root, &self.tx);
         }
-        self.snapshot.store(Arc::new(fresh.snapshot));
+        // Entries the disk writer moved to disk meanwhile are the same bytes: keep them.
+        let next = fresh.snapshot;
+        self.served.update(|current| {
+            let mut files = next.files.clone();
+            for (rel, file) in next.files.iter() {
+                if let Some(old) = current.files.get(rel).filter(|old| old.same_bytes(file)) {
+                    files.insert(rel.clone(), old.clone());
+                }
+            }
+            Some(next.with_files(files))
+        });
         let _ = self.disk.send(disk::Job::Write(fresh.writes));
         let _ = self.disk.send(disk::Job::Prune(
             self.engine.files().map(str::to_string).collect(),
         ));
-        let status = status_line(&self.engine, &self.snapshot.load());
+        let status = status_line(&self.engine, &self.served.snapshot.load());
         tracing::info!(
             skipped = fresh.report.errors.len(),
             ms = started.elapsed().as_millis() as u64,

@@ -49,13 +49,17 @@ pub fn fresh(config: Config, prev: &Snapshot) -> Result<Fresh, ContentError> {
         std::time::SystemTime::now(),
     );
     // Files the old configuration published and the new one does not.
-    let mut writes = writes;
-    for rel in prev
+    let (mut snapshot, mut writes) = (snapshot, writes);
+    let published: std::collections::HashSet<&str> = engine.files().collect();
+    let stale: Vec<String> = snapshot
         .files
         .keys()
-        .filter(|r| !snapshot.files.contains_key(*r))
-    {
-        writes.push((rel.clone(), None));
+        .filter(|rel| !published.contains(rel.as_str()))
+        .cloned()
+        .collect();
+    for rel in stale {
+        snapshot.files.remove(&rel);
+        writes.push((rel, None));
     }
     Ok(Fresh {
         engine,

@@ -240,19 +240,32 @@ pub fn file_response(
         header_str(headers, header::IF_NONE_MATCH),
         header_str(headers, header::IF_MODIFIED_SINCE),
     );
-    // A 304 names the variant the client would get, without compressing anything.
-    let (variant_etag, variant) = if unmodified {
+    // A 304 names the variant the client would get, without reading or compressing.
+    let (etag, body) = if unmodified {
         (file.etag(encoding), None)
     } else {
-        let v = file.variant(encoding);
-        (v.etag.clone(), Some(v))
+        match file.body(encoding) {
+            Ok((bytes, sent)) => (file.etag(sent), Some((bytes, sent))),
+            Err(e) => {
+                // Only a file changed behind feedd's back gets here: say so, never send
+                // bytes that do not match the validators.
+                tracing::error!("{}", crate::error::chain(&e));
+                let mut r = text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the feed file changed on disk; try again shortly\n",
+                );
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                return strip_body(r, head);
+            }
+        }
     };
-    let mut response = Response::new(Full::new(match (&variant, head) {
-        (Some(v), false) => v.bytes.clone(),
+    let mut response = Response::new(Full::new(match (&body, head) {
+        (Some((bytes, _)), false) => bytes.clone(),
         _ => Bytes::new(),
     }));
     let h = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&variant_etag) {
+    if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
     if let Ok(v) = HeaderValue::from_str(&file.last_modified_header) {
@@ -260,20 +273,20 @@ pub fn file_response(
     }
     h.insert(header::CACHE_CONTROL, settings.cache_control.clone());
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    match variant {
+    match body {
         None => *response.status_mut() = StatusCode::NOT_MODIFIED,
-        Some(v) => {
+        Some((bytes, sent)) => {
             h.insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static(file.content_type),
             );
-            if encoding != Encoding::Identity {
+            if sent != Encoding::Identity {
                 h.insert(
                     header::CONTENT_ENCODING,
-                    HeaderValue::from_static(encoding.token()),
+                    HeaderValue::from_static(sent.token()),
                 );
             }
-            h.insert(header::CONTENT_LENGTH, HeaderValue::from(v.bytes.len()));
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
         }
     }
     response
