@@ -105,6 +105,7 @@ pub fn start(config: Config) -> Result<Running, BuildError> {
     let _ = disk.send(disk::Job::Prune(
         fresh.engine.files().map(str::to_string).collect(),
     ));
+    release_free_memory();
     for e in &fresh.report.errors {
         tracing::warn!("skipped {e}");
     }
@@ -149,6 +150,16 @@ pub fn start(config: Config) -> Result<Running, BuildError> {
         tx,
         thread: Mutex::new(Some(thread)),
     })
+}
+
+/// Gives memory freed by the first build (its feeds' bytes, now on disk) back to the
+/// system: glibc keeps freed chunks mapped otherwise, and RSS would stay at the peak.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 fn canonical(dir: &Path) -> Result<PathBuf, crate::error::ContentError> {
