@@ -4,8 +4,8 @@
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::engine::{Change, Content};
-use crate::error::{ContentError, PostError, PostErrorKind};
+use crate::engine::Change;
+use crate::error::{ContentError, PostError};
 use crate::post::Post;
 
 /// Every post parsed, and the ones that could not be.
@@ -22,23 +22,9 @@ pub fn load(config: &Config) -> Result<Loaded, ContentError> {
     let results: Vec<Result<Option<Post>, PostError>> = found
         .par_iter()
         .map(|f| {
-            let err = |kind| PostError {
-                path: f.rel.clone().into(),
-                line: 1,
-                kind,
-            };
             match crate::content::read(&config.content_dir, &f.rel, config.max_post_bytes, true) {
                 Change::Gone { .. } => Ok(None),
-                Change::File { content, .. } => match content {
-                    Content::Bytes(bytes) => {
-                        crate::post::parse_bytes(&f.rel, &bytes, &config.rules)
-                    }
-                    Content::TooLarge(size) => Err(err(PostErrorKind::TooLarge {
-                        size,
-                        limit: config.max_post_bytes,
-                    })),
-                    Content::Unreadable(e) => Err(err(PostErrorKind::Io(e))),
-                },
+                Change::File { content, .. } => content.parse(&f.rel, config),
             }
         })
         .collect();

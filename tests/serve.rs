@@ -53,6 +53,22 @@ fn post(title: &str, date: &str, categories: &str, tags: &str) -> String {
     format!("---\ntitle: \"{title}\"\ndate: {date}\ncategories: {categories}\ntags: {tags}\n---\n<p>{title} body.</p>\n")
 }
 
+/// The files a fresh `feedd build` of the site's content writes (to another folder).
+fn fresh_build(site: &Site) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::write(
+        site.path("fresh.toml"),
+        "content_dir = \"content\"\noutput_dir = \"fresh\"\n",
+    )
+    .expect("config");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_feedd"))
+        .args(["build", "--config"])
+        .arg(site.path("fresh.toml"))
+        .output()
+        .expect("build");
+    assert!(out.status.success());
+    common::tree(&site.path("fresh"))
+}
+
 fn rebuilds(d: &Daemon) -> u64 {
     let text = get(d, "/metrics").text().unwrap_or_default();
     text.lines()
@@ -396,18 +412,7 @@ fn live_changes_with_temp_names_serve_exactly_what_a_fresh_build_writes() {
         StatusCode::NOT_FOUND
     );
     // A fresh build of the same folder, elsewhere.
-    std::fs::write(
-        site.path("fresh.toml"),
-        "content_dir = \"content\"\noutput_dir = \"fresh\"\n",
-    )
-    .expect("config");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_feedd"))
-        .args(["build", "--config"])
-        .arg(site.path("fresh.toml"))
-        .output()
-        .expect("build");
-    assert!(out.status.success());
-    let fresh = common::tree(&site.path("fresh"));
+    let fresh = fresh_build(&site);
     assert!(fresh.len() > 20, "{}", fresh.len());
     for (rel, bytes) in &fresh {
         let served = get(&d, &format!("/{rel}"));
@@ -499,18 +504,7 @@ fn a_full_disk_is_survived_and_caught_up_once_space_returns() {
     assert_eq!(errors, 1, "one line per burst: {}", d.log());
     std::fs::remove_file(&filler).expect("space returns");
     let started = std::time::Instant::now();
-    std::fs::write(
-        site.path("fresh.toml"),
-        "content_dir = \"content\"\noutput_dir = \"fresh\"\n",
-    )
-    .expect("config");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_feedd"))
-        .args(["build", "--config"])
-        .arg(site.path("fresh.toml"))
-        .output()
-        .expect("build");
-    assert!(out.status.success());
-    let fresh = common::tree(&site.path("fresh"));
+    let fresh = fresh_build(&site);
     eventually("the disk equals a fresh build", || {
         (common::tree(&feeds) == fresh).then_some(())
     });

@@ -128,13 +128,33 @@ impl Writer {
 
     /// Writes (or removes) files; the failures join the pending ones.
     pub fn write(&mut self, writes: Writes) {
+        for (rel, _) in &writes {
+            // A newer version replaces a pending one, written or not.
+            self.pending.remove(rel);
+            self.compress.remove(rel);
+        }
+        if let Some((failures, path, e)) = self.attempt(writes) {
+            self.failed(failures, &path, &e);
+        }
+        self.settle();
+    }
+
+    /// Tries the pending writes again.
+    pub fn retry(&mut self) {
+        let pending: Writes = std::mem::take(&mut self.pending).into_iter().collect();
+        if self.attempt(pending).is_some() {
+            self.backoff = (self.backoff * 2).min(LAST_RETRY);
+        }
+        self.settle();
+    }
+
+    /// Puts each file; what is on disk now is served from there (and queued for its
+    /// copies), what failed is pending. Returns how many failed, the first and why.
+    fn attempt(&mut self, writes: Writes) -> Option<(usize, PathBuf, std::io::Error)> {
         let mut failures = 0;
         let mut first_error = None;
         let mut done = Vec::new();
         for (rel, bytes) in writes {
-            // A newer version replaces a pending one, written or not.
-            self.pending.remove(&rel);
-            self.compress.remove(&rel);
             match put(&self.out_dir, &rel, bytes.as_ref()) {
                 Ok(copies) => {
                     if let Some(bytes) = bytes {
@@ -151,39 +171,8 @@ impl Writer {
                 }
             }
         }
-        if let Some((path, e)) = first_error {
-            self.failed(failures, &path, &e);
-        }
         self.serve_from_disk(done);
-        self.settle();
-    }
-
-    /// Tries the pending writes again.
-    pub fn retry(&mut self) {
-        let pending = std::mem::take(&mut self.pending);
-        let mut first_error = None;
-        let mut done = Vec::new();
-        for (rel, bytes) in pending {
-            match put(&self.out_dir, &rel, bytes.as_ref()) {
-                Ok(copies) => {
-                    if let Some(bytes) = bytes {
-                        if copies {
-                            self.compress.insert(rel.clone(), bytes.clone());
-                        }
-                        done.push((rel, bytes));
-                    }
-                }
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                    self.pending.insert(rel, bytes);
-                }
-            }
-        }
-        if first_error.is_some() {
-            self.backoff = (self.backoff * 2).min(LAST_RETRY);
-        }
-        self.serve_from_disk(done);
-        self.settle();
+        first_error.map(|(path, e)| (failures, path, e))
     }
 
     /// Points the served entries of files now on disk at their file, so their bytes

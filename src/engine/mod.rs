@@ -57,6 +57,26 @@ pub enum Content {
     Unreadable(std::io::Error),
 }
 
+impl Content {
+    /// The post this content is, by the site's rules: what the engine applies and what
+    /// `feedd check` reports, one mapping of read failures to post errors.
+    pub fn parse(self, rel: &str, config: &Config) -> Result<Option<Post>, PostError> {
+        let err = |kind| PostError {
+            path: rel.into(),
+            line: 1,
+            kind,
+        };
+        match self {
+            Content::Bytes(bytes) => crate::post::parse_bytes(rel, &bytes, &config.rules),
+            Content::TooLarge(size) => Err(err(crate::error::PostErrorKind::TooLarge {
+                size,
+                limit: config.max_post_bytes,
+            })),
+            Content::Unreadable(e) => Err(err(crate::error::PostErrorKind::Io(e))),
+        }
+    }
+}
+
 /// One change of the content directory, relative paths `/`-separated.
 #[derive(Debug)]
 pub enum Change {

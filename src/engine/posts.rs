@@ -137,28 +137,14 @@ impl Engine {
                 complete,
             } => (rel, stamp, content, complete),
         };
-        let err = |kind: PostErrorKind| PostError {
-            path: rel.clone().into(),
-            line: 1,
-            kind,
+        // The hash of a file that was not read is 0: its next read is a change.
+        let hash = match &content {
+            Content::Bytes(bytes) => xxhash_rust::xxh3::xxh3_128(bytes),
+            Content::TooLarge(_) | Content::Unreadable(_) => 0,
         };
-        let (hash, result) = match content {
-            Content::Bytes(bytes) => {
-                let hash = xxhash_rust::xxh3::xxh3_128(&bytes);
-                let known = self.engine_hash(&rel) == Some(hash) && !self.wanted.contains(&rel);
-                let result =
-                    (!known).then(|| crate::post::parse_bytes(&rel, &bytes, &self.config.rules));
-                (hash, result)
-            }
-            Content::TooLarge(size) => (
-                0,
-                Some(Err(err(PostErrorKind::TooLarge {
-                    size,
-                    limit: self.config.max_post_bytes,
-                }))),
-            ),
-            Content::Unreadable(e) => (0, Some(Err(err(PostErrorKind::Io(e))))),
-        };
+        let known =
+            hash != 0 && self.engine_hash(&rel) == Some(hash) && !self.wanted.contains(&rel);
+        let result = (!known).then(|| content.parse(&rel, &self.config));
         Parsed::File {
             rel,
             stamp,
