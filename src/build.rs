@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::content::Found;
 use crate::engine::{Engine, Output};
 use crate::error::BuildError;
-use crate::manifest::{self, Manifest};
+use crate::manifest::{self, Manifest, Published};
 use crate::publish::{PublishStats, Publisher};
 
 /// What a build did.
@@ -67,15 +67,17 @@ pub fn build(config: &Config, now: DateTime<Utc>) -> Result<Built, BuildError> {
 
 /// The manifest of a finished build.
 fn record(config: &Config, engine: &Engine, built: &Built) -> Manifest {
-    let posts = engine
-        .known()
-        .map(|rel| {
-            (
-                rel.to_string(),
-                format!("{:032x}", engine.hash(rel).unwrap_or(0)),
-            )
-        })
-        .collect();
+    let posts = Some(
+        engine
+            .known()
+            .map(|rel| {
+                (
+                    rel.to_string(),
+                    format!("{:032x}", engine.hash(rel).unwrap_or(0)),
+                )
+            })
+            .collect(),
+    );
     let files = engine
         .files()
         .filter_map(|rel| Some((rel.to_string(), file_stamp(&config.output_dir.join(rel))?)))
@@ -88,24 +90,26 @@ fn record(config: &Config, engine: &Engine, built: &Built) -> Manifest {
         errors: built.output.report.errors.clone(),
         live: built.posts,
         feeds: built.feeds,
+        infos: Vec::new(),
     }
 }
 
-fn file_stamp(path: &Path) -> Option<(u64, i128)> {
+fn file_stamp(path: &Path) -> Option<Published> {
     let meta = std::fs::metadata(path).ok()?;
     let mtime = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
-    Some((meta.len(), mtime.as_nanos() as i128))
+    Some(Published::stamp(meta.len(), mtime.as_nanos() as i128))
 }
 
 /// `Some` when the last build's output is current: same config, nothing due since, every
 /// post file's bytes hash as recorded, and every published file untouched.
 fn unchanged(config: &Config, now: DateTime<Utc>, m: &Manifest, found: &[Found]) -> Option<Built> {
     let due = m.valid_until.is_some_and(|t| now.timestamp() >= t);
-    if m.config != manifest::fingerprint(config) || due || found.len() != m.posts.len() {
+    let posts = m.posts.as_ref()?;
+    if m.config != manifest::fingerprint(config) || due || found.len() != posts.len() {
         return None;
     }
     let same_posts = found.par_iter().all(|f| {
-        let Some(want) = m.posts.get(&f.rel) else {
+        let Some(want) = posts.get(&f.rel) else {
             return false;
         };
         let hash = if f.stamp.len > config.max_post_bytes {
@@ -119,9 +123,10 @@ fn unchanged(config: &Config, now: DateTime<Utc>, m: &Manifest, found: &[Found])
         manifest::hex(hash) == *want
     });
     let same_files = same_posts
-        && m.files
-            .iter()
-            .all(|(rel, stamp)| file_stamp(&config.output_dir.join(rel)) == Some(*stamp));
+        && m.files.iter().all(|(rel, p)| {
+            file_stamp(&config.output_dir.join(rel))
+                .is_some_and(|s| (s.len, s.mtime) == (p.len, p.mtime))
+        });
     if !same_files {
         return None;
     }
@@ -137,7 +142,7 @@ fn unchanged(config: &Config, now: DateTime<Utc>, m: &Manifest, found: &[Found])
             removed,
         },
         posts: m.live,
-        files: m.posts.len(),
+        files: posts.len(),
         feeds: m.feeds,
         unchanged: true,
     })

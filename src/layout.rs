@@ -9,7 +9,9 @@ pub const OPML_FILE: &str = "feeds.opml";
 const OPML_CONTENT_TYPE: &str = "text/x-opml; charset=utf-8";
 
 /// Which feed: the site's, or one category's or tag's.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum FeedKey {
     Site,
     Category(FeedName),

@@ -39,6 +39,21 @@ impl FeedName {
     }
 }
 
+/// Written as its text; read back through `new`, so a hand-edited manifest cannot make a
+/// name that is not normalised.
+impl serde::Serialize for FeedName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FeedName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<FeedName, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Ok(FeedName::new(&text))
+    }
+}
+
 impl fmt::Display for FeedName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -125,6 +125,35 @@ impl FeedFile {
         }
     }
 
+    /// A file already on disk from before a restart, as the manifest recorded it.
+    pub fn restored(
+        content_type: &'static str,
+        last_modified: SystemTime,
+        hash: String,
+        (path, len, modified): (PathBuf, u64, SystemTime),
+    ) -> FeedFile {
+        let last_modified = whole_seconds(last_modified);
+        FeedFile {
+            content_type,
+            last_modified_header: httpdate::fmt_http_date(last_modified),
+            last_modified,
+            hash,
+            store: Store::Disk {
+                path,
+                len,
+                modified,
+            },
+        }
+    }
+
+    /// The hash and the size and mtime on disk, once the file is there (for the manifest).
+    pub fn on_disk_as(&self) -> Option<(&str, u64, SystemTime)> {
+        match &self.store {
+            Store::Disk { len, modified, .. } => Some((&self.hash, *len, *modified)),
+            Store::Memory { .. } => None,
+        }
+    }
+
     /// The bytes, while held in memory (`None` once on disk).
     pub fn in_memory(&self) -> Option<&Bytes> {
         match &self.store {
@@ -282,6 +311,8 @@ pub struct Snapshot {
     pub posts: usize,
     /// Counts each publish; for logs and `/healthz`.
     pub generation: u64,
+    /// `manifest::fingerprint` of the configuration these files were built with.
+    pub fingerprint: String,
     pub index_page: OnceLock<Arc<FeedFile>>,
 }
 
@@ -300,6 +331,7 @@ impl Snapshot {
             formats: self.formats.clone(),
             posts: self.posts,
             generation: self.generation,
+            fingerprint: self.fingerprint.clone(),
             settings: self.settings.clone(),
             index_page,
         }

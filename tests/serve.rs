@@ -7,7 +7,7 @@ mod common;
 
 use std::io::{Read, Write};
 
-use common::{eventually, parse_feed, write_atomically, Daemon, Site};
+use common::{eventually, fresh_build, parse_feed, write_atomically, Daemon, Site};
 use reqwest::blocking::{Client, Response};
 use reqwest::StatusCode;
 
@@ -54,21 +54,6 @@ fn post(title: &str, date: &str, categories: &str, tags: &str) -> String {
 }
 
 /// The files a fresh `feedd build` of the site's content writes (to another folder).
-fn fresh_build(site: &Site) -> std::collections::BTreeMap<String, Vec<u8>> {
-    std::fs::write(
-        site.path("fresh.toml"),
-        "content_dir = \"content\"\noutput_dir = \"fresh\"\n",
-    )
-    .expect("config");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_feedd"))
-        .args(["build", "--config"])
-        .arg(site.path("fresh.toml"))
-        .output()
-        .expect("build");
-    assert!(out.status.success());
-    common::tree(&site.path("fresh"))
-}
-
 fn rebuilds(d: &Daemon) -> u64 {
     let text = get(d, "/metrics").text().unwrap_or_default();
     text.lines()

@@ -106,6 +106,8 @@ pub struct Writer {
     failing_since: Option<Instant>,
     /// Files on disk whose precompressed copies are still to be made, with their bytes.
     compress: BTreeMap<String, Bytes>,
+    /// Whether the output dir changed since the manifest was last written.
+    dirty: bool,
 }
 
 impl Writer {
@@ -119,6 +121,7 @@ impl Writer {
             retry_at: None,
             failing_since: None,
             compress: BTreeMap::new(),
+            dirty: false,
         }
     }
 
@@ -157,6 +160,7 @@ impl Writer {
         for (rel, bytes) in writes {
             match put(&self.out_dir, &rel, bytes.as_ref()) {
                 Ok(copies) => {
+                    self.dirty = true;
                     if let Some(bytes) = bytes {
                         if copies {
                             self.compress.insert(rel.clone(), bytes.clone());
@@ -250,9 +254,26 @@ impl Writer {
         }
     }
 
-    /// Schedules the next retry, or reports the end of a burst.
+    /// Records what is on disk in the manifest, for an instant restart; only when every
+    /// served file is on disk (otherwise a later write completes it and comes here again).
+    fn record(&mut self) {
+        let Some(manifest) = super::restore::record(&self.served.snapshot.load()) else {
+            return;
+        };
+        let path = self.out_dir.join(crate::manifest::FILE);
+        match crate::publish::write_atomic(&path, manifest.to_text().as_bytes()) {
+            Ok(()) => self.dirty = false,
+            // Only the next start's shortcut is lost; it builds before serving.
+            Err(e) => tracing::debug!("{}: cannot write: {e}", path.display()),
+        }
+    }
+
+    /// Schedules the next retry, or reports the end of a burst and records the manifest.
     fn settle(&mut self) {
         self.metrics.pending_writes(self.pending.len());
+        if self.pending.is_empty() && self.dirty {
+            self.record();
+        }
         if self.pending.is_empty() {
             if let Some(since) = self.failing_since.take() {
                 tracing::info!(

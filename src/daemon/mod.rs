@@ -9,6 +9,7 @@ mod disk;
 mod publish;
 mod rebuild;
 mod reload;
+mod restore;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -73,7 +74,9 @@ impl Running {
     }
 }
 
-/// Builds everything once, publishes it, and starts watching.
+/// Builds everything once, publishes it, and starts watching. When the output dir holds
+/// what the last run published (`restore`), that is served at once and the first build
+/// runs behind it on the rebuild thread, publishing only the differences.
 pub fn start(config: Config) -> Result<Running, BuildError> {
     let started = std::time::Instant::now();
     let root = canonical(&config.content_dir)?;
@@ -81,60 +84,56 @@ pub fn start(config: Config) -> Result<Running, BuildError> {
     let (tx, rx) = mpsc::channel();
     let watcher = start_watcher(&root, &tx);
     let metrics = Arc::new(Metrics::default());
-    let fresh = reload::fresh(config, &Snapshot::default())?;
-    let (posts, feeds, files) = (
-        fresh.snapshot.posts,
-        fresh.snapshot.feeds.len(),
-        fresh.snapshot.files.len(),
-    );
+    let settings = Arc::new(crate::serve::HttpSettings::new(
+        &config.serve,
+        &config.site.baseurl,
+        None,
+    ));
+    let restored = restore::restore(&config, settings);
     let served = disk::Served {
-        snapshot: Arc::new(ArcSwap::from_pointee(fresh.snapshot)),
+        snapshot: Arc::new(ArcSwap::from_pointee(Snapshot::default())),
         lock: Arc::new(Mutex::new(())),
     };
-    let out_dir = fresh.engine.config().output_dir.clone();
-    let (disk, disk_thread) = disk::start(
-        out_dir.clone(),
-        metrics.clone(),
-        served.clone(),
-        fresh.writes,
-    )
-    .map_err(|source| BuildError::Write {
-        path: out_dir,
-        source,
-    })?;
-    let _ = disk.send(disk::Job::Prune(
-        fresh.engine.files().map(str::to_string).collect(),
-    ));
-    release_free_memory();
-    for e in &fresh.report.errors {
-        tracing::warn!("skipped {e}");
-    }
-    metrics.rebuild(started.elapsed().as_secs_f64(), posts, feeds);
-    tracing::info!(
-        posts,
-        feeds,
-        files,
-        skipped = fresh.report.errors.len(),
-        ms = started.elapsed().as_millis() as u64,
-        "initial build published"
-    );
-    let snapshot = served.snapshot.clone();
     let heartbeat = Arc::new(AtomicU64::new(now_millis()));
-    let mut ctx = rebuild::Loop {
-        engine: fresh.engine,
-        root,
-        watcher,
-        rx,
-        tx: tx.clone(),
-        served,
+    let mut first = First {
+        config,
+        served: served.clone(),
         metrics: metrics.clone(),
-        heartbeat: heartbeat.clone(),
-        disk,
-        retry: Vec::new(),
+        started,
     };
+    let ready = match restored {
+        Some(snapshot) => {
+            tracing::info!(
+                files = snapshot.files.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "serving the output dir as the last run left it; building behind it"
+            );
+            served.snapshot.store(Arc::new(snapshot));
+            None
+        }
+        None => Some(first.build()?),
+    };
+    let snapshot = served.snapshot.clone();
+    let (loop_tx, loop_metrics, loop_heartbeat) = (tx.clone(), metrics.clone(), heartbeat.clone());
     let thread = std::thread::Builder::new()
         .name("feedd-rebuild".into())
         .spawn(move || {
+            let Some((engine, disk, disk_thread)) = ready.or_else(|| first.build_behind(&rx))
+            else {
+                return;
+            };
+            let mut ctx = rebuild::Loop {
+                engine,
+                root,
+                watcher,
+                rx,
+                tx: loop_tx,
+                served,
+                metrics: loop_metrics,
+                heartbeat: loop_heartbeat,
+                disk,
+                retry: Vec::new(),
+            };
             ctx.run();
             drop(ctx);
             let _ = disk_thread.join();
@@ -150,6 +149,94 @@ pub fn start(config: Config) -> Result<Running, BuildError> {
         tx,
         thread: Mutex::new(Some(thread)),
     })
+}
+
+/// The engine after the first build, the disk writer's queue and its thread.
+type Built = (
+    crate::engine::Engine,
+    Sender<disk::Job>,
+    std::thread::JoinHandle<()>,
+);
+
+/// The first build: what it needs, before or behind the restored files.
+struct First {
+    config: Config,
+    served: disk::Served,
+    metrics: Arc<Metrics>,
+    started: std::time::Instant,
+}
+
+impl First {
+    /// Builds everything, serves it (only the differences from what is served, after a
+    /// restore) and starts the disk writer with the writes that bring the disk there.
+    fn build(&mut self) -> Result<Built, BuildError> {
+        let fresh = reload::fresh(self.config.clone(), &self.served.snapshot.load())?;
+        let (posts, feeds, files) = (
+            fresh.snapshot.posts,
+            fresh.snapshot.feeds.len(),
+            fresh.snapshot.files.len(),
+        );
+        let writes = fresh.writes.len();
+        self.served.update(|_| Some(fresh.snapshot));
+        let out_dir = fresh.engine.config().output_dir.clone();
+        let (disk, disk_thread) = disk::start(
+            out_dir.clone(),
+            self.metrics.clone(),
+            self.served.clone(),
+            fresh.writes,
+        )
+        .map_err(|source| BuildError::Write {
+            path: out_dir,
+            source,
+        })?;
+        let _ = disk.send(disk::Job::Prune(
+            fresh.engine.files().map(str::to_string).collect(),
+        ));
+        release_free_memory();
+        for e in &fresh.report.errors {
+            tracing::warn!("skipped {e}");
+        }
+        let secs = self.started.elapsed().as_secs_f64();
+        self.metrics.rebuild(secs, posts, feeds);
+        tracing::info!(
+            posts,
+            feeds,
+            files,
+            written = writes,
+            skipped = fresh.report.errors.len(),
+            ms = (secs * 1000.0) as u64,
+            "initial build published"
+        );
+        Ok((fresh.engine, disk, disk_thread))
+    }
+
+    /// The first build behind restored files: a failure (the content dir unreadable)
+    /// keeps the restored files served and is tried again every few seconds, until it
+    /// succeeds or feedd is stopped.
+    fn build_behind(&mut self, rx: &mpsc::Receiver<Msg>) -> Option<Built> {
+        loop {
+            match self.build() {
+                Ok(built) => return Some(built),
+                Err(e) => tracing::error!(
+                    "{}; still serving the files from before the restart, trying again in 5 s",
+                    crate::error::chain(&e)
+                ),
+            }
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while let Some(wait) = deadline.checked_duration_since(std::time::Instant::now()) {
+                match rx.recv_timeout(wait) {
+                    Ok(Msg::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+                    Ok(Msg::Reload(config, answer)) => {
+                        self.config = *config;
+                        let _ = answer.send(Ok("building with the new configuration".into()));
+                        break;
+                    }
+                    Ok(_) => {}
+                    Err(mpsc::RecvTimeoutError::Timeout) => break,
+                }
+            }
+        }
+    }
 }
 
 /// Gives memory freed by the first build (its feeds' bytes, now on disk) back to the

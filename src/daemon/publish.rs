@@ -60,6 +60,7 @@ pub fn next(
         formats: config.formats.clone(),
         posts: engine.posts(),
         generation: prev.generation + 1,
+        fingerprint: crate::manifest::fingerprint(config),
         settings,
         index_page: Default::default(),
     };

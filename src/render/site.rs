@@ -15,8 +15,8 @@ pub fn entry_parts(post: &Post, body: &str, site: &Site, site_url: &SiteUrl) -> 
     EntryParts::new(&super::entry(post, &body, site, site_url))
 }
 
-/// One feed as the index page and OPML list it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One feed as the index page and OPML list it (kept in `feedd serve`'s manifest).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FeedInfo {
     pub key: FeedKey,
     pub title: String,

@@ -231,12 +231,28 @@ pub fn variants(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
                 .any(|s| path.to_string_lossy().ends_with(s))
             {
                 let rel = path.strip_prefix(dir).expect("prefix");
-                out.insert(
-                    rel.to_string_lossy().into_owned(),
-                    std::fs::read(&path).expect("read"),
-                );
+                // A copy replaced while the daemon works is looked at again by the caller.
+                if let Ok(bytes) = std::fs::read(&path) {
+                    out.insert(rel.to_string_lossy().into_owned(), bytes);
+                }
             }
         }
     }
     out
+}
+
+/// What `feedd build` writes for the site's content now (into `fresh/`).
+pub fn fresh_build(site: &Site) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::write(
+        site.path("fresh.toml"),
+        "content_dir = \"content\"\noutput_dir = \"fresh\"\n",
+    )
+    .expect("config");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_feedd"))
+        .args(["build", "--config"])
+        .arg(site.path("fresh.toml"))
+        .output()
+        .expect("build");
+    assert!(out.status.success());
+    tree(&site.path("fresh"))
 }

@@ -1,0 +1,120 @@
+//! Instant restart: when the output dir still holds exactly what the last `feedd serve`
+//! published (its manifest names every file with its size, mtime, content hash and
+//! first-published time), those files are served at once — same ETags, same
+//! Last-Modified — and the first build runs behind them, publishing only what differs.
+//! A manifest that does not match the configuration or any file on disk is not used:
+//! then the first build runs before anything is served, as it must.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::manifest::{self, Manifest, Published};
+use crate::serve::HttpSettings;
+use crate::snapshot::{FeedFile, Snapshot};
+
+/// The snapshot of the output dir as the manifest describes it, if it still does.
+pub fn restore(config: &Config, settings: Arc<HttpSettings>) -> Option<Snapshot> {
+    let out_dir = &config.output_dir;
+    let text = std::fs::read_to_string(out_dir.join(manifest::FILE)).ok()?;
+    let m = Manifest::parse(&text)?;
+    if m.config != manifest::fingerprint(config) || m.files.is_empty() {
+        return None;
+    }
+    let files: Option<Vec<(String, Arc<FeedFile>)>> = m
+        .files
+        .par_iter()
+        .map(|(rel, p)| Some((rel.clone(), Arc::new(restored(out_dir, rel, p)?))))
+        .collect();
+    let files = match files {
+        Some(files) => files,
+        None => {
+            tracing::info!(
+                "{}: the output dir changed since the manifest was written; building before serving",
+                out_dir.display()
+            );
+            return None;
+        }
+    };
+    Some(Snapshot {
+        files: files.into_iter().collect(),
+        feeds: m
+            .infos
+            .into_iter()
+            .map(|info| (info.key.clone(), Arc::new(info)))
+            .collect(),
+        site_title: config.site.title.clone(),
+        formats: config.formats.clone(),
+        settings,
+        posts: m.live,
+        generation: 0,
+        fingerprint: m.config,
+        index_page: Default::default(),
+    })
+}
+
+/// One file, if it is on disk as recorded and the record is a serve's (hash and time).
+fn restored(out_dir: &Path, rel: &str, p: &Published) -> Option<FeedFile> {
+    let content_type = crate::layout::content_type(rel)?;
+    let (hash, first) = (p.hash.clone()?, p.first_published?);
+    let path = out_dir.join(rel);
+    let meta = std::fs::metadata(&path).ok()?;
+    let modified = meta.modified().ok()?;
+    if meta.len() != p.len || nanos(modified) != Some(p.mtime) {
+        return None;
+    }
+    let last_modified = UNIX_EPOCH + Duration::from_secs(u64::try_from(first).ok()?);
+    Some(FeedFile::restored(
+        content_type,
+        last_modified,
+        hash,
+        (path, p.len, modified),
+    ))
+}
+
+/// The manifest of a snapshot whose files are all on disk (`None` while some are only in
+/// memory: the disk writer records it once they are written).
+pub fn record(snapshot: &Snapshot) -> Option<Manifest> {
+    let files = snapshot
+        .files
+        .iter()
+        .map(|(rel, file)| {
+            let (hash, len, modified) = file.on_disk_as()?;
+            let first = file
+                .last_modified
+                .duration_since(UNIX_EPOCH)
+                .ok()?
+                .as_secs();
+            Some((
+                rel.clone(),
+                Published {
+                    len,
+                    mtime: nanos(modified)?,
+                    hash: Some(hash.to_string()),
+                    first_published: i64::try_from(first).ok(),
+                },
+            ))
+        })
+        .collect::<Option<_>>()?;
+    Some(Manifest {
+        config: snapshot.fingerprint.clone(),
+        valid_until: None,
+        posts: None,
+        files,
+        errors: Vec::new(),
+        live: snapshot.posts,
+        feeds: snapshot.feeds.len(),
+        infos: snapshot
+            .feeds
+            .values()
+            .map(|info| (**info).clone())
+            .collect(),
+    })
+}
+
+fn nanos(t: SystemTime) -> Option<i128> {
+    Some(t.duration_since(UNIX_EPOCH).ok()?.as_nanos() as i128)
+}
