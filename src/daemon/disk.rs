@@ -104,8 +104,11 @@ pub struct Writer {
     retry_at: Option<Instant>,
     /// Since when writes have been failing (the burst being reported).
     failing_since: Option<Instant>,
-    /// Files on disk whose precompressed copies are still to be made, with their bytes.
-    compress: BTreeMap<String, Bytes>,
+    /// Files on disk whose precompressed copies are still to be made. Only their names:
+    /// holding the bytes of a first build's files until their turn would keep the whole
+    /// output on the heap for the tens of seconds compression takes. This thread alone
+    /// writes the output dir, so the file read back is the version that was written.
+    compress: std::collections::BTreeSet<String>,
     /// Whether the output dir changed since the manifest was last written.
     dirty: bool,
 }
@@ -120,7 +123,7 @@ impl Writer {
             backoff: FIRST_RETRY,
             retry_at: None,
             failing_since: None,
-            compress: BTreeMap::new(),
+            compress: Default::default(),
             dirty: false,
         }
     }
@@ -163,7 +166,7 @@ impl Writer {
                     self.dirty = true;
                     if let Some(bytes) = bytes {
                         if copies {
-                            self.compress.insert(rel.clone(), bytes.clone());
+                            self.compress.insert(rel.clone());
                         }
                         done.push((rel, bytes));
                     }
@@ -216,10 +219,13 @@ impl Writer {
     /// dropped (the server and nginx then fall back to identity or compress themselves);
     /// it is made again with the file's next version or the next start.
     fn compress_one(&mut self) {
-        let Some((rel, bytes)) = self.compress.pop_first() else {
+        let Some(rel) = self.compress.pop_first() else {
             return;
         };
         let path = self.out_dir.join(&rel);
+        let Ok(bytes) = std::fs::read(&path) else {
+            return; // removed meanwhile by someone else: no copies of nothing
+        };
         for encoding in crate::snapshot::Encoding::COMPRESSED {
             let Some(suffix) = encoding.suffix() else {
                 continue;
