@@ -176,8 +176,13 @@ impl FeedFile {
     }
 
     /// The body for an encoding, and the encoding it is in: a file on disk whose
-    /// precompressed copy is not written yet is answered in identity, at once.
-    pub fn body(&self, encoding: Encoding) -> Result<(Bytes, Encoding), BodyError> {
+    /// precompressed copy is not written yet is answered in identity, at once. Bodies read
+    /// from disk go through `hot`, the bounded cache of the most requested ones.
+    pub fn body(
+        &self,
+        encoding: Encoding,
+        hot: &crate::serve::bodies::BodyCache,
+    ) -> Result<(Bytes, Encoding), BodyError> {
         match &self.store {
             Store::Memory { bytes, variants } => {
                 let Some(at) = Encoding::COMPRESSED.iter().position(|e| *e == encoding) else {
@@ -197,6 +202,9 @@ impl FeedFile {
                 len,
                 modified,
             } => {
+                if let Some(body) = hot.get(&self.hash, encoding) {
+                    return Ok((body, encoding));
+                }
                 if let Some(suffix) = encoding.suffix() {
                     let mut copy = path.as_os_str().to_owned();
                     copy.push(suffix);
@@ -204,11 +212,17 @@ impl FeedFile {
                         // Copies go before their file is replaced and come after it: if
                         // the file is still this version, so is the copy just read.
                         self.check(path, *len, *modified)?;
-                        return Ok((Bytes::from(bytes), encoding));
+                        let body = Bytes::from(bytes);
+                        hot.insert(&self.hash, encoding, &body);
+                        return Ok((body, encoding));
+                    }
+                    if let Some(body) = hot.get(&self.hash, Encoding::Identity) {
+                        return Ok((body, Encoding::Identity));
                     }
                 }
-                self.read_identity(path, *len, *modified)
-                    .map(|b| (b, Encoding::Identity))
+                let body = self.read_identity(path, *len, *modified)?;
+                hot.insert(&self.hash, Encoding::Identity, &body);
+                Ok((body, Encoding::Identity))
             }
         }
     }
@@ -345,19 +359,20 @@ mod tests {
 
     #[test]
     fn variants_decode_to_identity_and_share_the_hash() {
+        let cold = crate::serve::bodies::BodyCache::new(0);
         let body = "<feed>".repeat(1000);
         let file = FeedFile::new(Bytes::from(body.clone()), "text/plain", SystemTime::now());
-        let (gz, _) = file.body(Encoding::Gzip).unwrap();
+        let (gz, _) = file.body(Encoding::Gzip, &cold).unwrap();
         let mut out = String::new();
         flate2::read::GzDecoder::new(&gz[..])
             .read_to_string(&mut out)
             .unwrap();
         assert_eq!(out, body);
-        let (br, _) = file.body(Encoding::Brotli).unwrap();
+        let (br, _) = file.body(Encoding::Brotli, &cold).unwrap();
         let mut out = Vec::new();
         brotli::BrotliDecompress(&mut &br[..], &mut out).unwrap();
         assert_eq!(out, body.as_bytes());
-        let (zs, _) = file.body(Encoding::Zstd).unwrap();
+        let (zs, _) = file.body(Encoding::Zstd, &cold).unwrap();
         assert_eq!(zstd::decode_all(&zs[..]).unwrap(), body.as_bytes());
         for encoding in [
             Encoding::Identity,
@@ -373,6 +388,7 @@ mod tests {
 
     #[test]
     fn a_file_on_disk_is_read_whole_and_a_file_changed_behind_our_back_is_refused() {
+        let cold = crate::serve::bodies::BodyCache::new(0);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("feed.xml");
         let body = "<feed>".repeat(1000);
@@ -383,24 +399,40 @@ mod tests {
         assert!(file.in_memory().is_none() && file.same_bytes(&memory));
         assert_eq!(file.etag(Encoding::Gzip), memory.etag(Encoding::Gzip));
         // No copy yet: gzip is answered in identity, at once.
-        let (bytes, sent) = file.body(Encoding::Gzip).unwrap();
+        let (bytes, sent) = file.body(Encoding::Gzip, &cold).unwrap();
         assert_eq!((&bytes[..], sent), (body.as_bytes(), Encoding::Identity));
         // With the copy: the copy.
         let gz = compress(body.as_bytes(), Encoding::Gzip);
         std::fs::write(dir.path().join("feed.xml.gz"), &gz).unwrap();
-        let (bytes, sent) = file.body(Encoding::Gzip).unwrap();
+        let (bytes, sent) = file.body(Encoding::Gzip, &cold).unwrap();
         assert_eq!((&bytes[..], sent), (&gz[..], Encoding::Gzip));
         // Truncated behind feedd's back: refused, not a crash, not wrong bytes.
         std::fs::write(&path, "<fe").unwrap();
         assert!(matches!(
-            file.body(Encoding::Identity),
+            file.body(Encoding::Identity, &cold),
             Err(BodyError::Changed(_))
         ));
         assert!(matches!(
-            file.body(Encoding::Gzip),
+            file.body(Encoding::Gzip, &cold),
             Err(BodyError::Changed(_))
         ));
         std::fs::remove_file(&path).unwrap();
-        assert!(file.body(Encoding::Identity).is_err());
+        assert!(file.body(Encoding::Identity, &cold).is_err());
+    }
+
+    #[test]
+    fn a_hot_body_is_served_from_the_cache_as_published() {
+        let hot = crate::serve::bodies::BodyCache::new(1 << 20);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("feed.xml");
+        std::fs::write(&path, "<feed/>").unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        let memory = FeedFile::new(Bytes::from("<feed/>"), "text/plain", SystemTime::now());
+        let file = memory.on_disk(path.clone(), meta.len(), meta.modified().unwrap());
+        assert_eq!(&file.body(Encoding::Gzip, &hot).unwrap().0[..], b"<feed/>");
+        // Gone from disk now: the published bytes, from memory, in the encoding read.
+        std::fs::remove_file(&path).unwrap();
+        let (bytes, sent) = file.body(Encoding::Gzip, &hot).unwrap();
+        assert_eq!((&bytes[..], sent), (&b"<feed/>"[..], Encoding::Identity));
     }
 }

@@ -53,6 +53,7 @@ struct RawServe {
     idle_timeout_ms: Option<u64>,
     shutdown_timeout_ms: Option<u64>,
     full_downloads_per_minute: Option<u32>,
+    body_cache_mib: Option<u64>,
 }
 
 /// `feedd serve` settings.
@@ -71,6 +72,9 @@ pub struct Serve {
     pub shutdown_timeout: std::time::Duration,
     /// Per-client limit on full (200) feed downloads; 0 = off.
     pub full_downloads_per_minute: u32,
+    /// Memory for the bodies of the most requested files (MiB; 0 = read every one from
+    /// disk).
+    pub body_cache_mib: u64,
 }
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -89,6 +93,7 @@ impl Default for Serve {
             idle_timeout: ms(60_000),
             shutdown_timeout: ms(10_000),
             full_downloads_per_minute: 0,
+            body_cache_mib: 32,
         }
     }
 }
@@ -381,6 +386,7 @@ impl Config {
                 .full_downloads_per_minute
                 .unwrap_or(d.full_downloads_per_minute),
             shutdown_timeout: serve.shutdown_timeout_ms.map_or(d.shutdown_timeout, ms),
+            body_cache_mib: serve.body_cache_mib.unwrap_or(d.body_cache_mib),
         };
         if serve.max_connections == 0 {
             return Err(invalid(

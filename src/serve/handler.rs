@@ -30,11 +30,13 @@ pub struct HttpSettings {
     pub shutdown_timeout: std::time::Duration,
     /// Limit on full (200) feed downloads per client, when configured.
     pub rate_limit: Option<Arc<super::ratelimit::RateLimiter>>,
+    /// Hot bodies of files on disk.
+    pub bodies: Arc<super::bodies::BodyCache>,
 }
 
 impl HttpSettings {
-    /// From the `[serve]` settings; the rate limiter (and the buckets it has filled) is
-    /// kept from `previous` when its rate did not change.
+    /// From the `[serve]` settings; the rate limiter (and the buckets it has filled) and
+    /// the body cache are kept from `previous` when their settings did not change.
     pub fn new(
         serve: &crate::config::Serve,
         baseurl: &str,
@@ -48,7 +50,13 @@ impl HttpSettings {
         let kept = previous
             .and_then(|p| p.rate_limit.clone())
             .filter(|l| l.per_minute() == rate);
+        let budget = serve.body_cache_mib.saturating_mul(1 << 20);
+        let bodies = previous
+            .map(|p| p.bodies.clone())
+            .filter(|b| b.budget() == budget)
+            .unwrap_or_else(|| Arc::new(super::bodies::BodyCache::new(budget)));
         HttpSettings {
+            bodies,
             cache_control: HeaderValue::from_str(&value)
                 .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=300")),
             baseurl: baseurl.trim_end_matches('/').to_string(),
@@ -244,7 +252,7 @@ pub fn file_response(
     let (etag, body) = if unmodified {
         (file.etag(encoding), None)
     } else {
-        match file.body(encoding) {
+        match file.body(encoding, &settings.bodies) {
             Ok((bytes, sent)) => (file.etag(sent), Some((bytes, sent))),
             Err(e) => {
                 // Only a file changed behind feedd's back gets here: say so, never send

@@ -3,6 +3,7 @@
 //! Limits: header read timeout, header size, concurrent connections. Shutdown stops
 //! accepting and lets in-flight requests finish, bounded.
 
+pub mod bodies;
 pub mod caching;
 pub mod encoding;
 pub mod handler;
