@@ -170,6 +170,7 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
         None => config.serve.listen,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers(config.serve.workers))
         .enable_all()
         .build()
         .context("starting the async runtime")?;
@@ -293,4 +294,12 @@ async fn shutdown_signal() {
         }
     }
     feedd::systemd::stopping();
+}
+
+/// The server's worker threads: as configured, else one per core.
+fn workers(configured: usize) -> usize {
+    match configured {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    }
 }

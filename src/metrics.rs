@@ -19,6 +19,7 @@ pub struct Metrics {
     last_rebuild_unix: AtomicU64,
     connections_refused: AtomicU64,
     pending_writes: AtomicU64,
+    pending_copies: AtomicU64,
 }
 
 /// The status codes we count separately.
@@ -37,6 +38,11 @@ impl Metrics {
     /// Files published to memory but not yet on disk (a full or failing disk).
     pub fn pending_writes(&self, files: usize) {
         self.pending_writes.store(files as u64, Ordering::Relaxed);
+    }
+
+    /// Files on disk whose precompressed copies are still to be made.
+    pub fn pending_copies(&self, files: usize) {
+        self.pending_copies.store(files as u64, Ordering::Relaxed);
     }
 
     pub fn refused(&self) {
@@ -108,12 +114,14 @@ impl Metrics {
              # HELP feedd_posts Live posts.\n# TYPE feedd_posts gauge\nfeedd_posts {}\n\
              # HELP feedd_feeds Feeds published (each in every enabled format).\n# TYPE feedd_feeds gauge\nfeedd_feeds {}\n\
              # HELP feedd_last_rebuild_timestamp_seconds When the last rebuild finished.\n# TYPE feedd_last_rebuild_timestamp_seconds gauge\nfeedd_last_rebuild_timestamp_seconds {}\n\
-             # HELP feedd_disk_pending_writes Files served from memory that could not be written to output_dir yet (retried).\n# TYPE feedd_disk_pending_writes gauge\nfeedd_disk_pending_writes {}\n",
+             # HELP feedd_disk_pending_writes Files served from memory that could not be written to output_dir yet (retried).\n# TYPE feedd_disk_pending_writes gauge\nfeedd_disk_pending_writes {}\n\
+             # HELP feedd_disk_pending_copies Files in output_dir whose precompressed .gz/.br/.zst copies are still to be made.\n# TYPE feedd_disk_pending_copies gauge\nfeedd_disk_pending_copies {}\n",
             get(&self.rebuild_micros) as f64 / 1e6,
             get(&self.posts),
             get(&self.feeds),
             get(&self.last_rebuild_unix),
-            get(&self.pending_writes)
+            get(&self.pending_writes),
+            get(&self.pending_copies)
         );
         out
     }

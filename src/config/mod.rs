@@ -54,6 +54,7 @@ struct RawServe {
     shutdown_timeout_ms: Option<u64>,
     full_downloads_per_minute: Option<u32>,
     body_cache_mib: Option<u64>,
+    workers: Option<usize>,
 }
 
 /// `feedd serve` settings.
@@ -75,6 +76,8 @@ pub struct Serve {
     /// Memory for the bodies of the most requested files (MiB; 0 = read every one from
     /// disk).
     pub body_cache_mib: u64,
+    /// Threads answering requests (0: one per core).
+    pub workers: usize,
 }
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -94,6 +97,7 @@ impl Default for Serve {
             shutdown_timeout: ms(10_000),
             full_downloads_per_minute: 0,
             body_cache_mib: 32,
+            workers: 0,
         }
     }
 }
@@ -108,6 +112,9 @@ impl Serve {
         }
         if self.max_connections != new.max_connections {
             keys.push("serve.max_connections");
+        }
+        if self.workers != new.workers {
+            keys.push("serve.workers");
         }
         keys
     }
@@ -387,6 +394,7 @@ impl Config {
                 .unwrap_or(d.full_downloads_per_minute),
             shutdown_timeout: serve.shutdown_timeout_ms.map_or(d.shutdown_timeout, ms),
             body_cache_mib: serve.body_cache_mib.unwrap_or(d.body_cache_mib),
+            workers: serve.workers.unwrap_or(d.workers),
         };
         if serve.max_connections == 0 {
             return Err(invalid(

@@ -222,6 +222,7 @@ impl Writer {
         let Some(rel) = self.compress.pop_first() else {
             return;
         };
+        self.metrics.pending_copies(self.compress.len());
         let path = self.out_dir.join(&rel);
         let Ok(bytes) = std::fs::read(&path) else {
             return; // removed meanwhile by someone else: no copies of nothing
@@ -277,6 +278,7 @@ impl Writer {
     /// Schedules the next retry, or reports the end of a burst and records the manifest.
     fn settle(&mut self) {
         self.metrics.pending_writes(self.pending.len());
+        self.metrics.pending_copies(self.compress.len());
         if self.pending.is_empty() && self.dirty {
             self.record();
         }
