@@ -184,6 +184,39 @@ impl Index {
             .flat_map(|(members, limit)| members.iter().take(limit).map(|(_, s)| &**s))
     }
 
+    /// The feeds that share most posts with `sources` (a feed's entries), other than
+    /// `own`: for "related feeds" on its page. Label as written, and how many shared.
+    pub fn related(
+        &self,
+        sources: &[String],
+        own: &FeedKey,
+        config: &Config,
+        n: usize,
+    ) -> Vec<(FeedKey, String, usize)> {
+        // Spelled as these posts spell it (not as the whole site does), so the answer
+        // depends on these posts alone.
+        let mut counts: BTreeMap<FeedKey, (String, usize)> = BTreeMap::new();
+        for post in sources.iter().filter_map(|s| self.posts.get(s.as_str())) {
+            for (key, spelling) in terms_of(post) {
+                if key != *own {
+                    let slot = counts.entry(key).or_insert_with(|| (spelling.clone(), 0));
+                    if spelling < slot.0 {
+                        slot.0 = spelling;
+                    }
+                    slot.1 += 1;
+                }
+            }
+        }
+        let mut found: Vec<(FeedKey, String, usize)> = counts
+            .into_iter()
+            .filter(|(k, _)| filter(config, k).is_some_and(|(f, name)| f.wants(name)))
+            .map(|(k, (label, count))| (k, label, count))
+            .collect();
+        found.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        found.truncate(n);
+        found
+    }
+
     /// Whether a live post is among the newest entries of some feed it is in.
     pub fn is_shown(&self, source: &str, config: &Config) -> bool {
         self.posts.get(source).is_some_and(|post| {

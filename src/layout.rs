@@ -27,6 +27,11 @@ pub enum FeedKind {
 }
 
 impl FeedKind {
+    /// The list of every feed of this kind, for people (`categories/index.html`).
+    pub fn list_file(self) -> Option<String> {
+        Some(format!("{}/{PAGE_FILE}", self.folder()?))
+    }
+
     /// The folder that holds the feeds of this kind (`None` for the site: the root).
     pub fn folder(self) -> Option<&'static str> {
         match self {
@@ -73,6 +78,16 @@ impl FeedKey {
         match (self.kind().folder(), self.name()) {
             (Some(folder), Some(name)) => format!("/{folder}/{}/", name.url_segment()),
             _ => "/".to_string(),
+        }
+    }
+
+    /// Its page for people, relative to the output dir (the site's is the index page).
+    pub fn page_file(&self) -> String {
+        let dir = self.dir();
+        if dir.is_empty() {
+            PAGE_FILE.to_string()
+        } else {
+            format!("{dir}/{PAGE_FILE}")
         }
     }
 
@@ -158,26 +173,51 @@ pub fn variant_base(rel: &str) -> Option<&str> {
     VARIANT_SUFFIXES.iter().find_map(|s| rel.strip_suffix(s))
 }
 
+/// A folder's page for people: `index.html` at the root, in `categories/` and `tags/`,
+/// and in each feed's folder, so a static server answers folder URLs with it too.
+pub const PAGE_FILE: &str = "index.html";
+
+pub const PAGE_CONTENT_TYPE: &str = "text/html; charset=utf-8";
+
+/// The page browsers get with a 404 (nginx: `error_page 404 /404.html`).
+pub const NOT_FOUND_FILE: &str = "404.html";
+
+/// The pages' style sheet and script, at the root (no external resources).
+pub const ASSETS: [(&str, &str); 2] = [
+    ("feedd.css", "text/css; charset=utf-8"),
+    ("feedd.js", "text/javascript; charset=utf-8"),
+];
+
 /// The content type of a file feedd publishes (by its path relative to the output dir).
 pub fn content_type(rel: &str) -> Option<&'static str> {
     if rel == OPML_FILE {
         return Some(OPML_CONTENT_TYPE);
     }
+    if let Some((_, t)) = ASSETS.iter().find(|(name, _)| *name == rel) {
+        return Some(t);
+    }
+    if rel.rsplit('/').next() == Some(PAGE_FILE) || rel == NOT_FOUND_FILE {
+        return Some(PAGE_CONTENT_TYPE);
+    }
     Format::from_file_name(rel.rsplit('/').next().unwrap_or(rel)).map(Format::content_type)
 }
 
 /// Whether a path relative to the output dir is one feedd may write (and so may remove
-/// when it is stale): a feed file at the root or in a term folder, or the OPML list, or a
-/// precompressed copy of one.
+/// when it is stale): a feed file or page at the root or in a term folder, a list page,
+/// the OPML list, the pages' assets, or a precompressed copy of one.
 /// Anything else in the output dir is the user's and never touched.
 pub fn is_published_path(rel: &str) -> bool {
     let rel = variant_base(rel).unwrap_or(rel);
     let parts: Vec<&str> = rel.split('/').collect();
+    let feed_file = |file: &str| file == PAGE_FILE || Format::from_file_name(file).is_some();
     match parts.as_slice() {
-        [file] => *file == OPML_FILE || Format::from_file_name(file).is_some(),
-        [folder, _, file] => {
-            FeedKind::from_folder(folder).is_some() && Format::from_file_name(file).is_some()
+        [file] => {
+            [OPML_FILE, NOT_FOUND_FILE].contains(file)
+                || ASSETS.iter().any(|(a, _)| a == file)
+                || feed_file(file)
         }
+        [folder, file] => FeedKind::from_folder(folder).is_some() && *file == PAGE_FILE,
+        [folder, _, file] => FeedKind::from_folder(folder).is_some() && feed_file(file),
         _ => false,
     }
 }
@@ -205,7 +245,11 @@ mod tests {
         for format in Format::ALL {
             assert!(format.content_type().starts_with(format.media_type()));
         }
-        for key in [FeedKey::Site, tag, FeedKey::Category(FeedName::new("x"))] {
+        for key in [
+            FeedKey::Site,
+            tag.clone(),
+            FeedKey::Category(FeedName::new("x")),
+        ] {
             for format in Format::ALL {
                 assert!(is_published_path(&key.file(format)), "{key:?} {format:?}");
             }
@@ -213,9 +257,24 @@ mod tests {
         assert!(is_published_path(OPML_FILE));
         assert!(is_published_path("tags/x/feed.xml.gz") && is_published_path("feed.json.zst"));
         assert_eq!(variant_base("rss.xml.br"), Some("rss.xml"));
-        for other in [
+        for page in [
             "index.html",
             "tags/x/index.html",
+            "categories/index.html",
+            "feedd.css",
+        ] {
+            assert!(is_published_path(page), "{page}");
+        }
+        assert_eq!(tag.page_file(), "tags/西海 新闻/index.html");
+        assert_eq!(
+            FeedKind::Tag.list_file().as_deref(),
+            Some("tags/index.html")
+        );
+        assert_eq!(content_type("tags/x/index.html"), Some(PAGE_CONTENT_TYPE));
+        for other in [
+            "other.html",
+            "tags/x/other.html",
+            "other/index.html",
             "other/x/feed.xml",
             "a/b/c/feed.xml",
         ] {

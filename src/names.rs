@@ -89,7 +89,8 @@ fn segment(name: &str) -> String {
     }
     let chars: Vec<char> = name.chars().collect();
     let stem = name.split('.').next().unwrap_or("");
-    let reserved = WINDOWS_RESERVED.contains(&stem);
+    // A term folder named like its kind's list page would be that page.
+    let reserved = WINDOWS_RESERVED.contains(&stem) || name == crate::layout::PAGE_FILE;
     let last = chars.len() - 1;
     let mut out = String::with_capacity(name.len());
     for (i, &c) in chars.iter().enumerate() {
@@ -137,6 +138,7 @@ mod tests {
             ("/etc/passwd", "%2Fetc%2Fpasswd"),
             ("%2e%2e", "%252e%252e"),
             ("CON", "%63on"),
+            ("index.html", "%69ndex.html"),
             ("", "%"),
             ("a\\b", "a%5Cb"),
             ("tab\there", "tab%09here"),

@@ -327,17 +327,12 @@ pub struct Snapshot {
     pub generation: u64,
     /// `manifest::fingerprint` of the configuration these files were built with.
     pub fingerprint: String,
-    pub index_page: OnceLock<Arc<FeedFile>>,
 }
 
 impl Snapshot {
     /// The same snapshot with other file entries (the disk writer moving bodies from
     /// memory to disk); everything else, the rendered index page included, is kept.
     pub fn with_files(&self, files: imbl::HashMap<String, Arc<FeedFile>>) -> Snapshot {
-        let index_page = OnceLock::new();
-        if let Some(page) = self.index_page.get() {
-            let _ = index_page.set(page.clone());
-        }
         Snapshot {
             files,
             feeds: self.feeds.clone(),
@@ -347,7 +342,6 @@ impl Snapshot {
             generation: self.generation,
             fingerprint: self.fingerprint.clone(),
             settings: self.settings.clone(),
-            index_page,
         }
     }
 }

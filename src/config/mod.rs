@@ -15,6 +15,9 @@ use crate::names::FeedName;
 use crate::post::PostRules;
 use crate::yaml::Yaml;
 
+mod pages;
+pub use pages::{Pages, Ui};
+
 /// Default number of newest posts per feed.
 pub const DEFAULT_LIMIT: usize = 50;
 /// Default largest post file we read (bigger files are skipped with an error).
@@ -38,6 +41,8 @@ struct RawConfig {
     tags: RawTerms,
     #[serde(default)]
     serve: RawServe,
+    #[serde(default)]
+    pages: pages::RawPages,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -159,6 +164,7 @@ pub struct Config {
     pub categories: TermFeeds,
     pub tags: TermFeeds,
     pub serve: Serve,
+    pub pages: Pages,
 }
 
 /// Site-wide values the feeds carry.
@@ -402,7 +408,9 @@ impl Config {
                 "must be at least 1".into(),
             ));
         }
+        let pages = Pages::from_raw(raw.pages, site.lang.as_deref())?;
         Ok(Config {
+            pages,
             serve,
             output_dir: raw.output_dir.unwrap_or_else(|| "feeds".into()),
             content_dir: raw.content_dir.unwrap_or_else(|| "content".into()),

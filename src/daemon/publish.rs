@@ -62,7 +62,6 @@ pub fn next(
         generation: prev.generation + 1,
         fingerprint: crate::manifest::fingerprint(config),
         settings,
-        index_page: Default::default(),
     };
     (snapshot, writes)
 }

@@ -52,7 +52,6 @@ pub fn restore(config: &Config, settings: Arc<HttpSettings>) -> Option<Snapshot>
         posts: m.live,
         generation: 0,
         fingerprint: m.config,
-        index_page: Default::default(),
     })
 }
 

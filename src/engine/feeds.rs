@@ -10,15 +10,17 @@ use rayon::prelude::*;
 use super::posts::Batch;
 use super::{Engine, FeedChange, FeedChangeKind, Output, Sink};
 use crate::index::FeedGroup;
-use crate::layout::{FeedKey, Format, OPML_FILE};
+use crate::layout::{FeedKey, FeedKind, Format, ASSETS, NOT_FOUND_FILE, OPML_FILE, PAGE_FILE};
 use crate::render::site::{feed_info, opml, FeedInfo};
-use crate::render::EntryParts;
+use crate::render::{page, EntryParts};
 
-/// One feed rendered: its new description and the formats whose bytes changed.
+/// One feed rendered: its new description, the formats whose bytes changed, and its
+/// page's bytes if they changed.
 struct Rendered {
     key: FeedKey,
     info: FeedInfo,
     changed: Vec<(Format, usize, u128)>,
+    page: Option<(usize, u128)>,
 }
 
 impl Engine {
@@ -63,8 +65,8 @@ impl Engine {
                         self.infos.remove(&key);
                         dropped.extend(old.posts.iter().cloned());
                         feed_set_changed = true;
-                        for format in &formats {
-                            let rel = key.file(*format);
+                        let files = formats.iter().map(|f| key.file(*f));
+                        for rel in files.chain([key.page_file()]) {
                             if self.published.remove(&rel).is_some() {
                                 out.removed.push(rel);
                             }
@@ -83,7 +85,10 @@ impl Engine {
                     let same =
                         old.is_some_and(|o| o.posts == group.posts && o.label == group.label);
                     feed_set_changed |= old.is_none_or(|o| o.label != group.label);
-                    if !same || group.posts.iter().any(|s| changed.contains(s)) {
+                    // A page shows the post count; a feed does not.
+                    let recount =
+                        self.config.pages.enabled && old.is_some_and(|o| o.total != group.total);
+                    if !same || recount || group.posts.iter().any(|s| changed.contains(s)) {
                         to_render.push(group);
                     } else if let Some(info) = self.infos.get(&key) {
                         // Same entries, maybe a new post count (the index page shows it).
@@ -109,6 +114,11 @@ impl Engine {
                 left.extend(old.posts.iter().cloned());
             }
             self.infos.insert(done.key.clone(), Arc::new(done.info));
+            if let Some(print) = done.page {
+                let rel = done.key.page_file();
+                self.published.insert(rel.clone(), print);
+                out.published.push(rel);
+            }
             if done.changed.is_empty() {
                 continue;
             }
@@ -155,6 +165,11 @@ impl Engine {
             );
             self.publish_if_changed(OPML_FILE, bytes, sink, out);
         }
+        if self.config.pages.enabled
+            && (!keys.is_empty() || !self.published.contains_key(PAGE_FILE))
+        {
+            self.publish_pages(sink, out);
+        }
         // Rendered entries that are in no feed now: rendered in an earlier chunk and pushed
         // out by a later one, or left the feeds that were rendered again or removed. Every
         // feed such a post is in was affected, so the new groups decide.
@@ -182,6 +197,7 @@ impl Engine {
     /// Renders feeds in every format on all cores; only changed files go to the sink.
     fn render(&self, groups: &[FeedGroup], formats: &[Format], sink: &dyn Sink) -> Vec<Rendered> {
         let (site, site_url) = (&self.config.site, &self.site_url);
+        let shell = page::Shell::new(&self.config);
         groups
             .par_iter()
             .map(|group| {
@@ -202,13 +218,62 @@ impl Engine {
                         changed.push((format, print.0, print.1));
                     }
                 }
+                let page = (self.config.pages.enabled && group.key != FeedKey::Site)
+                    .then(|| {
+                        let related =
+                            self.index
+                                .related(&group.posts, &group.key, &self.config, 12);
+                        let buf = page::feed_page(&shell, &head, group, &entries, &related);
+                        let print = (buf.len(), xxhash_rust::xxh3::xxh3_128(&buf));
+                        let rel = group.key.page_file();
+                        let changed = self.published.get(&rel) != Some(&print);
+                        if changed {
+                            sink.file(&rel, buf);
+                        }
+                        changed.then_some(print)
+                    })
+                    .flatten();
                 Rendered {
                     key: group.key.clone(),
                     info: feed_info(group, &entries, site, site_url),
                     changed,
+                    page,
                 }
             })
             .collect()
+    }
+
+    /// The index page, the list of each kind, the 404 page and the pages' assets (each
+    /// published only if its bytes changed).
+    fn publish_pages(&mut self, sink: &dyn Sink, out: &mut Output) {
+        let shell = page::Shell::new(&self.config);
+        let infos: Vec<&FeedInfo> = self.infos.values().map(|i| &**i).collect();
+        let mut files = Vec::new();
+        if let Some(group) = self.groups.get(&FeedKey::Site) {
+            let entries: Vec<&EntryParts> = (group.posts.iter())
+                .filter_map(|s| self.parts.get(s).map(|p| &**p))
+                .collect();
+            let head = crate::render::head(&self.config.site, &self.site_url, group, &entries);
+            files.push((
+                PAGE_FILE.to_string(),
+                page::index(&shell, &head, group, &entries, &infos),
+            ));
+        }
+        for kind in [FeedKind::Category, FeedKind::Tag] {
+            if let Some(rel) = kind.list_file() {
+                if infos.iter().any(|i| i.kind() == kind) {
+                    files.push((rel, page::list(&shell, kind, &infos)));
+                } else if self.published.remove(&rel).is_some() {
+                    out.removed.push(rel);
+                }
+            }
+        }
+        files.push((NOT_FOUND_FILE.to_string(), page::not_found(&shell)));
+        files.push((ASSETS[0].0.to_string(), page::CSS.as_bytes().to_vec()));
+        files.push((ASSETS[1].0.to_string(), page::JS.as_bytes().to_vec()));
+        for (rel, bytes) in files {
+            self.publish_if_changed(&rel, bytes, sink, out);
+        }
     }
 
     fn publish_if_changed(&mut self, rel: &str, bytes: Vec<u8>, sink: &dyn Sink, out: &mut Output) {

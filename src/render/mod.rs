@@ -11,6 +11,7 @@ mod atom;
 pub mod body;
 mod json;
 pub mod opml;
+pub mod page;
 mod rss;
 pub mod site;
 
@@ -161,6 +162,21 @@ pub struct EntryParts {
     pub json: Frame,
     pub updated: DateTime<FixedOffset>,
     pub has_image: bool,
+    /// What the HTML pages show of it (the summary is the one above).
+    pub page: PageEntry,
+}
+
+/// An entry as the pages for people show it: plain values, escaped when rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageEntry {
+    pub title: Box<str>,
+    /// Absolute post URL.
+    pub link: Box<str>,
+    /// The post's date, in the site's zone.
+    pub date: DateTime<FixedOffset>,
+    /// Feed names as written (categories, then tags).
+    pub categories: Box<[Box<str>]>,
+    pub tags: Box<[Box<str>]>,
 }
 
 impl EntryParts {
@@ -173,6 +189,18 @@ impl EntryParts {
             json: json::item(entry),
             updated: entry.updated(),
             has_image: entry.image.is_some(),
+            page: PageEntry {
+                title: entry.title.as_str().into(),
+                link: entry.link.as_str().into(),
+                date: entry.post.date,
+                categories: entry
+                    .post
+                    .categories
+                    .iter()
+                    .map(|c| c.as_str().into())
+                    .collect(),
+                tags: entry.post.tags.iter().map(|t| t.as_str().into()).collect(),
+            },
         }
     }
 

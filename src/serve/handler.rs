@@ -1,20 +1,17 @@
 //! The request handler: a plain function from a request and a snapshot to a response, so
-//! it is tested without a socket. Everything is served from the in-memory snapshot; no
-//! path ever reaches the file system.
+//! it is tested without a socket. Only the snapshot's published files are answered (from
+//! memory or their file in the output dir); no request path reaches the file system.
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Response, StatusCode};
-use percent_encoding::percent_decode_str;
 
 use super::caching::not_modified;
 use super::encoding::negotiate;
-use crate::layout::{FeedKind, Format};
-use crate::names::FeedName;
+use super::route::{route, Route};
 use crate::snapshot::{Encoding, FeedFile, Snapshot};
 
 /// The HTTP side of a configuration, with header values precomputed. It lives in the
@@ -77,62 +74,6 @@ impl Default for HttpSettings {
 
 pub type Body = Full<Bytes>;
 
-/// What a request is for.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Route {
-    Index,
-    Health,
-    Metrics,
-    File(String),
-    NotFound,
-}
-
-/// Maps a request path (query already removed) to a route. Percent-encoded and raw UTF-8
-/// paths both work; a category or tag name may also be given as written (`/tags/Alpha/…`).
-pub fn route(path: &str, snapshot: &Snapshot, baseurl: &str) -> Route {
-    // Decode segment by segment, so an encoded `/` inside a name stays inside it.
-    let decoded: Option<Vec<String>> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            percent_decode_str(s)
-                .decode_utf8()
-                .ok()
-                .map(|d| d.into_owned())
-        })
-        .collect();
-    let Some(mut segments) = decoded else {
-        return Route::NotFound;
-    };
-    let base: Vec<&str> = baseurl.split('/').filter(|s| !s.is_empty()).collect();
-    if !base.is_empty() && segments.len() >= base.len() && segments[..base.len()] == base[..] {
-        segments.drain(..base.len());
-    }
-    match segments.as_slice() {
-        [] => return Route::Index,
-        [one] if one == "index.html" => return Route::Index,
-        [one] if one == "healthz" => return Route::Health,
-        [one] if one == "metrics" => return Route::Metrics,
-        _ => {}
-    }
-    if segments.iter().all(|s| !s.contains('/')) {
-        let rel = segments.join("/");
-        if snapshot.files.contains_key(&rel) {
-            return Route::File(rel);
-        }
-    }
-    // `<kind>/<name as written>/<file>`: map the name the way the build does.
-    if let [kind, name, file] = segments.as_slice() {
-        if FeedKind::from_folder(kind).is_some() && Format::from_file_name(file).is_some() {
-            let canonical = format!("{kind}/{}/{file}", FeedName::new(name).segment());
-            if snapshot.files.contains_key(&canonical) {
-                return Route::File(canonical);
-            }
-        }
-    }
-    Route::NotFound
-}
-
 fn text(status: StatusCode, body: &'static str) -> Response<Body> {
     let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
     *response.status_mut() = status;
@@ -175,17 +116,8 @@ pub fn respond(
         return response;
     }
     let head = method == Method::HEAD;
-    let file = match route(path, snapshot, &settings.baseurl) {
-        Route::Index => snapshot
-            .index_page
-            .get_or_init(|| {
-                Arc::new(FeedFile::new(
-                    Bytes::from(super::page::render(snapshot)),
-                    "text/html; charset=utf-8",
-                    newest(snapshot),
-                ))
-            })
-            .clone(),
+    let browser = is_navigation(headers);
+    let (rel, vary) = match route(path, snapshot, &settings.baseurl) {
         Route::Health => {
             let mut response = text(StatusCode::OK, "ok\n");
             response
@@ -204,23 +136,84 @@ pub fn respond(
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             return strip_body(response, head);
         }
-        Route::File(rel) => match snapshot.files.get(&rel) {
-            Some(file) => file.clone(),
-            None => return strip_body(text(StatusCode::NOT_FOUND, "not found\n"), head),
-        },
-        Route::NotFound => return strip_body(text(StatusCode::NOT_FOUND, "not found\n"), head),
+        // A browser navigating to a feed's URL gets the feed's page, at the same URL (so
+        // the address bar shows what to paste into a reader); readers never send
+        // `Sec-Fetch-Dest: document` and get the feed.
+        Route::File {
+            page: Some(page), ..
+        } if browser => (page, VARY_NAVIGATION),
+        Route::File { rel, page: Some(_) } => (rel, VARY_NAVIGATION),
+        Route::File { rel, page: None } => (rel, VARY_ENCODING),
+        Route::Redirect(location) => return redirect(&location, settings, head),
+        Route::NotFound => return not_found(snapshot, browser, head),
     };
-    file_response(&file, headers, settings, head)
+    match snapshot.files.get(&rel) {
+        Some(file) => file_response(file, headers, settings, head, vary),
+        None => not_found(snapshot, browser, head),
+    }
 }
 
-/// The last-modified time of the index page: the newest file's.
-fn newest(snapshot: &Snapshot) -> SystemTime {
-    snapshot
+/// Responses whose body depends on the encoding only, and those at a feed URL, whose
+/// body is the feed's page for a browser navigation: caches in front must keep them apart.
+const VARY_ENCODING: &str = "Accept-Encoding";
+const VARY_NAVIGATION: &str = "Accept-Encoding, Sec-Fetch-Dest";
+
+/// A top-level browser navigation (Fetch Metadata; every current browser sends it).
+fn is_navigation(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-dest")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"document"))
+}
+
+/// A 404: the HTML page with a link to the index for a browser, a line of text otherwise.
+fn not_found(snapshot: &Snapshot, browser: bool, head: bool) -> Response<Body> {
+    let page = snapshot
         .files
-        .values()
-        .map(|f| f.last_modified)
-        .max()
-        .unwrap_or(SystemTime::UNIX_EPOCH)
+        .get(crate::layout::NOT_FOUND_FILE)
+        .filter(|_| browser)
+        .and_then(|f| f.body(Encoding::Identity, &snapshot.settings.bodies).ok());
+    let mut response = match page {
+        Some((bytes, _)) => {
+            let mut r = Response::new(Full::new(bytes));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(crate::layout::PAGE_CONTENT_TYPE),
+            );
+            page_headers(r.headers_mut());
+            r
+        }
+        None => text(StatusCode::NOT_FOUND, "not found\n"),
+    };
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    strip_body(response, head)
+}
+
+/// 301 from a folder URL without its slash to the folder.
+fn redirect(location: &str, settings: &HttpSettings, head: bool) -> Response<Body> {
+    let mut response = text(StatusCode::MOVED_PERMANENTLY, "moved\n");
+    if let Ok(v) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, settings.cache_control.clone());
+    strip_body(response, head)
+}
+
+/// What every HTML page is sent with: it loads nothing from elsewhere, runs only feedd's
+/// own script, and cannot be framed; the referrer leaves the site only as its origin.
+fn page_headers(h: &mut HeaderMap) {
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; \
+             base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
 }
 
 fn strip_body(response: Response<Body>, head: bool) -> Response<Body> {
@@ -241,6 +234,7 @@ pub fn file_response(
     headers: &HeaderMap,
     settings: &HttpSettings,
     head: bool,
+    vary: &'static str,
 ) -> Response<Body> {
     let encoding = negotiate(header_str(headers, header::ACCEPT_ENCODING));
     let unmodified = not_modified(
@@ -280,7 +274,14 @@ pub fn file_response(
         h.insert(header::LAST_MODIFIED, v);
     }
     h.insert(header::CACHE_CONTROL, settings.cache_control.clone());
-    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    h.insert(header::VARY, HeaderValue::from_static(vary));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if file.content_type == crate::layout::PAGE_CONTENT_TYPE {
+        page_headers(h);
+    }
     match body {
         None => *response.status_mut() = StatusCode::NOT_MODIFIED,
         Some((bytes, sent)) => {
@@ -321,41 +322,6 @@ mod tests {
             s.files.insert(rel.to_string(), Arc::new(file));
         }
         s
-    }
-
-    #[test]
-    fn routes_table() {
-        let s = snapshot();
-        let file = |p: &str| Route::File(p.to_string());
-        let rows = [
-            ("/", Route::Index),
-            ("/healthz", Route::Health),
-            ("/feed.xml", file("feed.xml")),
-            ("/tags/西海新闻/feed.xml", file("tags/西海新闻/feed.xml")),
-            (
-                "/tags/%E8%A5%BF%E6%B5%B7%E6%96%B0%E9%97%BB/feed.xml",
-                file("tags/西海新闻/feed.xml"),
-            ),
-            ("/tags/Alpha/rss.xml", file("tags/alpha/rss.xml")),
-            (
-                "/tags/%252Fetc%252Fpasswd/feed.json",
-                file("tags/%2Fetc%2Fpasswd/feed.json"),
-            ),
-            (
-                "/tags/%2Fetc%2Fpasswd/feed.json",
-                file("tags/%2Fetc%2Fpasswd/feed.json"),
-            ),
-            ("/blog/feed.xml", file("feed.xml")),
-            ("/../etc/passwd", Route::NotFound),
-            ("/%2e%2e/%2e%2e/etc/passwd", Route::NotFound),
-            ("/tags/%C0%AE%C0%AE/feed.xml", Route::NotFound),
-            ("/feed.xml%00", Route::NotFound),
-            ("/tags/..%5c..%5cetc/feed.xml", Route::NotFound),
-            ("/nope", Route::NotFound),
-        ];
-        for (path, want) in rows {
-            assert_eq!(route(path, &s, "/blog"), want, "{path}");
-        }
     }
 
     fn get(method: Method, path: &str, headers: &[(&str, &str)]) -> Response<Body> {
@@ -419,24 +385,5 @@ mod tests {
             get(Method::GET, "/missing.xml", &[]).status(),
             StatusCode::NOT_FOUND
         );
-    }
-}
-
-#[cfg(test)]
-mod properties {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// Any request path routes to a snapshot key or to nothing: never elsewhere.
-        #[test]
-        fn any_path_routes_only_to_known_files(path in "(/[^/?#]{0,12}){0,5}|/[%./\\\\a-z0-9]{0,40}") {
-            let mut s = Snapshot::default();
-            let file = FeedFile::new(Bytes::from_static(b"x"), "text/plain", SystemTime::UNIX_EPOCH);
-            s.files.insert("tags/a/feed.xml".to_string(), Arc::new(file));
-            if let Route::File(rel) = route(&path, &s, "") {
-                prop_assert!(s.files.contains_key(&rel));
-            }
-        }
     }
 }

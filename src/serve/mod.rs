@@ -8,8 +8,8 @@ pub mod caching;
 pub mod encoding;
 pub mod handler;
 mod idle;
-pub mod page;
 pub mod ratelimit;
+pub mod route;
 
 use std::future::Future;
 use std::sync::Arc;

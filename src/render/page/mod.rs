@@ -1,0 +1,245 @@
+//! The HTML pages for people, rendered by the engine beside the feeds (one pipeline):
+//! a page per feed in its folder (`categories/<name>/index.html`), the index at the root
+//! (the site feed's page and a directory of the most active feeds), and a complete list
+//! per kind (`categories/index.html`). Written with `maud`: templates are Rust, checked
+//! at compile time, and every interpolated value is HTML-escaped unless marked otherwise
+//! (nothing from posts or config ever is). No external resources: one style sheet and one
+//! small script, both served by feedd; without the script everything is there, only the
+//! copy buttons, the filter box and the A–Z order are missing.
+
+mod lists;
+mod texts;
+
+use maud::{html, Markup, DOCTYPE};
+
+use super::{EntryParts, FeedHead};
+use crate::config::Config;
+use crate::index::FeedGroup;
+use crate::layout::{FeedKey, FeedKind, Format};
+use crate::names::FeedName;
+pub use lists::{index, list};
+pub use texts::Texts;
+
+pub const CSS: &str = include_str!("feedd.css");
+pub const JS: &str = include_str!("feedd.js");
+
+/// A feed related to another: key, name as written, posts they share.
+pub type Related = (FeedKey, String, usize);
+
+/// What every page needs to know about the site.
+pub struct Shell<'a> {
+    pub config: &'a Config,
+    pub texts: &'static Texts,
+}
+
+impl<'a> Shell<'a> {
+    pub fn new(config: &'a Config) -> Shell<'a> {
+        Shell {
+            config,
+            texts: Texts::of(config.pages.ui),
+        }
+    }
+
+    /// A site-relative path under `baseurl` (`/blog` + `/tags/x/`).
+    pub fn href(&self, path: &str) -> String {
+        format!("{}{path}", self.config.site.baseurl.trim_end_matches('/'))
+    }
+
+    fn site_name(&self) -> &str {
+        let title = self.config.site.title.as_str();
+        if title.is_empty() {
+            "feedd"
+        } else {
+            title
+        }
+    }
+
+    fn lang(&self) -> &str {
+        self.config
+            .site
+            .lang
+            .as_deref()
+            .unwrap_or(match self.config.pages.ui {
+                crate::config::Ui::Chinese => "zh-CN",
+                crate::config::Ui::English => "en",
+            })
+    }
+
+    /// The document around a page's main content. `alternates` are this page's feeds
+    /// only (autodiscovery offers what the reader is looking at, not 2,000 choices).
+    fn page(
+        &self,
+        title: &str,
+        alternates: &[(String, Format)],
+        crumbs: Markup,
+        main: Markup,
+    ) -> Markup {
+        let t = self.texts;
+        html! {
+            (DOCTYPE)
+            html lang=(self.lang()) {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (title) }
+                    meta name="color-scheme" content="light dark";
+                    link rel="stylesheet" href=(self.href("/feedd.css"));
+                    @for (url, format) in alternates {
+                        link rel="alternate" type=(format.media_type()) title=(format!("{title} ({})", format.label())) href=(url);
+                    }
+                    script src=(self.href("/feedd.js")) defer {}
+                }
+                body {
+                    header.top {
+                        nav { a href=(self.href("/")) { (self.site_name()) } (crumbs) }
+                    }
+                    main { (main) }
+                    footer {
+                        a href=(self.href("/")) { (t.feeds_of_site) }
+                        " · "
+                        a href=(self.href(&format!("/{}", crate::layout::OPML_FILE))) { (t.all_feeds_opml) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The subscribe block: each enabled format's URL, to copy into a reader.
+    fn subscribe(&self, head: &FeedHead<'_>) -> Markup {
+        let t = self.texts;
+        html! {
+            section.subscribe aria-labelledby="subscribe" {
+                h2 #subscribe { (t.subscribe) }
+                p { (t.what_is_a_feed) }
+                ul.formats {
+                    @for &format in &self.config.formats {
+                        @let url = head.self_url(format);
+                        li {
+                            a.fmt href=(url) { (format.label()) }
+                            input readonly value=(url) aria-label=(format!("{} URL", format.label()));
+                            button type="button" hidden data-copy=(url) data-done=(t.copied) { (t.copy) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The newest entries of a feed, with dates, terms and excerpts.
+    fn entries(&self, entries: &[&EntryParts], total: usize) -> Markup {
+        let t = self.texts;
+        let shown = &entries[..entries.len().min(self.config.pages.entries)];
+        html! {
+            section aria-labelledby="newest" {
+                h2 #newest { (t.newest) }
+                @if shown.is_empty() {
+                    p { (t.no_posts) }
+                } @else {
+                    ol.entries {
+                        @for e in shown {
+                            li { (self.entry(e)) }
+                        }
+                    }
+                    p.total { (t.count(total)) }
+                }
+            }
+        }
+    }
+
+    fn entry(&self, e: &EntryParts) -> Markup {
+        let p = &e.page;
+        let term = |kind: fn(FeedName) -> FeedKey, label: &str| {
+            self.href(&kind(FeedName::new(label)).url_path())
+        };
+        html! {
+            article {
+                h3 { a href=(p.link) { (p.title) } }
+                p.meta {
+                    time datetime=(super::rfc3339(&p.date)) { (p.date.format("%Y-%m-%d %H:%M")) }
+                    @for c in p.categories.iter() {
+                        " " a.term href=(term(FeedKey::Category, c)) { (c) }
+                    }
+                    @for tag in p.tags.iter() {
+                        " " a.term.tag href=(term(FeedKey::Tag, tag)) { "#" (tag) }
+                    }
+                }
+                @if !e.summary.is_empty() {
+                    p.excerpt { (excerpt(&e.summary)) }
+                }
+            }
+        }
+    }
+}
+
+/// The page of one category's or tag's feed.
+pub fn feed_page(
+    shell: &Shell<'_>,
+    head: &FeedHead<'_>,
+    group: &FeedGroup,
+    entries: &[&EntryParts],
+    related: &[Related],
+) -> Vec<u8> {
+    let t = shell.texts;
+    let kind = group.key.kind();
+    let alternates: Vec<(String, Format)> = shell
+        .config
+        .formats
+        .iter()
+        .map(|&f| (head.self_url(f), f))
+        .collect();
+    let list = kind.folder().map(|f| shell.href(&format!("/{f}/")));
+    let crumbs = html! {
+        @if let Some(list) = &list {
+            " › " a href=(list) { (t.kind(kind)) }
+        }
+    };
+    let main = html! {
+        h1 { (group.label) }
+        p.lead { (t.lead(kind, &group.label, shell.site_name())) }
+        (shell.subscribe(head))
+        (shell.entries(entries, group.total))
+        @if !related.is_empty() {
+            section aria-labelledby="related" {
+                h2 #related { (t.related) }
+                ul.related {
+                    @for (key, label, shared) in related {
+                        li {
+                            a href=(shell.href(&key.url_path())) {
+                                @if key.kind() == FeedKind::Tag { "#" }
+                                (label)
+                            }
+                            " " span.n { (shared) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    shell
+        .page(&head.title, &alternates, crumbs, main)
+        .into_string()
+        .into_bytes()
+}
+
+/// The page for a path that has nothing (browsers get it with the 404).
+pub fn not_found(shell: &Shell<'_>) -> Vec<u8> {
+    let t = shell.texts;
+    let main = html! {
+        h1 { (t.not_found) }
+        p { (t.not_found_help) }
+        p { a href=(shell.href("/")) { (t.back_to_index) } }
+    };
+    shell
+        .page(t.not_found, &[], html! {}, main)
+        .into_string()
+        .into_bytes()
+}
+
+/// At most ~160 characters of a summary, cut at a character boundary.
+fn excerpt(summary: &str) -> String {
+    const MAX: usize = 160;
+    match summary.char_indices().nth(MAX) {
+        None => summary.to_string(),
+        Some((at, _)) => format!("{}…", summary[..at].trim_end()),
+    }
+}

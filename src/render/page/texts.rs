@@ -1,0 +1,127 @@
+//! The pages' own words, in the interface language (`[pages] lang`, else the site's).
+
+use crate::config::Ui;
+use crate::layout::FeedKind;
+
+pub struct Texts {
+    pub subscribe: &'static str,
+    /// What a feed is and how to use this one: one paragraph.
+    pub what_is_a_feed: &'static str,
+    pub copy: &'static str,
+    pub copied: &'static str,
+    pub newest: &'static str,
+    pub related: &'static str,
+    pub categories: &'static str,
+    pub tags: &'static str,
+    pub all_posts: &'static str,
+    pub posts: &'static str,
+    pub updated: &'static str,
+    pub name: &'static str,
+    pub filter: &'static str,
+    pub most_active: &'static str,
+    pub a_to_z: &'static str,
+    pub all_feeds_opml: &'static str,
+    pub not_found: &'static str,
+    pub not_found_help: &'static str,
+    pub back_to_index: &'static str,
+    pub feeds_of_site: &'static str,
+    pub no_posts: &'static str,
+}
+
+const ZH: Texts = Texts {
+    subscribe: "订阅",
+    what_is_a_feed: "这是一个订阅源（RSS/Atom/JSON Feed）。把下面任一地址复制到你的阅读器（如 Feedly、Inoreader、NetNewsWire、Thunderbird），有新文章时阅读器会自动收到，无需再回到本站查看。不确定选哪种格式时，选 RSS。",
+    copy: "复制",
+    copied: "已复制",
+    newest: "最新文章",
+    related: "相关订阅",
+    categories: "分类",
+    tags: "标签",
+    all_posts: "全部文章",
+    posts: "篇",
+    updated: "更新于",
+    name: "名称",
+    filter: "筛选…",
+    most_active: "最近活跃",
+    a_to_z: "按名称",
+    all_feeds_opml: "全部订阅（OPML）",
+    not_found: "未找到",
+    not_found_help: "这个地址没有页面或订阅源。",
+    back_to_index: "返回订阅列表",
+    feeds_of_site: "订阅",
+    no_posts: "暂无文章。",
+};
+
+const EN: Texts = Texts {
+    subscribe: "Subscribe",
+    what_is_a_feed: "This is a feed (RSS, Atom or JSON Feed). Copy one of the addresses below into your feed reader (Feedly, Inoreader, NetNewsWire, Thunderbird, …) and new posts will come to you, without visiting this site again. If unsure which format, pick RSS.",
+    copy: "Copy",
+    copied: "Copied",
+    newest: "Newest posts",
+    related: "Related feeds",
+    categories: "Categories",
+    tags: "Tags",
+    all_posts: "All posts",
+    posts: "posts",
+    updated: "updated",
+    name: "Name",
+    filter: "Filter…",
+    most_active: "Most active",
+    a_to_z: "A–Z",
+    all_feeds_opml: "All feeds (OPML)",
+    not_found: "Not found",
+    not_found_help: "There is no page or feed at this address.",
+    back_to_index: "Back to the list of feeds",
+    feeds_of_site: "Feeds",
+    no_posts: "No posts yet.",
+};
+
+impl Texts {
+    pub fn of(ui: Ui) -> &'static Texts {
+        match ui {
+            Ui::Chinese => &ZH,
+            Ui::English => &EN,
+        }
+    }
+
+    pub fn kind(&self, kind: FeedKind) -> &'static str {
+        match kind {
+            FeedKind::Site => self.all_posts,
+            FeedKind::Category => self.categories,
+            FeedKind::Tag => self.tags,
+        }
+    }
+
+    /// "12 posts" / "12 篇".
+    pub fn count(&self, n: usize) -> String {
+        if std::ptr::eq(self, &ZH) {
+            format!("{n} {}", self.posts)
+        } else if n == 1 {
+            "1 post".to_string()
+        } else {
+            format!("{n} {}", self.posts)
+        }
+    }
+
+    /// A lead line for a category's or tag's page.
+    pub fn lead(&self, kind: FeedKind, label: &str, site: &str) -> String {
+        match (std::ptr::eq(self, &ZH), kind) {
+            (true, FeedKind::Category) => format!("{site}「{label}」分类下的文章。"),
+            (true, FeedKind::Tag) => format!("{site}带有「{label}」标签的文章。"),
+            (true, FeedKind::Site) => format!("{site}的全部文章。"),
+            (false, FeedKind::Category) => format!("Posts in the category “{label}” on {site}."),
+            (false, FeedKind::Tag) => format!("Posts tagged “{label}” on {site}."),
+            (false, FeedKind::Site) => format!("All posts on {site}."),
+        }
+    }
+
+    /// "All 2,048 categories" link text.
+    pub fn all_of(&self, kind: FeedKind, n: usize) -> String {
+        let what = self.kind(kind);
+        if std::ptr::eq(self, &ZH) {
+            format!("全部 {n} 个{what} →")
+        } else {
+            format!("All {n} {} →", what.to_lowercase())
+        }
+    }
+}
