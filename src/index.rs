@@ -38,6 +38,11 @@ pub struct FeedGroup {
     pub posts: Vec<String>,
     /// How many live posts the feed has in all (before the limit).
     pub total: usize,
+    /// What pages and titles call it, when not its label (config, or the site's page).
+    pub title: Option<String>,
+    /// Site-relative URL of its page for people: the site's own page for the term, else
+    /// feedd's (when pages are on); the feed's alternate link.
+    pub page: Option<String>,
 }
 
 /// What the index keeps of a live post: its date and terms.
@@ -139,8 +144,8 @@ impl Index {
 
     /// One feed's entries, or `None` if the feed does not exist (no posts, or not wanted).
     pub fn feed(&self, key: &FeedKey, config: &Config) -> Option<FeedGroup> {
-        let (members, label, limit) = match key {
-            FeedKey::Site => (&self.site, String::new(), config.limit),
+        let (members, label, limit, title, page) = match key {
+            FeedKey::Site => (&self.site, String::new(), config.limit, None, None),
             other => {
                 let (filter, name) = filter(config, other)?;
                 if !filter.wants(name) {
@@ -148,16 +153,22 @@ impl Index {
                 }
                 let term = self.terms.get(other)?;
                 let label = term.spellings.keys().next().cloned().unwrap_or_default();
+                let page = (filter.page(name).map(str::to_string))
+                    .or_else(|| config.pages.enabled.then(|| other.url_path()));
                 (
                     &term.members,
                     label,
                     filter.limit(name).unwrap_or(config.limit),
+                    filter.title(name).map(str::to_string),
+                    page,
                 )
             }
         };
         Some(FeedGroup {
             key: key.clone(),
             label,
+            title,
+            page,
             posts: members
                 .iter()
                 .take(limit)

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
+use crate::content::pages::TermPage;
 use crate::error::ConfigError;
 use crate::layout::Format;
 use crate::names::FeedName;
@@ -147,6 +148,9 @@ struct RawTerms {
     deny: Vec<String>,
     #[serde(default)]
     limits: BTreeMap<String, usize>,
+    /// Display titles by name (the name stays the URL).
+    #[serde(default)]
+    titles: BTreeMap<String, String>,
 }
 
 /// The validated configuration every other module reads.
@@ -187,6 +191,10 @@ pub struct TermFeeds {
     allow: Vec<FeedName>,
     deny: Vec<FeedName>,
     limits: BTreeMap<FeedName, usize>,
+    /// Display titles: `config.toml`'s, else the site's own page's for the term.
+    titles: BTreeMap<FeedName, String>,
+    /// The site's own page for a term (site-relative URL path), the feed's alternate link.
+    pages: BTreeMap<FeedName, String>,
 }
 
 impl TermFeeds {
@@ -201,6 +209,30 @@ impl TermFeeds {
         self.limits.get(name).copied()
     }
 
+    /// How pages and feed titles call a term, if not by its name.
+    pub fn title(&self, name: &FeedName) -> Option<&str> {
+        self.titles.get(name).map(String::as_str)
+    }
+
+    /// The site's own page for a term, if it has one.
+    pub fn page(&self, name: &FeedName) -> Option<&str> {
+        self.pages.get(name).map(String::as_str)
+    }
+
+    /// Takes titles and URLs from the site's own term pages; titles from `config.toml`
+    /// win.
+    pub fn add_pages<'a>(&mut self, pages: impl IntoIterator<Item = &'a TermPage>) {
+        for page in pages {
+            let name = FeedName::new(&page.name);
+            if let Some(title) = &page.title {
+                self.titles
+                    .entry(name.clone())
+                    .or_insert_with(|| title.clone());
+            }
+            self.pages.entry(name).or_insert_with(|| page.url.clone());
+        }
+    }
+
     fn from_raw(raw: RawTerms) -> TermFeeds {
         TermFeeds {
             enabled: raw.enabled.unwrap_or(true),
@@ -211,6 +243,13 @@ impl TermFeeds {
                 .into_iter()
                 .map(|(n, l)| (FeedName::new(&n), l))
                 .collect(),
+            titles: raw
+                .titles
+                .into_iter()
+                .filter(|(_, t)| !t.is_empty())
+                .map(|(n, t)| (FeedName::new(&n), t))
+                .collect(),
+            pages: BTreeMap::new(),
         }
     }
 }
@@ -255,7 +294,17 @@ impl Config {
         let mut config = Config::validate(raw, &jekyll)?;
         config.content_dir = base.join(&config.content_dir);
         config.output_dir = base.join(&config.output_dir);
+        let pages = crate::content::pages::find(&config.content_dir);
+        config.add_term_pages(&pages);
         Ok(config)
+    }
+
+    /// Takes display titles and alternate links from the site's own term pages.
+    pub fn add_term_pages(&mut self, pages: &[TermPage]) {
+        let of = |kind| pages.iter().filter(move |p| p.kind == kind);
+        self.categories
+            .add_pages(of(crate::layout::FeedKind::Category));
+        self.tags.add_pages(of(crate::layout::FeedKind::Tag));
     }
 
     /// Parses `config.toml` text and the text of the site's `_config.yml`, if any. Pure:

@@ -2,6 +2,7 @@
 //! them into `Change`s (`read`) for the engine. The rule for which files are posts is
 //! `post::path::classify`; these functions only walk and read.
 
+pub mod pages;
 mod read;
 mod scan;
 

@@ -47,7 +47,7 @@ pub fn head(head: &FeedHead<'_>) -> Frame {
                 ..Link::default()
             },
             Link {
-                href: head.home_url.clone(),
+                href: head.alternate_url.clone(),
                 rel: "alternate".into(),
                 mime_type: Some("text/html".into()),
                 hreflang: site.lang.clone(),

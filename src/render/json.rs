@@ -50,7 +50,7 @@ pub fn head(head: &FeedHead<'_>) -> Frame {
     let feed = JsonFeed {
         version: "https://jsonfeed.org/version/1.1",
         title: &head.title,
-        home_page_url: &head.home_url,
+        home_page_url: &head.alternate_url,
         feed_url: head.self_url(Format::Json),
         description: Some(site.description.as_str()).filter(|d| !d.is_empty()),
         language: site.lang.as_deref(),

@@ -93,6 +93,11 @@ pub struct FeedHead<'a> {
     pub title: String,
     /// Absolute URL of the site's home page.
     pub home_url: String,
+    /// Absolute URL of the feed's page for people (its alternate link): the site's own
+    /// page for the term, else feedd's, else the home page.
+    pub alternate_url: String,
+    /// What the feed is called without the site's name (the term's title or name).
+    pub display: String,
     /// Absolute URL of the feed's folder, ending in `/`.
     pub base_url: String,
     /// The newest entry's date; the Unix epoch for an empty feed.
@@ -256,10 +261,11 @@ pub fn head<'a>(
     group: &FeedGroup,
     entries: &[&EntryParts],
 ) -> FeedHead<'a> {
+    let display = group.title.clone().unwrap_or_else(|| group.label.clone());
     let title = match &group.key {
         FeedKey::Site => site.title.clone(),
-        _ if site.title.is_empty() => group.label.clone(),
-        _ => format!("{} | {}", site.title, group.label),
+        _ if site.title.is_empty() => display.clone(),
+        _ => format!("{} | {display}", site.title),
     };
     let title = crate::text::xml_clean(&title).into_owned();
     let base_url = site_url.absolute(&group.key.url_path());
@@ -272,6 +278,8 @@ pub fn head<'a>(
         site,
         title,
         home_url: site_url.absolute("/"),
+        alternate_url: site_url.absolute(group.page.as_deref().unwrap_or("/")),
+        display,
         base_url,
         updated,
         media: entries.iter().any(|e| e.has_image),

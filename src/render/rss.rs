@@ -53,7 +53,7 @@ pub fn head(head: &FeedHead<'_>) -> Frame {
     };
     let channel = Channel {
         title: head.title.clone(),
-        link: head.home_url.clone(),
+        link: head.alternate_url.clone(),
         description,
         language: site.lang.clone(),
         generator: Some(format!("feedd {}", env!("CARGO_PKG_VERSION"))),

@@ -22,11 +22,14 @@ pub struct FeedInfo {
     pub title: String,
     /// The name as written (empty for the site feed).
     pub label: String,
+    /// What pages call it: its title if it has one, else its name.
+    #[serde(default)]
+    pub display: String,
     /// Site-relative folder URL path, percent-encoded, ending in `/` (`/tags/%E8…/`).
     pub path: String,
     /// Absolute URL of the folder (site url + baseurl + path), for OPML.
     pub base_url: String,
-    /// Absolute URL of the site's home page.
+    /// Absolute URL of its page for people (OPML `htmlUrl`).
     pub home_url: String,
     pub posts: usize,
     /// The newest entry's date, RFC 3339; empty for an empty feed.
@@ -58,8 +61,9 @@ pub fn feed_info(
             super::rfc3339(&head.updated)
         },
         title: head.title,
+        display: head.display,
         base_url: head.base_url,
-        home_url: head.home_url,
+        home_url: head.alternate_url,
     }
 }
 

@@ -102,8 +102,9 @@ fn table(shell: &Shell<'_>, feeds: &[&FeedInfo], id: Option<&str>) -> Markup {
             thead { tr { th { (t.name) } th.n { (t.posts) } th { (t.updated) } } }
             tbody {
                 @for info in feeds {
-                    tr data-name=(info.label.to_lowercase()) {
-                        td { a href=(shell.href(&info.path)) { (info.label) } }
+                    @let display = if info.display.is_empty() { &info.label } else { &info.display };
+                    tr data-name=(format!("{} {}", display.to_lowercase(), info.label.to_lowercase())) {
+                        td { a href=(shell.href(&info.path)) { (display) } }
                         td.n { (info.posts) }
                         td {
                             @if !info.updated.is_empty() {

@@ -194,8 +194,14 @@ pub fn feed_page(
         }
     };
     let main = html! {
-        h1 { (group.label) }
-        p.lead { (t.lead(kind, &group.label, shell.site_name())) }
+        h1 { (head.display) }
+        p.lead {
+            (t.lead(kind, &head.display, shell.site_name()))
+            // The site's own page for the term, when it has one.
+            @if group.page.as_deref().is_some_and(|p| p != group.key.url_path()) {
+                " " a href=(head.alternate_url) { (t.on_the_site) }
+            }
+        }
         (shell.subscribe(head))
         (shell.entries(entries, group.total))
         @if !related.is_empty() {

@@ -26,6 +26,7 @@ pub struct Texts {
     pub back_to_index: &'static str,
     pub feeds_of_site: &'static str,
     pub no_posts: &'static str,
+    pub on_the_site: &'static str,
 }
 
 const ZH: Texts = Texts {
@@ -50,6 +51,7 @@ const ZH: Texts = Texts {
     back_to_index: "返回订阅列表",
     feeds_of_site: "订阅",
     no_posts: "暂无文章。",
+    on_the_site: "在网站上查看 →",
 };
 
 const EN: Texts = Texts {
@@ -74,6 +76,7 @@ const EN: Texts = Texts {
     back_to_index: "Back to the list of feeds",
     feeds_of_site: "Feeds",
     no_posts: "No posts yet.",
+    on_the_site: "See it on the site →",
 };
 
 impl Texts {
