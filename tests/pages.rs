@@ -39,7 +39,10 @@ fn header(r: &Response, name: &str) -> String {
 const NAVIGATION: [(&str, &str); 3] = [
     ("sec-fetch-dest", "document"),
     ("sec-fetch-mode", "navigate"),
-    ("accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+    (
+        "accept",
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    ),
 ];
 
 #[test]
@@ -57,16 +60,33 @@ fn a_browser_gets_the_page_and_a_reader_the_feed_at_the_same_url() {
     let html = browser.text().expect("html");
     assert!(html.contains("<html lang=\"zh-CN\">"), "{html}");
     assert!(html.contains("订阅"), "Chinese interface for a zh-CN site");
-    assert!(html.contains("https://fixture.example/tags/%E8%A5%BF%E6%B5%B7%E6%96%B0%E9%97%BB/rss.xml"));
+    assert!(
+        html.contains("https://fixture.example/tags/%E8%A5%BF%E6%B5%B7%E6%96%B0%E9%97%BB/rss.xml")
+    );
     // Autodiscovery offers this feed only, once per format.
     assert_eq!(html.matches("rel=\"alternate\"").count(), 3, "{html}");
     // A reader (curl, newsboat, feedparser: no Sec-Fetch-Dest) gets the feed.
-    for ua in ["curl/8.5.0", "Newsboat/2.30", "feedparser/6.0.11 +https://github.com/kurtmckee/feedparser/"] {
-        let feed = get(&d, path, &[("user-agent", ua), ("accept", "application/atom+xml, */*")]);
+    for ua in [
+        "curl/8.5.0",
+        "Newsboat/2.30",
+        "feedparser/6.0.11 +https://github.com/kurtmckee/feedparser/",
+    ] {
+        let feed = get(
+            &d,
+            path,
+            &[("user-agent", ua), ("accept", "application/atom+xml, */*")],
+        );
         assert_eq!(feed.status(), 200);
-        assert!(header(&feed, "content-type").starts_with("application/atom+xml"), "{ua}");
+        assert!(
+            header(&feed, "content-type").starts_with("application/atom+xml"),
+            "{ua}"
+        );
         assert_eq!(header(&feed, "vary"), "Accept-Encoding, Sec-Fetch-Dest");
-        assert_ne!(header(&feed, "etag"), page_etag, "the two bodies have distinct ETags");
+        assert_ne!(
+            header(&feed, "etag"),
+            page_etag,
+            "the two bodies have distinct ETags"
+        );
         common::parse_feed(&feed.bytes().expect("bytes"));
     }
     // Fetches that are not navigations (a script, an <iframe>, a prefetch) get the feed.
@@ -77,7 +97,10 @@ fn a_browser_gets_the_page_and_a_reader_the_feed_at_the_same_url() {
     assert_eq!(again.status(), 304);
     assert_eq!(header(&again, "vary"), "Accept-Encoding, Sec-Fetch-Dest");
     let feed_etag = header(&get(&d, path, &[]), "etag");
-    assert_eq!(get(&d, path, &[("if-none-match", &feed_etag)]).status(), 304);
+    assert_eq!(
+        get(&d, path, &[("if-none-match", &feed_etag)]).status(),
+        304
+    );
 }
 
 #[test]
@@ -88,14 +111,27 @@ fn folders_index_lists_404_and_redirects() {
     assert_eq!(folder.status(), 200);
     assert_eq!(header(&folder, "vary"), "Accept-Encoding");
     let html = folder.text().expect("html");
-    assert!(html.contains("离岸人民币兑美元小幅走高"), "newest entries listed");
-    assert!(html.contains("href=\"/tags/%E6%BB%9A%E5%8A%A8%E6%96%B0%E9%97%BB/\""), "terms link to their pages");
+    assert!(
+        html.contains("离岸人民币兑美元小幅走高"),
+        "newest entries listed"
+    );
+    assert!(
+        html.contains("href=\"/tags/%E6%BB%9A%E5%8A%A8%E6%96%B0%E9%97%BB/\""),
+        "terms link to their pages"
+    );
     let moved = get(&d, "/categories/emnews", &[]);
     assert_eq!(moved.status(), 301);
     assert_eq!(header(&moved, "location"), "/categories/emnews/");
     let index = get(&d, "/", &[]).text().expect("index");
-    assert!(index.contains("href=\"/categories/\""), "index links the full lists");
-    assert_eq!(index.matches("rel=\"alternate\"").count(), 3, "the site feed only");
+    assert!(
+        index.contains("href=\"/categories/\""),
+        "index links the full lists"
+    );
+    assert_eq!(
+        index.matches("rel=\"alternate\"").count(),
+        3,
+        "the site feed only"
+    );
     let list = get(&d, "/tags/", &[]).text().expect("list");
     assert!(list.contains("id=\"feeds\"") && list.contains("西海新闻"));
     // 404: HTML with a way back for browsers, a line of text for everyone else.
@@ -104,7 +140,10 @@ fn folders_index_lists_404_and_redirects() {
     assert_eq!(header(&lost, "content-type"), "text/html; charset=utf-8");
     assert!(lost.text().expect("html").contains("href=\"/\""));
     let lost = get(&d, "/categories/nope/feed.xml", &[]);
-    assert_eq!((lost.status().as_u16(), lost.text().expect("text")), (404, "not found\n".to_string()));
+    assert_eq!(
+        (lost.status().as_u16(), lost.text().expect("text")),
+        (404, "not found\n".to_string())
+    );
 }
 
 #[test]
@@ -120,15 +159,30 @@ fn baseurl_language_titles_and_escaping() {
     )
     .expect("post");
     let d = Daemon::start(&site);
-    let html = get(&d, "/blog/categories/emnews/", &[]).text().expect("html");
+    let html = get(&d, "/blog/categories/emnews/", &[])
+        .text()
+        .expect("html");
     assert!(html.contains("<h1>East &lt;Money&gt; News</h1>"), "{html}");
     // Titles lose their tags (as in the feeds); what is left is escaped.
     assert!(html.contains(">&amp; friends</a>"), "{html}");
-    assert!(html.contains("#&lt;b&gt;bold&lt;/b&gt;"), "a tag name as text: {html}");
-    assert!(!html.contains("<script>alert") && !html.contains("onerror=alert"), "{html}");
-    assert!(html.contains("Subscribe"), "English interface as configured");
+    assert!(
+        html.contains("#&lt;b&gt;bold&lt;/b&gt;"),
+        "a tag name as text: {html}"
+    );
+    assert!(
+        !html.contains("<script>alert") && !html.contains("onerror=alert"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Subscribe"),
+        "English interface as configured"
+    );
     assert!(html.contains("href=\"/blog/feedd.css\"") && html.contains("href=\"/blog/\""));
-    for href in html.split("href=\"").skip(1).map(|s| &s[..s.find('"').unwrap_or(0)]) {
+    for href in html
+        .split("href=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap_or(0)])
+    {
         assert!(
             href.starts_with("/blog/") || href.starts_with("https://"),
             "a link outside /blog/: {href}"
@@ -137,10 +191,20 @@ fn baseurl_language_titles_and_escaping() {
     let moved = get(&d, "/blog/categories/emnews", &[]);
     assert_eq!(header(&moved, "location"), "/blog/categories/emnews/");
     // The feed carries the title too, and links to the page.
-    let feed = common::parse_feed(&get(&d, "/blog/categories/emnews/feed.xml", &[]).bytes().expect("feed"));
-    assert_eq!(feed.title.map(|t| t.content).as_deref(), Some("Fixture News | East <Money> News"));
+    let feed = common::parse_feed(
+        &get(&d, "/blog/categories/emnews/feed.xml", &[])
+            .bytes()
+            .expect("feed"),
+    );
+    assert_eq!(
+        feed.title.map(|t| t.content).as_deref(),
+        Some("Fixture News | East <Money> News")
+    );
     let links: Vec<String> = feed.links.iter().map(|l| l.href.clone()).collect();
-    assert!(links.contains(&"https://fixture.example/blog/categories/emnews/".to_string()), "{links:?}");
+    assert!(
+        links.contains(&"https://fixture.example/blog/categories/emnews/".to_string()),
+        "{links:?}"
+    );
 }
 
 #[test]
@@ -154,7 +218,10 @@ fn a_sites_own_category_page_names_the_feed_and_is_its_link() {
     .expect("page");
     site.build();
     let feed = common::parse_feed(&site.read("feeds/categories/emnews/feed.xml"));
-    assert_eq!(feed.title.map(|t| t.content).as_deref(), Some("Fixture News | 东方财富滚动"));
+    assert_eq!(
+        feed.title.map(|t| t.content).as_deref(),
+        Some("Fixture News | 东方财富滚动")
+    );
     assert!(feed
         .links
         .iter()
@@ -163,5 +230,8 @@ fn a_sites_own_category_page_names_the_feed_and_is_its_link() {
     assert!(page.contains("<h1>东方财富滚动</h1>"));
     assert!(page.contains("href=\"https://fixture.example/category/emnews.html\""));
     let opml = site.text("feeds/feeds.opml");
-    assert!(opml.contains("htmlUrl=\"https://fixture.example/category/emnews.html\""), "{opml}");
+    assert!(
+        opml.contains("htmlUrl=\"https://fixture.example/category/emnews.html\""),
+        "{opml}"
+    );
 }

@@ -66,7 +66,7 @@ pub fn list(shell: &Shell<'_>, kind: FeedKind, infos: &[&FeedInfo]) -> Vec<u8> {
     let heading = t.kind(kind);
     let main = html! {
         h1 { (heading) }
-        p.lead { (all.len()) " · " (t.count(all.iter().map(|i| i.posts).sum())) }
+        p.lead { (t.list_lead(kind, all.len(), all.iter().map(|i| i.posts).sum())) }
         div.controls hidden {
             input type="search" data-filter="feeds" placeholder=(t.filter) aria-label=(t.filter);
             " "

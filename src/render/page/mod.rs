@@ -75,6 +75,11 @@ impl<'a> Shell<'a> {
         main: Markup,
     ) -> Markup {
         let t = self.texts;
+        let title = if title.is_empty() {
+            self.site_name()
+        } else {
+            title
+        };
         html! {
             (DOCTYPE)
             html lang=(self.lang()) {
@@ -116,7 +121,9 @@ impl<'a> Shell<'a> {
                         @let url = head.self_url(format);
                         li {
                             a.fmt href=(url) { (format.label()) }
-                            input readonly value=(url) aria-label=(format!("{} URL", format.label()));
+                            // Shown as people read it (CJK names unescaped); every reader
+                            // takes either form.
+                            input readonly value=(readable(&url)) aria-label=(format!("{} URL", format.label()));
                             button type="button" hidden data-copy=(url) data-done=(t.copied) { (t.copy) }
                         }
                     }
@@ -241,11 +248,45 @@ pub fn not_found(shell: &Shell<'_>) -> Vec<u8> {
         .into_bytes()
 }
 
+/// A URL with its percent-encoded UTF-8 shown as text (`%E8%A5%BF…` → `西…`); bytes that
+/// are not text, and encoded delimiters, stay encoded.
+fn readable(url: &str) -> String {
+    let upper = url.to_ascii_uppercase();
+    let keeps_meaning = ["%2F", "%3F", "%23", "%25", "%20", "%0", "%1", "%7F"]
+        .iter()
+        .all(|e| !upper.contains(e));
+    match percent_encoding::percent_decode_str(url).decode_utf8() {
+        Ok(text) if keeps_meaning => text.into_owned(),
+        _ => url.to_string(),
+    }
+}
+
 /// At most ~160 characters of a summary, cut at a character boundary.
 fn excerpt(summary: &str) -> String {
     const MAX: usize = 160;
     match summary.char_indices().nth(MAX) {
         None => summary.to_string(),
         Some((at, _)) => format!("{}…", summary[..at].trim_end()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn urls_read_as_text_only_when_nothing_changes_meaning() {
+        use super::readable;
+        assert_eq!(
+            readable("https://x/tags/%E8%A5%BF/feed.xml"),
+            "https://x/tags/西/feed.xml"
+        );
+        assert_eq!(
+            readable("https://x/tags/a%2Fb/feed.xml"),
+            "https://x/tags/a%2Fb/feed.xml"
+        );
+        assert_eq!(
+            readable("https://x/tags/%FF/feed.xml"),
+            "https://x/tags/%FF/feed.xml"
+        );
+        assert_eq!(readable("https://x/tags/a%20b/"), "https://x/tags/a%20b/");
     }
 }

@@ -4,6 +4,8 @@ use crate::config::Ui;
 use crate::layout::FeedKind;
 
 pub struct Texts {
+    /// Chinese (for the phrases built from parts).
+    zh: bool,
     pub subscribe: &'static str,
     /// What a feed is and how to use this one: one paragraph.
     pub what_is_a_feed: &'static str,
@@ -29,7 +31,8 @@ pub struct Texts {
     pub on_the_site: &'static str,
 }
 
-const ZH: Texts = Texts {
+static ZH: Texts = Texts {
+    zh: true,
     subscribe: "订阅",
     what_is_a_feed: "这是一个订阅源（RSS/Atom/JSON Feed）。把下面任一地址复制到你的阅读器（如 Feedly、Inoreader、NetNewsWire、Thunderbird），有新文章时阅读器会自动收到，无需再回到本站查看。不确定选哪种格式时，选 RSS。",
     copy: "复制",
@@ -49,12 +52,13 @@ const ZH: Texts = Texts {
     not_found: "未找到",
     not_found_help: "这个地址没有页面或订阅源。",
     back_to_index: "返回订阅列表",
-    feeds_of_site: "订阅",
+    feeds_of_site: "全部订阅",
     no_posts: "暂无文章。",
     on_the_site: "在网站上查看 →",
 };
 
-const EN: Texts = Texts {
+static EN: Texts = Texts {
+    zh: false,
     subscribe: "Subscribe",
     what_is_a_feed: "This is a feed (RSS, Atom or JSON Feed). Copy one of the addresses below into your feed reader (Feedly, Inoreader, NetNewsWire, Thunderbird, …) and new posts will come to you, without visiting this site again. If unsure which format, pick RSS.",
     copy: "Copy",
@@ -74,7 +78,7 @@ const EN: Texts = Texts {
     not_found: "Not found",
     not_found_help: "There is no page or feed at this address.",
     back_to_index: "Back to the list of feeds",
-    feeds_of_site: "Feeds",
+    feeds_of_site: "All feeds",
     no_posts: "No posts yet.",
     on_the_site: "See it on the site →",
 };
@@ -97,7 +101,7 @@ impl Texts {
 
     /// "12 posts" / "12 篇".
     pub fn count(&self, n: usize) -> String {
-        if std::ptr::eq(self, &ZH) {
+        if self.zh {
             format!("{n} {}", self.posts)
         } else if n == 1 {
             "1 post".to_string()
@@ -108,7 +112,7 @@ impl Texts {
 
     /// A lead line for a category's or tag's page.
     pub fn lead(&self, kind: FeedKind, label: &str, site: &str) -> String {
-        match (std::ptr::eq(self, &ZH), kind) {
+        match (self.zh, kind) {
             (true, FeedKind::Category) => format!("{site}「{label}」分类下的文章。"),
             (true, FeedKind::Tag) => format!("{site}带有「{label}」标签的文章。"),
             (true, FeedKind::Site) => format!("{site}的全部文章。"),
@@ -118,10 +122,23 @@ impl Texts {
         }
     }
 
+    /// "2,048 categories · 12,000 posts" under a list's heading.
+    pub fn list_lead(&self, kind: FeedKind, feeds: usize, posts: usize) -> String {
+        if self.zh {
+            format!("{feeds} 个{} · {posts} 篇文章", self.kind(kind))
+        } else {
+            format!(
+                "{feeds} {} · {}",
+                self.kind(kind).to_lowercase(),
+                self.count(posts)
+            )
+        }
+    }
+
     /// "All 2,048 categories" link text.
     pub fn all_of(&self, kind: FeedKind, n: usize) -> String {
         let what = self.kind(kind);
-        if std::ptr::eq(self, &ZH) {
+        if self.zh {
             format!("全部 {n} 个{what} →")
         } else {
             format!("All {n} {} →", what.to_lowercase())
