@@ -86,20 +86,30 @@ pub struct FeedFile {
 }
 
 impl FeedFile {
-    /// A file held in memory.
-    pub fn new(bytes: Bytes, content_type: &'static str, last_modified: SystemTime) -> FeedFile {
-        let hash = crate::hash::hex64(&bytes);
+    fn with_store(
+        content_type: &'static str,
+        last_modified: SystemTime,
+        hash: String,
+        store: Store,
+    ) -> FeedFile {
         let last_modified = whole_seconds(last_modified);
         FeedFile {
             content_type,
             last_modified_header: httpdate::fmt_http_date(last_modified),
             last_modified,
             hash,
-            store: Store::Memory {
-                bytes,
-                variants: Default::default(),
-            },
+            store,
         }
+    }
+
+    /// A file held in memory.
+    pub fn new(bytes: Bytes, content_type: &'static str, last_modified: SystemTime) -> FeedFile {
+        let hash = crate::hash::hex64(&bytes);
+        let store = Store::Memory {
+            bytes,
+            variants: Default::default(),
+        };
+        FeedFile::with_store(content_type, last_modified, hash, store)
     }
 
     /// The same file first published at another time.
@@ -112,17 +122,12 @@ impl FeedFile {
     /// The same file (validators unchanged), now read from `path`, which the disk writer
     /// has just written with these bytes and found with this size and mtime.
     pub fn on_disk(&self, path: PathBuf, len: u64, modified: SystemTime) -> FeedFile {
-        FeedFile {
-            content_type: self.content_type,
-            last_modified: self.last_modified,
-            last_modified_header: self.last_modified_header.clone(),
-            hash: self.hash.clone(),
-            store: Store::Disk {
-                path,
-                len,
-                modified,
-            },
-        }
+        FeedFile::restored(
+            self.content_type,
+            self.last_modified,
+            self.hash.clone(),
+            (path, len, modified),
+        )
     }
 
     /// A file already on disk from before a restart, as the manifest recorded it.
@@ -132,18 +137,12 @@ impl FeedFile {
         hash: String,
         (path, len, modified): (PathBuf, u64, SystemTime),
     ) -> FeedFile {
-        let last_modified = whole_seconds(last_modified);
-        FeedFile {
-            content_type,
-            last_modified_header: httpdate::fmt_http_date(last_modified),
-            last_modified,
-            hash,
-            store: Store::Disk {
-                path,
-                len,
-                modified,
-            },
-        }
+        let store = Store::Disk {
+            path,
+            len,
+            modified,
+        };
+        FeedFile::with_store(content_type, last_modified, hash, store)
     }
 
     /// The hash and the size and mtime on disk, once the file is there (for the manifest).

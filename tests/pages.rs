@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Daemon, Site};
+use common::{header, Daemon, Site};
 use reqwest::blocking::{Client, Response};
 
 fn client() -> Client {
@@ -20,19 +20,7 @@ fn client() -> Client {
 }
 
 fn get(d: &Daemon, path: &str, headers: &[(&str, &str)]) -> Response {
-    let mut req = client().get(d.url(path));
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    req.send().expect("GET")
-}
-
-fn header(r: &Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string()
+    common::get_with_headers(&client(), &d.url(path), headers)
 }
 
 /// What Chromium sends when a person clicks a link to the URL.

@@ -7,7 +7,7 @@ mod common;
 
 use std::io::{Read, Write};
 
-use common::{eventually, fresh_build, parse_feed, write_atomically, Daemon, Site};
+use common::{eventually, fresh_build, header, parse_feed, write_atomically, Daemon, Site};
 use reqwest::blocking::{Client, Response};
 use reqwest::StatusCode;
 
@@ -25,19 +25,7 @@ fn get(d: &Daemon, path: &str) -> Response {
 }
 
 fn get_with(d: &Daemon, path: &str, headers: &[(&str, &str)]) -> Response {
-    let mut req = client().get(d.url(path));
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    req.send().expect("GET")
-}
-
-fn header(r: &Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string()
+    common::get_with_headers(&client(), &d.url(path), headers)
 }
 
 fn titles(d: &Daemon, path: &str) -> Option<Vec<String>> {

@@ -256,3 +256,25 @@ pub fn fresh_build(site: &Site) -> std::collections::BTreeMap<String, Vec<u8>> {
     assert!(out.status.success());
     tree(&site.path("fresh"))
 }
+
+/// A response header as text ("" when absent).
+pub fn header(r: &reqwest::blocking::Response, name: &str) -> String {
+    r.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// A GET with extra request headers.
+pub fn get_with_headers(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    headers: &[(&str, &str)],
+) -> reqwest::blocking::Response {
+    let mut req = client.get(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().expect("GET")
+}

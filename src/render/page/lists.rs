@@ -8,7 +8,7 @@ use maud::{html, Markup};
 
 use super::{Shell, Texts};
 use crate::index::FeedGroup;
-use crate::layout::{FeedKind, Format};
+use crate::layout::FeedKind;
 use crate::render::site::FeedInfo;
 use crate::render::{EntryParts, FeedHead};
 
@@ -25,12 +25,7 @@ pub fn index(
     infos: &[&FeedInfo],
 ) -> Vec<u8> {
     let t = shell.texts;
-    let alternates: Vec<(String, Format)> = shell
-        .config
-        .formats
-        .iter()
-        .map(|&f| (head.self_url(f), f))
-        .collect();
+    let alternates = shell.alternates(head);
     let description = &shell.config.site.description;
     let main = html! {
         h1 { (shell.site_name()) }

@@ -109,6 +109,13 @@ impl<'a> Shell<'a> {
         }
     }
 
+    /// Autodiscovery links for one feed: its URL in each enabled format.
+    fn alternates(&self, head: &FeedHead<'_>) -> Vec<(String, Format)> {
+        (self.config.formats.iter())
+            .map(|&f| (head.self_url(f), f))
+            .collect()
+    }
+
     /// The subscribe block: each enabled format's URL, to copy into a reader.
     fn subscribe(&self, head: &FeedHead<'_>) -> Markup {
         let t = self.texts;
@@ -188,12 +195,7 @@ pub fn feed_page(
 ) -> Vec<u8> {
     let t = shell.texts;
     let kind = group.key.kind();
-    let alternates: Vec<(String, Format)> = shell
-        .config
-        .formats
-        .iter()
-        .map(|&f| (head.self_url(f), f))
-        .collect();
+    let alternates = shell.alternates(head);
     let list = kind.folder().map(|f| shell.href(&format!("/{f}/")));
     let crumbs = html! {
         @if let Some(list) = &list {
