@@ -18,6 +18,7 @@
 
 pub mod build;
 pub mod check;
+pub(crate) mod compress;
 pub mod config;
 pub(crate) mod content;
 pub mod daemon;

@@ -3,7 +3,6 @@
 //! pointing feedd at an existing Jekyll site just works; `config.toml` overrides it.
 //! `Config::parse` is pure (texts in, config out); `Config::load` does the reads.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
@@ -12,12 +11,14 @@ use serde::Deserialize;
 use crate::content::pages::TermPage;
 use crate::error::ConfigError;
 use crate::layout::Format;
-use crate::names::FeedName;
 use crate::post::PostRules;
 use crate::yaml::Yaml;
 
 mod pages;
+mod terms;
 pub use pages::{Pages, Ui};
+use terms::RawTerms;
+pub use terms::TermFeeds;
 
 /// Default number of newest posts per feed.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -138,21 +139,6 @@ struct RawSite {
     timezone: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTerms {
-    enabled: Option<bool>,
-    #[serde(default)]
-    allow: Vec<String>,
-    #[serde(default)]
-    deny: Vec<String>,
-    #[serde(default)]
-    limits: BTreeMap<String, usize>,
-    /// Display titles by name (the name stays the URL).
-    #[serde(default)]
-    titles: BTreeMap<String, String>,
-}
-
 /// The validated configuration every other module reads.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -182,76 +168,6 @@ pub struct Site {
     pub lang: Option<String>,
     /// Whether a timezone was given (here or in `_config.yml`) rather than defaulted to UTC.
     pub timezone_configured: bool,
-}
-
-/// Which categories (or tags) get feeds, and per-feed limits.
-#[derive(Debug, Clone, Default)]
-pub struct TermFeeds {
-    pub enabled: bool,
-    allow: Vec<FeedName>,
-    deny: Vec<FeedName>,
-    limits: BTreeMap<FeedName, usize>,
-    /// Display titles: `config.toml`'s, else the site's own page's for the term.
-    titles: BTreeMap<FeedName, String>,
-    /// The site's own page for a term (site-relative URL path), the feed's alternate link.
-    pages: BTreeMap<FeedName, String>,
-}
-
-impl TermFeeds {
-    /// Whether a term gets a feed. Names compare as feed keys (NFC, ASCII case folded).
-    pub fn wants(&self, name: &FeedName) -> bool {
-        self.enabled
-            && (self.allow.is_empty() || self.allow.contains(name))
-            && !self.deny.contains(name)
-    }
-
-    pub fn limit(&self, name: &FeedName) -> Option<usize> {
-        self.limits.get(name).copied()
-    }
-
-    /// How pages and feed titles call a term, if not by its name.
-    pub fn title(&self, name: &FeedName) -> Option<&str> {
-        self.titles.get(name).map(String::as_str)
-    }
-
-    /// The site's own page for a term, if it has one.
-    pub fn page(&self, name: &FeedName) -> Option<&str> {
-        self.pages.get(name).map(String::as_str)
-    }
-
-    /// Takes titles and URLs from the site's own term pages; titles from `config.toml`
-    /// win.
-    pub fn add_pages<'a>(&mut self, pages: impl IntoIterator<Item = &'a TermPage>) {
-        for page in pages {
-            let name = FeedName::new(&page.name);
-            if let Some(title) = &page.title {
-                self.titles
-                    .entry(name.clone())
-                    .or_insert_with(|| title.clone());
-            }
-            self.pages.entry(name).or_insert_with(|| page.url.clone());
-        }
-    }
-
-    fn from_raw(raw: RawTerms) -> TermFeeds {
-        TermFeeds {
-            enabled: raw.enabled.unwrap_or(true),
-            allow: raw.allow.iter().map(|n| FeedName::new(n)).collect(),
-            deny: raw.deny.iter().map(|n| FeedName::new(n)).collect(),
-            limits: raw
-                .limits
-                .into_iter()
-                .map(|(n, l)| (FeedName::new(&n), l))
-                .collect(),
-            titles: raw
-                .titles
-                .into_iter()
-                .filter(|(_, t)| !t.is_empty())
-                .map(|(n, t)| (FeedName::new(&n), t))
-                .collect(),
-            pages: BTreeMap::new(),
-        }
-    }
 }
 
 impl Config {

@@ -1,0 +1,59 @@
+//! The content codings feedd serves, and the one place bytes are compressed: the
+//! variants served from memory and the precompressed copies on disk come from here, so
+//! they are the same bytes.
+
+/// A content coding we serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Encoding {
+    Identity,
+    Gzip,
+    Brotli,
+    Zstd,
+}
+
+impl Encoding {
+    /// The compressed encodings, in the order of `layout::VARIANT_SUFFIXES`.
+    pub const COMPRESSED: [Encoding; 3] = [Encoding::Gzip, Encoding::Brotli, Encoding::Zstd];
+
+    /// The file-name suffix of a precompressed copy (`None` for identity).
+    pub fn suffix(self) -> Option<&'static str> {
+        let at = Encoding::COMPRESSED.iter().position(|e| *e == self)?;
+        Some(crate::layout::VARIANT_SUFFIXES[at])
+    }
+
+    /// The `Content-Encoding` token, and the ETag suffix of that variant.
+    pub fn token(self) -> &'static str {
+        match self {
+            Encoding::Identity => "identity",
+            Encoding::Gzip => "gzip",
+            Encoding::Brotli => "br",
+            Encoding::Zstd => "zstd",
+        }
+    }
+}
+
+/// Compresses with a level that suits files compressed once and served many times. The
+/// server's variants and the precompressed files on disk both come from here, so they
+/// are the same bytes.
+pub fn compress(bytes: &[u8], encoding: Encoding) -> Vec<u8> {
+    use std::io::Write;
+    match encoding {
+        Encoding::Identity => bytes.to_vec(),
+        Encoding::Gzip => {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+            // Writing into a Vec cannot fail.
+            let _ = enc.write_all(bytes);
+            enc.finish().unwrap_or_default()
+        }
+        Encoding::Brotli => {
+            let mut out = Vec::new();
+            let params = brotli::enc::BrotliEncoderParams {
+                quality: 5,
+                ..Default::default()
+            };
+            let _ = brotli::BrotliCompress(&mut &bytes[..], &mut out, &params);
+            out
+        }
+        Encoding::Zstd => zstd::bulk::compress(bytes, 6).unwrap_or_default(),
+    }
+}
