@@ -1,6 +1,7 @@
 //! Config parsing: defaults, errors that name the key, `_config.yml` and overrides.
 
 use super::*;
+use crate::names::FeedName;
 
 #[test]
 fn defaults_are_sane() {
