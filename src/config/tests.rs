@@ -83,12 +83,20 @@ fn term_filters_compare_as_feed_names() {
 #[test]
 fn pages_language_follows_the_site_unless_set() {
     let zh = Config::parse("[site]\nlang = \"zh-CN\"", None).unwrap();
-    assert_eq!((zh.pages.ui, zh.pages.enabled, zh.pages.entries), (Ui::Chinese, true, 20));
+    assert_eq!(
+        (zh.pages.ui, zh.pages.enabled, zh.pages.entries),
+        (Ui::Chinese, true, 20)
+    );
     let en = Config::parse("[site]\nlang = \"zh-CN\"\n[pages]\nlang = \"en\"", None).unwrap();
     assert_eq!(en.pages.ui, Ui::English);
     assert_eq!(Config::parse("", None).unwrap().pages.ui, Ui::English);
-    let err = Config::parse("[pages]\nlang = \"fr\"", None).unwrap_err().to_string();
+    let err = Config::parse("[pages]\nlang = \"fr\"", None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("pages.lang"), "{err}");
     let titled = Config::parse("[categories]\ntitles = { EmNews = \"东方财富\" }", None).unwrap();
-    assert_eq!(titled.categories.title(&FeedName::new("emnews")), Some("东方财富"));
+    assert_eq!(
+        titled.categories.title(&FeedName::new("emnews")),
+        Some("东方财富")
+    );
 }

@@ -77,9 +77,15 @@ pub type Body = Full<Bytes>;
 fn text(status: StatusCode, body: &'static str) -> Response<Body> {
     let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
     *response.status_mut() = status;
-    response.headers_mut().insert(
+    let h = response.headers_mut();
+    h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
     );
     response
 }
@@ -174,17 +180,31 @@ fn not_found(snapshot: &Snapshot, browser: bool, head: bool) -> Response<Body> {
         .and_then(|f| f.body(Encoding::Identity, &snapshot.settings.bodies).ok());
     let mut response = match page {
         Some((bytes, _)) => {
+            let len = bytes.len();
             let mut r = Response::new(Full::new(bytes));
-            r.headers_mut().insert(
+            let h = r.headers_mut();
+            h.insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static(crate::layout::PAGE_CONTENT_TYPE),
             );
-            page_headers(r.headers_mut());
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            h.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            page_headers(h);
             r
         }
         None => text(StatusCode::NOT_FOUND, "not found\n"),
     };
     *response.status_mut() = StatusCode::NOT_FOUND;
+    // Browsers and readers get different bodies; a feed or page may appear any moment.
+    let h = response.headers_mut();
+    h.insert(header::VARY, HeaderValue::from_static("Sec-Fetch-Dest"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=10"),
+    );
     strip_body(response, head)
 }
 

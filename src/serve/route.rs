@@ -43,6 +43,9 @@ pub fn route(path: &str, snapshot: &Snapshot, baseurl: &str) -> Route {
     let base: Vec<&str> = baseurl.split('/').filter(|s| !s.is_empty()).collect();
     if !base.is_empty() && segments.len() >= base.len() && segments[..base.len()] == base[..] {
         segments.drain(..base.len());
+        if segments.is_empty() && !path.ends_with('/') {
+            return Route::Redirect(format!("/{}/", base.join("/")));
+        }
     }
     match segments.as_slice() {
         [one] if one == "healthz" => return Route::Health,
@@ -67,10 +70,15 @@ pub fn route(path: &str, snapshot: &Snapshot, baseurl: &str) -> Route {
         } else if let Some(rel) = found(joined.clone()) {
             return file(rel, snapshot);
         } else if found(page_in(joined)).is_some() {
-            // The path as sent, minus empty segments: never `//host`, which a browser
-            // would take for another site.
-            let raw: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-            return Route::Redirect(format!("/{}/", raw.join("/")));
+            // The path as sent, encoded as feedd's links are, minus empty segments:
+            // never `//host`, which a browser would take for another site.
+            let encoded: Vec<String> = (path.split('/').filter(|s| !s.is_empty()))
+                .map(|s| {
+                    let text = percent_decode_str(s).decode_utf8_lossy();
+                    crate::url::encode_segment(&text)
+                })
+                .collect();
+            return Route::Redirect(format!("/{}/", encoded.join("/")));
         }
     }
     Route::NotFound
@@ -149,7 +157,15 @@ mod tests {
         let rows = [
             ("/", file("index.html", None)),
             ("/blog/", file("index.html", None)),
-            ("/blog", file("index.html", None)),
+            ("/blog", Route::Redirect("/blog/".into())),
+            (
+                "/tags/西海新闻",
+                Route::Redirect("/tags/%E8%A5%BF%E6%B5%B7%E6%96%B0%E9%97%BB/".into()),
+            ),
+            (
+                "/tags/%e8%a5%bf%e6%b5%b7%e6%96%b0%e9%97%bb",
+                Route::Redirect("/tags/%E8%A5%BF%E6%B5%B7%E6%96%B0%E9%97%BB/".into()),
+            ),
             ("/index.html", file("index.html", None)),
             ("/healthz", Route::Health),
             ("/feed.xml", file("feed.xml", Some("index.html"))),

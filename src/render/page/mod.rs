@@ -165,16 +165,24 @@ impl<'a> Shell<'a> {
         let term = |kind: fn(FeedName) -> FeedKey, label: &str| {
             self.href(&kind(FeedName::new(label)).url_path())
         };
+        // Called what their pages call them.
+        let (categories, tags) = (&self.config.categories, &self.config.tags);
+        let shown = |terms: &crate::config::TermFeeds, label: &str| -> String {
+            terms
+                .title(&FeedName::new(label))
+                .unwrap_or(label)
+                .to_string()
+        };
         html! {
             article {
                 h3 { a href=(p.link) { (p.title) } }
                 p.meta {
                     time datetime=(super::rfc3339(&p.date)) { (p.date.format("%Y-%m-%d %H:%M")) }
                     @for c in p.categories.iter() {
-                        " " a.term href=(term(FeedKey::Category, c)) { (c) }
+                        " " a.term href=(term(FeedKey::Category, c)) { (shown(categories, c)) }
                     }
                     @for tag in p.tags.iter() {
-                        " " a.term.tag href=(term(FeedKey::Tag, tag)) { "#" (tag) }
+                        " " a.term.tag href=(term(FeedKey::Tag, tag)) { "#" (shown(tags, tag)) }
                     }
                 }
                 @if !e.summary.is_empty() {
