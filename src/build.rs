@@ -44,7 +44,7 @@ pub fn build(config: &Config, now: DateTime<Utc>) -> Result<Built, BuildError> {
     let mut engine = Engine::new(config.clone());
     let publisher = Publisher::new(&config.output_dir)?;
     let output = crate::driver::apply_found(&mut engine, found, now, &publisher);
-    let publish = publisher.finish(engine.files())?;
+    let publish = publisher.finish(engine.files(), config.pages.enabled)?;
     let built = Built {
         publish,
         posts: engine.posts(),
@@ -131,7 +131,8 @@ fn unchanged(config: &Config, now: DateTime<Utc>, m: &Manifest, found: &[Found])
         return None;
     }
     let keep: std::collections::BTreeSet<String> = m.files.keys().cloned().collect();
-    let removed = crate::publish::remove_stale(&config.output_dir, &keep).ok()?;
+    let removed =
+        crate::publish::remove_stale(&config.output_dir, &keep, config.pages.enabled).ok()?;
     let mut output = Output::default();
     output.report.errors = m.errors.clone();
     Some(Built {

@@ -204,19 +204,21 @@ pub fn content_type(rel: &str) -> Option<&'static str> {
 
 /// Whether a path relative to the output dir is one feedd may write (and so may remove
 /// when it is stale): a feed file or page at the root or in a term folder, a list page,
-/// the OPML list, the pages' assets, or a precompressed copy of one.
-/// Anything else in the output dir is the user's and never touched.
-pub fn is_published_path(rel: &str) -> bool {
+/// the OPML list, the pages' assets, or a precompressed copy of one. Page names are
+/// feedd's only while it makes pages (`pages`): otherwise an `index.html` there is the
+/// user's. Anything else in the output dir is the user's and never touched.
+pub fn is_published_path(rel: &str, pages: bool) -> bool {
     let rel = variant_base(rel).unwrap_or(rel);
     let parts: Vec<&str> = rel.split('/').collect();
-    let feed_file = |file: &str| file == PAGE_FILE || Format::from_file_name(file).is_some();
+    let page = |file: &str| pages && file == PAGE_FILE;
+    let feed_file = |file: &str| page(file) || Format::from_file_name(file).is_some();
     match parts.as_slice() {
         [file] => {
-            [OPML_FILE, NOT_FOUND_FILE].contains(file)
-                || ASSETS.iter().any(|(a, _)| a == file)
+            *file == OPML_FILE
+                || (pages && (*file == NOT_FOUND_FILE || ASSETS.iter().any(|(a, _)| a == file)))
                 || feed_file(file)
         }
-        [folder, file] => FeedKind::from_folder(folder).is_some() && *file == PAGE_FILE,
+        [folder, file] => FeedKind::from_folder(folder).is_some() && page(file),
         [folder, _, file] => FeedKind::from_folder(folder).is_some() && feed_file(file),
         _ => false,
     }
@@ -251,11 +253,17 @@ mod tests {
             FeedKey::Category(FeedName::new("x")),
         ] {
             for format in Format::ALL {
-                assert!(is_published_path(&key.file(format)), "{key:?} {format:?}");
+                assert!(
+                    is_published_path(&key.file(format), false),
+                    "{key:?} {format:?}"
+                );
             }
         }
-        assert!(is_published_path(OPML_FILE));
-        assert!(is_published_path("tags/x/feed.xml.gz") && is_published_path("feed.json.zst"));
+        assert!(is_published_path(OPML_FILE, false));
+        assert!(
+            is_published_path("tags/x/feed.xml.gz", false)
+                && is_published_path("feed.json.zst", false)
+        );
         assert_eq!(variant_base("rss.xml.br"), Some("rss.xml"));
         for page in [
             "index.html",
@@ -263,7 +271,11 @@ mod tests {
             "categories/index.html",
             "feedd.css",
         ] {
-            assert!(is_published_path(page), "{page}");
+            assert!(is_published_path(page, true), "{page}");
+            assert!(
+                !is_published_path(page, false),
+                "the user's while pages are off: {page}"
+            );
         }
         assert_eq!(tag.page_file(), "tags/西海 新闻/index.html");
         assert_eq!(
@@ -278,7 +290,7 @@ mod tests {
             "other/x/feed.xml",
             "a/b/c/feed.xml",
         ] {
-            assert!(!is_published_path(other), "{other}");
+            assert!(!is_published_path(other, true), "{other}");
         }
     }
 }

@@ -105,9 +105,12 @@ impl Publisher {
 
     /// Waits for the writes, then removes every published-looking file not in `keep`
     /// (stale feeds) and temp leftovers. Returns the stats or the first error.
+    /// Waits for the writes, then removes what feedd published before and `keep` does
+    /// not hold (`pages`: whether page names are feedd's, see `is_published_path`).
     pub fn finish<'a>(
         self,
         keep: impl IntoIterator<Item = &'a str>,
+        pages: bool,
     ) -> Result<PublishStats, BuildError> {
         drop(self.queue);
         let (mut written, mut unchanged) = (0, 0);
@@ -117,10 +120,11 @@ impl Publisher {
             unchanged += u;
         }
         let keep: BTreeSet<String> = keep.into_iter().map(str::to_string).collect();
-        let removed = remove_stale(&self.out_dir, &keep).map_err(|source| BuildError::Write {
-            path: self.out_dir.clone(),
-            source,
-        })?;
+        let removed =
+            remove_stale(&self.out_dir, &keep, pages).map_err(|source| BuildError::Write {
+                path: self.out_dir.clone(),
+                source,
+            })?;
         Ok(PublishStats {
             written,
             unchanged,
@@ -157,7 +161,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Removes feed files we no longer produce, our temp leftovers, and emptied folders.
 /// Only names feedd writes are touched; anything else in the output dir stays.
-pub fn remove_stale(out_dir: &Path, keep: &BTreeSet<String>) -> std::io::Result<usize> {
+pub fn remove_stale(
+    out_dir: &Path,
+    keep: &BTreeSet<String>,
+    pages: bool,
+) -> std::io::Result<usize> {
     let mut removed = 0;
     let mut stack: Vec<PathBuf> = vec![out_dir.to_path_buf()];
     let mut dirs = Vec::new();
@@ -177,7 +185,8 @@ pub fn remove_stale(out_dir: &Path, keep: &BTreeSet<String>) -> std::io::Result<
                 continue;
             }
             let rel = crate::content::relative(out_dir, &path).unwrap_or_default();
-            let ours = name.starts_with(TEMP_PREFIX) || crate::layout::is_published_path(&rel);
+            let ours =
+                name.starts_with(TEMP_PREFIX) || crate::layout::is_published_path(&rel, pages);
             let base = crate::layout::variant_base(&rel).unwrap_or(&rel);
             if ours && !keep.contains(base) {
                 std::fs::remove_file(&path)?;
@@ -203,7 +212,7 @@ mod tests {
         for (k, v) in pairs {
             p.file(k, v.as_bytes().to_vec());
         }
-        p.finish(pairs.iter().map(|(k, _)| *k)).unwrap()
+        p.finish(pairs.iter().map(|(k, _)| *k), false).unwrap()
     }
 
     #[test]

@@ -44,6 +44,7 @@ fn a_browser_gets_the_page_and_a_reader_the_feed_at_the_same_url() {
     assert_eq!(header(&browser, "vary"), "Accept-Encoding, Sec-Fetch-Dest");
     assert!(header(&browser, "content-security-policy").contains("default-src 'none'"));
     assert_eq!(header(&browser, "x-content-type-options"), "nosniff");
+    assert_eq!(header(&browser, "cache-control"), "private, no-cache");
     let page_etag = header(&browser, "etag");
     let html = browser.text().expect("html");
     assert!(html.contains("<html lang=\"zh-CN\">"), "{html}");
@@ -222,4 +223,18 @@ fn a_sites_own_category_page_names_the_feed_and_is_its_link() {
         opml.contains("htmlUrl=\"https://fixture.example/category/emnews.html\""),
         "{opml}"
     );
+}
+
+#[test]
+fn with_pages_off_the_users_own_pages_are_left_alone() {
+    let site = Site::fixture("site", "[pages]\nenabled = false\n");
+    std::fs::create_dir_all(site.path("feeds")).expect("dir");
+    for own in ["index.html", "404.html", "feedd.css"] {
+        std::fs::write(site.path(&format!("feeds/{own}")), "mine").expect("write");
+    }
+    site.build();
+    for own in ["index.html", "404.html", "feedd.css"] {
+        assert_eq!(site.text(&format!("feeds/{own}")), "mine", "{own}");
+    }
+    assert!(!site.path("feeds/categories/emnews/index.html").exists());
 }

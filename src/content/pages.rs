@@ -36,7 +36,9 @@ pub fn parse(rel: &str, text: &str) -> Option<TermPage> {
         (None, Some(name)) => (FeedKind::Tag, name),
         _ => return None,
     };
-    let url = match text_of("permalink") {
+    // Placeholders (`:basename`, …) are Jekyll's to fill in; the default URL is then
+    // the best guess that is never broken.
+    let url = match text_of("permalink").filter(|p| !p.contains(':')) {
         Some(permalink) => format!("/{}", permalink.trim_start_matches('/')),
         None => default_url(rel),
     };

@@ -46,8 +46,9 @@ pub type Writes = Vec<(String, Option<Bytes>)>;
 
 pub enum Job {
     Write(Writes),
-    /// Remove published-looking files that are not in the set (after a full build).
-    Prune(std::collections::BTreeSet<String>),
+    /// Remove published-looking files that are not in the set (after a full build);
+    /// whether page names are feedd's.
+    Prune(std::collections::BTreeSet<String>, bool),
 }
 
 const FIRST_RETRY: Duration = Duration::from_millis(500);
@@ -78,7 +79,7 @@ pub fn start(
             };
             match rx.recv_timeout(wait) {
                 Ok(Job::Write(writes)) => writer.write(writes),
-                Ok(Job::Prune(keep)) => writer.prune(&keep),
+                Ok(Job::Prune(keep, pages)) => writer.prune(&keep, pages),
                 Err(RecvTimeoutError::Timeout) if retry.is_some_and(|at| at <= Instant::now()) => {
                     writer.retry()
                 }
@@ -240,11 +241,11 @@ impl Writer {
         }
     }
 
-    fn prune(&mut self, keep: &std::collections::BTreeSet<String>) {
+    fn prune(&mut self, keep: &std::collections::BTreeSet<String>, pages: bool) {
         // Files still to be written are kept too: they are published, just not on disk.
         let mut keep = keep.clone();
         keep.extend(self.pending.keys().cloned());
-        if let Err(e) = crate::publish::remove_stale(&self.out_dir, &keep) {
+        if let Err(e) = crate::publish::remove_stale(&self.out_dir, &keep, pages) {
             tracing::error!("{}: cannot remove stale feeds: {e}", self.out_dir.display());
         }
     }

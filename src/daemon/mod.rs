@@ -191,6 +191,7 @@ impl First {
         })?;
         let _ = disk.send(disk::Job::Prune(
             fresh.engine.files().map(str::to_string).collect(),
+            fresh.engine.config().pages.enabled,
         ));
         release_free_memory();
         for e in &fresh.report.errors {

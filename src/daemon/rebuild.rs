@@ -239,6 +239,7 @@ impl Loop {
         let _ = self.disk.send(disk::Job::Write(fresh.writes));
         let _ = self.disk.send(disk::Job::Prune(
             self.engine.files().map(str::to_string).collect(),
+            self.engine.config().pages.enabled,
         ));
         let status = status_line(&self.engine, &self.served.snapshot.load());
         tracing::info!(

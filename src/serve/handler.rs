@@ -147,7 +147,19 @@ pub fn respond(
         // `Sec-Fetch-Dest: document` and get the feed.
         Route::File {
             page: Some(page), ..
-        } if browser => (page, VARY_NAVIGATION),
+        } if browser => {
+            // Private: a cache in front that ignores `Vary: Sec-Fetch-Dest` must never
+            // hand this page to a feed reader asking for the same URL.
+            let mut response = match snapshot.files.get(&page) {
+                Some(file) => file_response(file, headers, settings, head, VARY_NAVIGATION),
+                None => return not_found(snapshot, browser, head),
+            };
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-cache"),
+            );
+            return response;
+        }
         Route::File { rel, page: Some(_) } => (rel, VARY_NAVIGATION),
         Route::File { rel, page: None } => (rel, VARY_ENCODING),
         Route::Redirect(location) => return redirect(&location, settings, head),

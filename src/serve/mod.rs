@@ -123,9 +123,20 @@ impl Server {
             &snapshot,
             &|| self.metrics.render(),
         );
-        // Only full feed downloads count; 304s and errors are cheap and never limited.
+        // Only full feed downloads count (not pages or their style sheet and script);
+        // 304s and errors are cheap and never limited.
+        let is_feed = response
+            .headers()
+            .get(hyper::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| {
+                !t.starts_with("text/html")
+                    && !t.starts_with("text/css")
+                    && !t.starts_with("text/javascript")
+            });
         let full_download = response.status() == hyper::StatusCode::OK
-            && response.headers().contains_key(hyper::header::ETAG);
+            && response.headers().contains_key(hyper::header::ETAG)
+            && is_feed;
         let response = match (&snapshot.settings.rate_limit, full_download) {
             (Some(limiter), true) => match limiter.take(client, std::time::Instant::now()) {
                 Ok(()) => response,

@@ -44,6 +44,7 @@ pub fn route(path: &str, snapshot: &Snapshot, baseurl: &str) -> Route {
     if !base.is_empty() && segments.len() >= base.len() && segments[..base.len()] == base[..] {
         segments.drain(..base.len());
         if segments.is_empty() && !path.ends_with('/') {
+            let base: Vec<String> = base.iter().map(|s| crate::url::encode_segment(s)).collect();
             return Route::Redirect(format!("/{}/", base.join("/")));
         }
     }

@@ -40,9 +40,13 @@ impl<'a> Shell<'a> {
         }
     }
 
-    /// A site-relative path under `baseurl` (`/blog` + `/tags/x/`).
+    /// A site-relative path under `baseurl` (`/blog` + `/tags/x/`); `blog`, `/blog/`
+    /// and `/blog` are the same base.
     pub fn href(&self, path: &str) -> String {
-        format!("{}{path}", self.config.site.baseurl.trim_end_matches('/'))
+        match self.config.site.baseurl.trim_matches('/') {
+            "" => path.to_string(),
+            base => format!("/{base}{path}"),
+        }
     }
 
     fn site_name(&self) -> &str {
@@ -179,10 +183,18 @@ impl<'a> Shell<'a> {
                 p.meta {
                     time datetime=(super::rfc3339(&p.date)) { (p.date.format("%Y-%m-%d %H:%M")) }
                     @for c in p.categories.iter() {
-                        " " a.term href=(term(FeedKey::Category, c)) { (shown(categories, c)) }
+                        @if categories.wants(&FeedName::new(c)) {
+                            " " a.term href=(term(FeedKey::Category, c)) { (shown(categories, c)) }
+                        } @else {
+                            " " span.term { (c) }
+                        }
                     }
                     @for tag in p.tags.iter() {
-                        " " a.term.tag href=(term(FeedKey::Tag, tag)) { "#" (shown(tags, tag)) }
+                        @if tags.wants(&FeedName::new(tag)) {
+                            " " a.term.tag href=(term(FeedKey::Tag, tag)) { "#" (shown(tags, tag)) }
+                        } @else {
+                            " " span.term.tag { "#" (tag) }
+                        }
                     }
                 }
                 @if !e.summary.is_empty() {
