@@ -168,7 +168,8 @@ impl Engine {
         if self.config.pages.enabled
             && (!keys.is_empty() || !self.published.contains_key(PAGE_FILE))
         {
-            self.publish_pages(sink, out);
+            let kinds: BTreeSet<FeedKind> = keys.iter().map(FeedKey::kind).collect();
+            self.publish_pages(&kinds, sink, out);
         }
         // Rendered entries that are in no feed now: rendered in an earlier chunk and pushed
         // out by a later one, or left the feeds that were rendered again or removed. Every
@@ -243,29 +244,41 @@ impl Engine {
             .collect()
     }
 
-    /// The index page, the list of each kind, the 404 page and the pages' assets (each
-    /// published only if its bytes changed).
-    fn publish_pages(&mut self, sink: &dyn Sink, out: &mut Output) {
+    /// The index page, the list of each kind whose feeds changed (`kinds`), the 404 page
+    /// and the pages' assets (each published only if its bytes changed). The two lists
+    /// and the index are rendered in parallel: at thousands of feeds they are most of a
+    /// change's rendering.
+    fn publish_pages(&mut self, kinds: &BTreeSet<FeedKind>, sink: &dyn Sink, out: &mut Output) {
         let shell = page::Shell::new(&self.config);
         let infos: Vec<&FeedInfo> = self.infos.values().map(|i| &**i).collect();
-        let mut files = Vec::new();
-        if let Some(group) = self.groups.get(&FeedKey::Site) {
+        let index = || {
+            let group = self.groups.get(&FeedKey::Site)?;
             let entries: Vec<&EntryParts> = (group.posts.iter())
                 .filter_map(|s| self.parts.get(s).map(|p| &**p))
                 .collect();
             let head = crate::render::head(&self.config.site, &self.site_url, group, &entries);
-            files.push((
-                PAGE_FILE.to_string(),
-                page::index(&shell, &head, group, &entries, &infos),
-            ));
-        }
-        for kind in [FeedKind::Category, FeedKind::Tag] {
-            if let Some(rel) = kind.list_file() {
-                if infos.iter().any(|i| i.kind() == kind) {
-                    files.push((rel, page::list(&shell, kind, &infos)));
-                } else if self.published.remove(&rel).is_some() {
-                    out.removed.push(rel);
-                }
+            let bytes = page::index(&shell, &head, group, &entries, &infos);
+            Some((PAGE_FILE.to_string(), bytes))
+        };
+        let list = |kind: FeedKind| {
+            let rel = kind.list_file()?;
+            let wanted = kinds.contains(&kind) || !self.published.contains_key(&rel);
+            let has = infos.iter().any(|i| i.kind() == kind);
+            Some((
+                rel,
+                (wanted && has).then(|| page::list(&shell, kind, &infos)),
+                has,
+            ))
+        };
+        let (index, (categories, tags)) = rayon::join(index, || {
+            rayon::join(|| list(FeedKind::Category), || list(FeedKind::Tag))
+        });
+        let mut files: Vec<(String, Vec<u8>)> = index.into_iter().collect();
+        for (rel, bytes, has) in [categories, tags].into_iter().flatten() {
+            match bytes {
+                Some(bytes) => files.push((rel, bytes)),
+                None if !has && self.published.remove(&rel).is_some() => out.removed.push(rel),
+                None => {}
             }
         }
         files.push((NOT_FOUND_FILE.to_string(), page::not_found(&shell)));
