@@ -10,6 +10,7 @@ pub mod handler;
 mod idle;
 pub mod ratelimit;
 pub mod route;
+mod settings;
 
 use std::future::Future;
 use std::sync::Arc;
