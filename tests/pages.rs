@@ -10,13 +10,7 @@ use common::{header, Daemon, Site};
 use reqwest::blocking::{Client, Response};
 
 fn client() -> Client {
-    Client::builder()
-        .no_gzip()
-        .no_brotli()
-        .no_zstd()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
+    common::identity_client()
 }
 
 fn get(d: &Daemon, path: &str, headers: &[(&str, &str)]) -> Response {

@@ -12,12 +12,7 @@ const RESTORED: &str = "serving the output dir as the last run left it";
 
 fn validators(d: &Daemon, path: &str) -> (u16, String, String, String) {
     // Identity only: which compressed copies exist yet depends on timing.
-    let client = reqwest::blocking::Client::builder()
-        .no_gzip()
-        .no_brotli()
-        .no_zstd()
-        .build()
-        .expect("client");
+    let client = common::identity_client();
     let r = client.get(d.url(path)).send().expect("GET");
     let h = |name: &str| {
         r.headers()

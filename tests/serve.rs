@@ -12,12 +12,7 @@ use reqwest::blocking::{Client, Response};
 use reqwest::StatusCode;
 
 fn client() -> Client {
-    Client::builder()
-        .no_gzip()
-        .no_brotli()
-        .no_zstd()
-        .build()
-        .expect("client")
+    common::identity_client()
 }
 
 fn get(d: &Daemon, path: &str) -> Response {

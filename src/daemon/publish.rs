@@ -60,7 +60,7 @@ pub fn next(
         formats: config.formats.clone(),
         posts: engine.posts(),
         generation: prev.generation + 1,
-        fingerprint: crate::manifest::fingerprint(config),
+        fingerprint: engine.fingerprint().to_string(),
         settings,
     };
     (snapshot, writes)

@@ -176,6 +176,7 @@ pub(crate) type PathMap<V> = HashMap<String, V, xxhash_rust::xxh3::Xxh3DefaultBu
 /// The engine's state: every post file seen, the live index, rendered entries, and a
 /// fingerprint of every published file.
 pub struct Engine {
+    fingerprint: String,
     config: Config,
     site_url: SiteUrl,
     index: Index,
@@ -203,6 +204,7 @@ impl Engine {
     pub fn new(config: Config) -> Engine {
         Engine {
             site_url: SiteUrl::new(&config.site.url, &config.site.baseurl),
+            fingerprint: crate::manifest::fingerprint(&config),
             config,
             index: Index::default(),
             waiting: PathMap::default(),
@@ -240,6 +242,11 @@ impl Engine {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// `manifest::fingerprint` of the configuration, made once (it formats all of it).
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
     }
 
     /// Live posts.

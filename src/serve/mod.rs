@@ -131,9 +131,8 @@ impl Server {
             .get(hyper::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|t| {
-                !t.starts_with("text/html")
-                    && !t.starts_with("text/css")
-                    && !t.starts_with("text/javascript")
+                t != crate::layout::PAGE_CONTENT_TYPE
+                    && crate::layout::ASSETS.iter().all(|(_, asset)| t != *asset)
             });
         let full_download = response.status() == hyper::StatusCode::OK
             && response.headers().contains_key(hyper::header::ETAG)

@@ -278,3 +278,15 @@ pub fn get_with_headers(
     }
     req.send().expect("GET")
 }
+
+/// A client that sees responses as sent: no decompression (which copies exist depends on
+/// timing), no redirects followed.
+pub fn identity_client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .no_gzip()
+        .no_brotli()
+        .no_zstd()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}

@@ -166,34 +166,33 @@ impl<'a> Shell<'a> {
 
     fn entry(&self, e: &EntryParts) -> Markup {
         let p = &e.page;
-        let term = |kind: fn(FeedName) -> FeedKey, label: &str| {
-            self.href(&kind(FeedName::new(label)).url_path())
-        };
-        // Called what their pages call them.
+        // A term links to its page when it has a feed, called what that page calls it.
+        let term =
+            |terms: &crate::config::TermFeeds, kind: fn(FeedName) -> FeedKey, label: &str| {
+                let name = FeedName::new(label);
+                terms.wants(&name).then(|| {
+                    let shown = terms.title(&name).unwrap_or(label).to_string();
+                    (self.href(&kind(name).url_path()), shown)
+                })
+            };
         let (categories, tags) = (&self.config.categories, &self.config.tags);
-        let shown = |terms: &crate::config::TermFeeds, label: &str| -> String {
-            terms
-                .title(&FeedName::new(label))
-                .unwrap_or(label)
-                .to_string()
-        };
         html! {
             article {
                 h3 { a href=(p.link) { (p.title) } }
                 p.meta {
                     time datetime=(super::rfc3339(&p.date)) { (p.date.format("%Y-%m-%d %H:%M")) }
                     @for c in p.categories.iter() {
-                        @if categories.wants(&FeedName::new(c)) {
-                            " " a.term href=(term(FeedKey::Category, c)) { (shown(categories, c)) }
-                        } @else {
-                            " " span.term { (c) }
+                        " "
+                        @match term(categories, FeedKey::Category, c) {
+                            Some((href, shown)) => a.term href=(href) { (shown) },
+                            None => span.term { (c) },
                         }
                     }
                     @for tag in p.tags.iter() {
-                        @if tags.wants(&FeedName::new(tag)) {
-                            " " a.term.tag href=(term(FeedKey::Tag, tag)) { "#" (shown(tags, tag)) }
-                        } @else {
-                            " " span.term.tag { "#" (tag) }
+                        " "
+                        @match term(tags, FeedKey::Tag, tag) {
+                            Some((href, shown)) => a.term.tag href=(href) { "#" (shown) },
+                            None => span.term.tag { "#" (tag) },
                         }
                     }
                 }
