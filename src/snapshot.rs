@@ -54,6 +54,8 @@ pub struct FeedFile {
     pub last_modified_header: String,
     /// The hash the variant ETags share: `"<hash>"`, `"<hash>-gzip"`, …
     hash: String,
+    /// A feed's `Link` header: its WebSub hubs and its topic URL (`rel="self"`).
+    pub links: Option<hyper::header::HeaderValue>,
     store: Store,
 }
 
@@ -70,6 +72,7 @@ impl FeedFile {
             last_modified_header: httpdate::fmt_http_date(last_modified),
             last_modified,
             hash,
+            links: None,
             store,
         }
     }
@@ -82,6 +85,17 @@ impl FeedFile {
             variants: Default::default(),
         };
         FeedFile::with_store(content_type, last_modified, hash, store)
+    }
+
+    /// The same file with its `Link` header (see `HttpSettings::links`).
+    pub fn with_links(mut self, links: Option<hyper::header::HeaderValue>) -> FeedFile {
+        self.links = links;
+        self
+    }
+
+    /// The hash of the bytes: which version this is (a WebSub subscriber's last one).
+    pub fn hash(&self) -> &str {
+        &self.hash
     }
 
     /// The same file first published at another time.
@@ -100,6 +114,7 @@ impl FeedFile {
             self.hash.clone(),
             (path, len, modified),
         )
+        .with_links(self.links.clone())
     }
 
     /// A file already on disk from before a restart, as the manifest recorded it.

@@ -16,7 +16,9 @@ use crate::yaml::Yaml;
 
 mod pages;
 mod terms;
+mod websub;
 pub use pages::{Pages, Ui};
+pub use websub::{Leases, WebSub, HUB_PATH};
 use terms::RawTerms;
 pub use terms::TermFeeds;
 
@@ -45,6 +47,8 @@ struct RawConfig {
     serve: RawServe,
     #[serde(default)]
     pages: pages::RawPages,
+    #[serde(default)]
+    websub: websub::RawWebSub,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -155,6 +159,7 @@ pub struct Config {
     pub tags: TermFeeds,
     pub serve: Serve,
     pub pages: Pages,
+    pub websub: WebSub,
 }
 
 /// Site-wide values the feeds carry.
@@ -207,9 +212,17 @@ impl Config {
                 })
             }
         };
+        let database_given = raw.websub.database_given();
         let mut config = Config::validate(raw, &jekyll)?;
         config.content_dir = base.join(&config.content_dir);
         config.output_dir = base.join(&config.output_dir);
+        // Never under output_dir (served as it is): it holds the subscribers' secrets.
+        config.websub.database = match std::env::var_os("STATE_DIRECTORY") {
+            Some(state) if !database_given => {
+                PathBuf::from(state).join(websub::DATABASE_FILE)
+            }
+            _ => base.join(&config.websub.database),
+        };
         let pages = crate::content::pages::find(&config.content_dir);
         config.add_term_pages(&pages);
         Ok(config)
@@ -375,6 +388,7 @@ impl Config {
         }
         let pages = Pages::from_raw(raw.pages, site.lang.as_deref())?;
         Ok(Config {
+            websub: WebSub::from_raw(raw.websub)?,
             pages,
             serve,
             output_dir: raw.output_dir.unwrap_or_else(|| "feeds".into()),

@@ -84,11 +84,7 @@ pub fn start(config: Config) -> Result<Running, BuildError> {
     let (tx, rx) = mpsc::channel();
     let watcher = start_watcher(&root, &tx);
     let metrics = Arc::new(Metrics::default());
-    let settings = Arc::new(crate::serve::HttpSettings::new(
-        &config.serve,
-        &config.site.baseurl,
-        None,
-    ));
+    let settings = Arc::new(crate::serve::HttpSettings::new(&config, None));
     let restored = restore::restore(&config, settings);
     let served = disk::Served {
         snapshot: Arc::new(ArcSwap::from_pointee(Snapshot::default())),

@@ -29,7 +29,7 @@ pub fn next(
     for (rel, bytes) in files {
         let content_type = crate::layout::content_type(&rel).unwrap_or("application/octet-stream");
         let bytes = Bytes::from(bytes);
-        let file = FeedFile::new(bytes.clone(), content_type, now);
+        let file = FeedFile::new(bytes.clone(), content_type, now).with_links(settings.links(&rel));
         let previous = map
             .get(&rel)
             .map(|f| (f.same_bytes(&file), f.last_modified));

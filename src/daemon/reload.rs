@@ -32,11 +32,7 @@ pub struct Fresh {
 /// Builds everything with `config`. `prev` is what is being served (for Last-Modified
 /// of unchanged files and the rate limiter's state); nothing is changed here.
 pub fn fresh(config: Config, prev: &Snapshot) -> Result<Fresh, ContentError> {
-    let settings = Arc::new(HttpSettings::new(
-        &config.serve,
-        &config.site.baseurl,
-        Some(&prev.settings),
-    ));
+    let settings = Arc::new(HttpSettings::new(&config, Some(&prev.settings)));
     let mut engine = Engine::new(config);
     let sink = Collect::default();
     let out = crate::driver::apply_scan(&mut engine, chrono::Utc::now(), &sink)?;

@@ -27,7 +27,10 @@ pub fn restore(config: &Config, settings: Arc<HttpSettings>) -> Option<Snapshot>
     let files: Option<Vec<(String, Arc<FeedFile>)>> = m
         .files
         .par_iter()
-        .map(|(rel, p)| Some((rel.clone(), Arc::new(restored(out_dir, rel, p)?))))
+        .map(|(rel, p)| {
+            let file = restored(out_dir, rel, p)?.with_links(settings.links(rel));
+            Some((rel.clone(), Arc::new(file)))
+        })
         .collect();
     let files = match files {
         Some(files) => files,

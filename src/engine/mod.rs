@@ -177,6 +177,8 @@ pub(crate) type PathMap<V> = HashMap<String, V, xxhash_rust::xxh3::Xxh3DefaultBu
 /// fingerprint of every published file.
 pub struct Engine {
     fingerprint: String,
+    /// The WebSub hubs every feed advertises.
+    hubs: Vec<String>,
     config: Config,
     site_url: SiteUrl,
     index: Index,
@@ -202,8 +204,10 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(config: Config) -> Engine {
+        let site_url = SiteUrl::new(&config.site.url, &config.site.baseurl);
         Engine {
-            site_url: SiteUrl::new(&config.site.url, &config.site.baseurl),
+            hubs: config.websub.advertised(&site_url),
+            site_url,
             fingerprint: crate::manifest::fingerprint(&config),
             config,
             index: Index::default(),

@@ -60,6 +60,11 @@ pub fn head(head: &FeedHead<'_>) -> Frame {
         lang: site.lang.clone(),
         ..Feed::default()
     };
+    feed.links.extend(head.hubs.iter().map(|hub| Link {
+        href: hub.clone(),
+        rel: "hub".into(),
+        ..Link::default()
+    }));
     if head.media {
         feed.namespaces.insert("media".into(), MEDIA_NS.into());
     }

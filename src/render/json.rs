@@ -16,8 +16,18 @@ struct JsonFeed<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     language: Option<&'a str>,
     authors: Vec<Author<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<Hub<'a>>,
     /// Always last: the items are spliced in after it.
     items: [(); 0],
+}
+
+/// A WebSub hub (JSON Feed's `hubs`: `type` and `url`).
+#[derive(Serialize)]
+struct Hub<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: &'a str,
 }
 
 #[derive(Serialize)]
@@ -55,6 +65,9 @@ pub fn head(head: &FeedHead<'_>) -> Frame {
         description: Some(site.description.as_str()).filter(|d| !d.is_empty()),
         language: site.lang.as_deref(),
         authors: vec![Author { name: &author }],
+        hubs: (head.hubs.iter())
+            .map(|url| Hub { kind: "WebSub", url })
+            .collect(),
         items: [],
     };
     let text = serde_json::to_string(&feed).unwrap_or_default();

@@ -104,6 +104,8 @@ pub struct FeedHead<'a> {
     pub updated: DateTime<FixedOffset>,
     /// Whether some entry has an image (the media namespace is declared then).
     pub media: bool,
+    /// WebSub hubs to advertise (`rel="hub"`), the built-in one first.
+    pub hubs: &'a [String],
 }
 
 impl FeedHead<'_> {
@@ -257,6 +259,7 @@ fn write_cdata(text: &str, out: &mut Vec<u8>) {
 /// Builds the head of one feed from its entries.
 pub fn head<'a>(
     site: &'a Site,
+    hubs: &'a [String],
     site_url: &SiteUrl,
     group: &FeedGroup,
     entries: &[&EntryParts],
@@ -283,6 +286,7 @@ pub fn head<'a>(
         base_url,
         updated,
         media: entries.iter().any(|e| e.has_image),
+        hubs,
     }
 }
 

@@ -59,12 +59,18 @@ pub fn head(head: &FeedHead<'_>) -> Frame {
         generator: Some(format!("feedd {}", env!("CARGO_PKG_VERSION"))),
         last_build_date: Some(head.updated.to_rfc2822()),
         atom_ext: Some(AtomExtension {
-            links: vec![Link {
+            links: std::iter::once(Link {
                 href: head.self_url(Format::Rss),
                 rel: "self".into(),
                 mime_type: Some(crate::layout::Format::Rss.media_type().into()),
                 ..Link::default()
-            }],
+            })
+            .chain(head.hubs.iter().map(|hub| Link {
+                href: hub.clone(),
+                rel: "hub".into(),
+                ..Link::default()
+            }))
+            .collect(),
         }),
         namespaces: namespaces(),
         ..Channel::default()

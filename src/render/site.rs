@@ -49,7 +49,7 @@ pub fn feed_info(
     site: &Site,
     site_url: &SiteUrl,
 ) -> FeedInfo {
-    let head = head(site, site_url, group, entries);
+    let head = head(site, &[], site_url, group, entries);
     FeedInfo {
         key: group.key.clone(),
         label: group.label.clone(),

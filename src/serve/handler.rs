@@ -255,6 +255,9 @@ pub fn file_response(
     if file.content_type == crate::layout::PAGE_CONTENT_TYPE {
         page_headers(h);
     }
+    if let Some(links) = &file.links {
+        h.insert(header::LINK, links.clone());
+    }
     match body {
         None => *response.status_mut() = StatusCode::NOT_MODIFIED,
         Some((bytes, sent)) => {

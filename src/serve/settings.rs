@@ -20,16 +20,34 @@ pub struct HttpSettings {
     pub rate_limit: Option<Arc<super::ratelimit::RateLimiter>>,
     /// Hot bodies of files on disk.
     pub bodies: Arc<super::bodies::BodyCache>,
+    /// The `rel="hub"` part of a feed's `Link` header (`None`: no hub advertised).
+    hub_links: Option<String>,
+    site_url: crate::url::SiteUrl,
+    /// The built-in hub's path (with baseurl), when it is on.
+    pub hub_path: Option<String>,
 }
 
 impl HttpSettings {
     /// From the `[serve]` settings; the rate limiter (and the buckets it has filled) and
     /// the body cache are kept from `previous` when their settings did not change.
-    pub fn new(
+    pub fn new(config: &crate::config::Config, previous: Option<&HttpSettings>) -> HttpSettings {
+        let (site, websub) = (&config.site, &config.websub);
+        HttpSettings::build(&config.serve, &site.url, &site.baseurl, websub, previous)
+    }
+
+    fn build(
         serve: &crate::config::Serve,
+        url: &str,
         baseurl: &str,
+        websub: &crate::config::WebSub,
         previous: Option<&HttpSettings>,
     ) -> HttpSettings {
+        let site_url = crate::url::SiteUrl::new(url, baseurl);
+        let hubs = websub.advertised(&site_url);
+        let hub_links = (!hubs.is_empty()).then(|| {
+            let links: Vec<String> = hubs.iter().map(|h| format!("<{h}>; rel=\"hub\"")).collect();
+            links.join(", ")
+        });
         let value = format!(
             "public, max-age={}, stale-while-revalidate={}",
             serve.max_age, serve.stale_while_revalidate
@@ -44,6 +62,15 @@ impl HttpSettings {
             .filter(|b| b.budget() == budget)
             .unwrap_or_else(|| Arc::new(super::bodies::BodyCache::new(budget)));
         HttpSettings {
+            hub_links,
+            site_url,
+            hub_path: websub.hub.then(|| {
+                format!(
+                    "{}{}",
+                    baseurl.trim_end_matches('/'),
+                    crate::config::HUB_PATH
+                )
+            }),
             bodies,
             cache_control: HeaderValue::from_str(&value)
                 .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=300")),
@@ -58,7 +85,28 @@ impl HttpSettings {
 }
 
 impl Default for HttpSettings {
+    /// No hub, no base path, the default `[serve]` settings (an empty snapshot's).
     fn default() -> HttpSettings {
-        HttpSettings::new(&crate::config::Serve::default(), "", None)
+        let websub = crate::config::WebSub {
+            hub: false,
+            ..Default::default()
+        };
+        HttpSettings::build(&Default::default(), "", "", &websub, None)
+    }
+}
+
+impl HttpSettings {
+    /// The `Link` header of a published file: for a feed, its hubs and its own URL as
+    /// its topic (exactly one `rel="self"`, each format being a topic of its own).
+    pub fn links(&self, rel: &str) -> Option<HeaderValue> {
+        let hubs = self.hub_links.as_ref()?;
+        crate::layout::Format::from_file_name(rel.rsplit('/').next().unwrap_or(rel))?;
+        let topic = self.topic(rel);
+        HeaderValue::from_str(&format!("{hubs}, <{topic}>; rel=\"self\"")).ok()
+    }
+
+    /// The topic URL of a feed file: its absolute URL, exactly as its `rel="self"`.
+    pub fn topic(&self, rel: &str) -> String {
+        self.site_url.absolute(&format!("/{rel}"))
     }
 }
