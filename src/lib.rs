@@ -40,4 +40,5 @@ pub mod systemd;
 pub(crate) mod text;
 pub(crate) mod url;
 pub(crate) mod watch;
+pub mod websub;
 pub(crate) mod yaml;

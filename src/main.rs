@@ -44,6 +44,21 @@ enum Command {
         #[arg(long)]
         listen: Option<String>,
     },
+    /// The built-in WebSub hub's subscriptions.
+    Websub {
+        #[command(subcommand)]
+        command: WebsubCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum WebsubCommand {
+    /// List every subscription: topic, callback host, lease end, last delivery, failures
+    /// (reads the database; works while `feedd serve` runs).
+    List {
+        #[arg(long, default_value = "config.toml")]
+        config: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -54,6 +69,9 @@ fn main() -> ExitCode {
         Command::Check { config } => run_check(&config),
         Command::CheckConfig { config } => run_check_config(&config),
         Command::Serve { config, listen } => run_serve(&config, listen.as_deref()),
+        Command::Websub {
+            command: WebsubCommand::List { config },
+        } => run_websub_list(&config),
     };
     match result {
         Ok(code) => code,
@@ -134,6 +152,18 @@ fn run_build(config_path: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn run_websub_list(config_path: &Path) -> anyhow::Result<ExitCode> {
+    let config = load_config(config_path)?;
+    let path = &config.websub.database;
+    if !path.exists() {
+        println!("feedd websub: no subscriptions yet ({} does not exist)", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let loaded = feedd::websub::store::Store::read(path)?;
+    print!("{}", feedd::websub::list::table(&loaded));
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run_check(config_path: &Path) -> anyhow::Result<ExitCode> {
     let config = load_config(config_path)?;
     let loaded = check::load(&config)?;
@@ -186,11 +216,30 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
     };
     let local = listener.local_addr().context("reading the bound address")?;
     let max_connections = config.serve.max_connections;
-    let running = std::sync::Arc::new(feedd::daemon::start(config)?);
+    let websub = config.websub.clone();
+    let (notifier, inbox) = feedd::websub::hub::channel();
+    let running = std::sync::Arc::new(feedd::daemon::start(config, notifier)?);
+    // Announcements to external hubs need the hub's thread too, even with our own hub off.
+    let hub = if websub.hub || !websub.hubs.is_empty() {
+        let database = websub.database.clone();
+        let hub = feedd::websub::hub::start(
+            inbox,
+            websub,
+            database,
+            running.snapshot.clone(),
+            runtime.handle().clone(),
+            running.metrics.clone(),
+        )
+        .context("starting the WebSub hub thread")?;
+        Some(std::sync::Arc::new(hub))
+    } else {
+        None
+    };
     let server = std::sync::Arc::new(feedd::serve::Server {
         snapshot: running.snapshot.clone(),
         metrics: running.metrics.clone(),
         max_connections,
+        hub: hub.clone(),
     });
     // Listen for SIGHUP before saying we serve: its default action would end us.
     let hup = {
@@ -272,6 +321,9 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
     tracing::info!("shutting down");
     drop(server);
     running.stop();
+    if let Some(hub) = hub {
+        hub.stop();
+    }
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     Ok(ExitCode::SUCCESS)
 }

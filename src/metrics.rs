@@ -20,6 +20,8 @@ pub struct Metrics {
     connections_refused: AtomicU64,
     pending_writes: AtomicU64,
     pending_copies: AtomicU64,
+    /// The WebSub hub's counters (zero while it is off).
+    pub websub: crate::websub::metrics::HubMetrics,
 }
 
 /// The status codes we count separately.
@@ -123,6 +125,7 @@ impl Metrics {
             get(&self.pending_writes),
             get(&self.pending_copies)
         );
+        self.websub.render(&mut out);
         out
     }
 }

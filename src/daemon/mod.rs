@@ -77,7 +77,7 @@ impl Running {
 /// Builds everything once, publishes it, and starts watching. When the output dir holds
 /// what the last run published (`restore`), that is served at once and the first build
 /// runs behind it on the rebuild thread, publishing only the differences.
-pub fn start(config: Config) -> Result<Running, BuildError> {
+pub fn start(config: Config, hub: crate::websub::hub::Notifier) -> Result<Running, BuildError> {
     let started = std::time::Instant::now();
     let root = canonical(&config.content_dir)?;
     // Watch before the first read, so nothing written meanwhile is missed.
@@ -93,6 +93,7 @@ pub fn start(config: Config) -> Result<Running, BuildError> {
     let heartbeat = Arc::new(AtomicU64::new(now_millis()));
     let mut first = First {
         config,
+        hub: hub.clone(),
         served: served.clone(),
         metrics: metrics.clone(),
         started,
@@ -129,6 +130,7 @@ pub fn start(config: Config) -> Result<Running, BuildError> {
                 heartbeat: loop_heartbeat,
                 disk,
                 retry: Vec::new(),
+                hub,
             };
             ctx.run();
             drop(ctx);
@@ -157,6 +159,7 @@ type Built = (
 /// The first build: what it needs, before or behind the restored files.
 struct First {
     config: Config,
+    hub: crate::websub::hub::Notifier,
     served: disk::Served,
     metrics: Arc<Metrics>,
     started: std::time::Instant,
@@ -174,6 +177,7 @@ impl First {
         );
         let writes = fresh.writes.len();
         self.served.update(|_| Some(fresh.snapshot));
+        self.hub.changed(fresh.changed);
         let out_dir = fresh.engine.config().output_dir.clone();
         let (disk, disk_thread) = disk::start(
             out_dir.clone(),

@@ -13,8 +13,16 @@ use crate::engine::Engine;
 use crate::serve::HttpSettings;
 use crate::snapshot::{FeedFile, Snapshot};
 
-/// The snapshot after `files` were rendered and `removed` vanished, with the writes that
-/// bring `out_dir` to the same state.
+/// What publishing produced: the next snapshot, the writes that bring `out_dir` to the
+/// same state, and the feed files whose bytes changed from what was served (or, after a
+/// restart, from what was on disk): the changes WebSub subscribers and hubs are told of.
+pub struct Next {
+    pub snapshot: Snapshot,
+    pub writes: Writes,
+    pub changed: Vec<String>,
+}
+
+/// The snapshot after `files` were rendered and `removed` vanished.
 pub fn next(
     prev: &Snapshot,
     engine: &Engine,
@@ -22,10 +30,11 @@ pub fn next(
     removed: &[String],
     settings: Arc<HttpSettings>,
     now: SystemTime,
-) -> (Snapshot, Writes) {
+) -> Next {
     let out_dir = &engine.config().output_dir;
     let mut map = prev.files.clone();
     let mut writes = Writes::new();
+    let mut changed = Vec::new();
     for (rel, bytes) in files {
         let content_type = crate::layout::content_type(&rel).unwrap_or("application/octet-stream");
         let bytes = Bytes::from(bytes);
@@ -41,8 +50,18 @@ pub fn next(
             Some((false, p)) if now < p + Duration::from_secs(1) => p + Duration::from_secs(1),
             Some((false, _)) => now,
             // Unchanged since before a restart: Last-Modified is the file's mtime.
-            None => unchanged_on_disk(out_dir, &rel, &bytes).unwrap_or(now),
+            None => match on_disk(out_dir, &rel, &bytes) {
+                OnDisk::Same(mtime) => mtime,
+                OnDisk::Other => {
+                    changed.push(rel.clone());
+                    now
+                }
+                OnDisk::Absent => now,
+            },
         };
+        if matches!(previous, Some((false, _))) {
+            changed.push(rel.clone());
+        }
         // Held in memory until the disk writer has it on disk (for a file already there,
         // the writer only points the entry at it).
         writes.push((rel.clone(), Some(bytes)));
@@ -63,15 +82,32 @@ pub fn next(
         fingerprint: engine.fingerprint().to_string(),
         settings,
     };
-    (snapshot, writes)
+    changed.retain(|rel| {
+        crate::layout::Format::from_file_name(rel.rsplit('/').next().unwrap_or(rel)).is_some()
+    });
+    Next {
+        snapshot,
+        writes,
+        changed,
+    }
 }
 
-/// The mtime of `rel` in `out_dir` if it already holds exactly these bytes.
-fn unchanged_on_disk(out_dir: &Path, rel: &str, bytes: &[u8]) -> Option<SystemTime> {
+enum OnDisk {
+    /// Exactly these bytes, written at this time.
+    Same(SystemTime),
+    Other,
+    Absent,
+}
+
+/// What `out_dir` holds at `rel`, compared with these bytes.
+fn on_disk(out_dir: &Path, rel: &str, bytes: &[u8]) -> OnDisk {
     let path = out_dir.join(rel);
-    let meta = std::fs::metadata(&path).ok()?;
-    if meta.len() != bytes.len() as u64 || std::fs::read(&path).ok()? != bytes {
-        return None;
+    let Ok(meta) = std::fs::metadata(&path) else {
+        return OnDisk::Absent;
+    };
+    let same = meta.len() == bytes.len() as u64 && std::fs::read(&path).is_ok_and(|b| b == bytes);
+    match (same, meta.modified()) {
+        (true, Ok(mtime)) => OnDisk::Same(mtime),
+        _ => OnDisk::Other,
     }
-    meta.modified().ok()
 }

@@ -28,6 +28,8 @@ pub struct Loop {
     pub disk: Sender<disk::Job>,
     /// Half-written files seen in the last turn, taken as finished in the next.
     pub retry: Vec<String>,
+    /// Told which feeds changed (WebSub).
+    pub hub: crate::websub::hub::Notifier,
 }
 
 /// What one turn of the loop received.
@@ -195,10 +197,10 @@ impl Loop {
         if files.is_empty() && out.removed.is_empty() {
             return;
         }
-        let mut writes = Vec::new();
+        let (mut writes, mut changed) = (Vec::new(), Vec::new());
         let engine = &self.engine;
         self.served.update(|prev| {
-            let (snapshot, w) = super::publish::next(
+            let next = super::publish::next(
                 prev,
                 engine,
                 files,
@@ -206,9 +208,10 @@ impl Loop {
                 prev.settings.clone(),
                 std::time::SystemTime::now(),
             );
-            writes = w;
-            Some(snapshot)
+            (writes, changed) = (next.writes, next.changed);
+            Some(next.snapshot)
         });
+        self.hub.changed(changed);
         crate::systemd::status(&status_line(&self.engine, &self.served.snapshot.load()));
         let _ = self.disk.send(disk::Job::Write(writes));
     }
@@ -237,6 +240,7 @@ impl Loop {
             Some(next.with_files(files))
         });
         let _ = self.disk.send(disk::Job::Write(fresh.writes));
+        self.hub.changed(fresh.changed);
         let _ = self.disk.send(disk::Job::Prune(
             self.engine.files().map(str::to_string).collect(),
             self.engine.config().pages.enabled,

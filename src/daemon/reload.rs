@@ -27,6 +27,8 @@ pub struct Fresh {
     pub snapshot: Snapshot,
     pub writes: Writes,
     pub report: Report,
+    /// Feed files whose bytes changed (`publish::Next::changed`).
+    pub changed: Vec<String>,
 }
 
 /// Builds everything with `config`. `prev` is what is being served (for Last-Modified
@@ -36,7 +38,7 @@ pub fn fresh(config: Config, prev: &Snapshot) -> Result<Fresh, ContentError> {
     let mut engine = Engine::new(config);
     let sink = Collect::default();
     let out = crate::driver::apply_scan(&mut engine, chrono::Utc::now(), &sink)?;
-    let (snapshot, writes) = super::publish::next(
+    let next = super::publish::next(
         prev,
         &engine,
         sink.into_files(),
@@ -45,7 +47,7 @@ pub fn fresh(config: Config, prev: &Snapshot) -> Result<Fresh, ContentError> {
         std::time::SystemTime::now(),
     );
     // Files the old configuration published and the new one does not.
-    let (mut snapshot, mut writes) = (snapshot, writes);
+    let (mut snapshot, mut writes) = (next.snapshot, next.writes);
     let published: std::collections::HashSet<&str> = engine.files().collect();
     let stale: Vec<String> = snapshot
         .files
@@ -62,5 +64,6 @@ pub fn fresh(config: Config, prev: &Snapshot) -> Result<Fresh, ContentError> {
         snapshot,
         writes,
         report: out.report,
+        changed: next.changed,
     })
 }

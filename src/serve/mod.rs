@@ -57,6 +57,8 @@ pub struct Server {
     pub snapshot: Arc<ArcSwap<Snapshot>>,
     pub metrics: Arc<Metrics>,
     pub max_connections: usize,
+    /// The built-in WebSub hub, answering at `HttpSettings::hub_path`.
+    pub hub: Option<Arc<crate::websub::hub::Hub>>,
 }
 
 impl Server {
@@ -90,7 +92,23 @@ impl Server {
             let server = self.clone();
             let service = service_fn(move |req: Request<Incoming>| {
                 let server = server.clone();
-                async move { Ok::<_, std::convert::Infallible>(server.handle(&req, peer.ip())) }
+                async move {
+                    let hub = server.hub.as_ref().filter(|h| {
+                        h.serves_requests()
+                            && server.snapshot.load().settings.hub_path.as_deref()
+                                == Some(req.uri().path())
+                    });
+                    let response = match hub {
+                        Some(hub) => {
+                            let snapshot = server.snapshot.load_full();
+                            let response = hub.respond(req, peer.ip(), &snapshot).await;
+                            server.metrics.response(response.status().as_u16(), 0);
+                            response
+                        }
+                        None => server.handle(&req, peer.ip()),
+                    };
+                    Ok::<_, std::convert::Infallible>(response)
+                }
             });
             let stream =
                 idle::IdleTimeout::new(stream, settings.header_timeout, settings.idle_timeout);

@@ -23,6 +23,9 @@ pub struct HttpSettings {
     /// The `rel="hub"` part of a feed's `Link` header (`None`: no hub advertised).
     hub_links: Option<String>,
     site_url: crate::url::SiteUrl,
+    /// The site's scheme and host (`https://example.com`), normalised: what a topic URL
+    /// starts with.
+    origin: String,
     /// The built-in hub's path (with baseurl), when it is on.
     pub hub_path: Option<String>,
 }
@@ -61,7 +64,9 @@ impl HttpSettings {
             .map(|p| p.bodies.clone())
             .filter(|b| b.budget() == budget)
             .unwrap_or_else(|| Arc::new(super::bodies::BodyCache::new(budget)));
+        let origin = crate::url::normalize(&format!("{}/", url.trim_end_matches('/')));
         HttpSettings {
+            origin: origin.trim_end_matches('/').to_string(),
             hub_links,
             site_url,
             hub_path: websub.hub.then(|| {
@@ -103,6 +108,10 @@ impl HttpSettings {
         crate::layout::Format::from_file_name(rel.rsplit('/').next().unwrap_or(rel))?;
         let topic = self.topic(rel);
         HeaderValue::from_str(&format!("{hubs}, <{topic}>; rel=\"self\"")).ok()
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.origin
     }
 
     /// The topic URL of a feed file: its absolute URL, exactly as its `rel="self"`.

@@ -2,6 +2,8 @@
 //! pointing at it, and the real `feedd` binary.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod receiver;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

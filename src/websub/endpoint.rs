@@ -1,0 +1,135 @@
+//! `POST <baseurl>/websub`: the subscriber's side of the hub. A request is checked at
+//! once — form, topic, callback address literal, rate, limits — and answered 4xx with a
+//! one-line reason, or 202 Accepted; verification follows asynchronously and its result
+//! never changes that answer. A topic that is not one of this server's feeds is refused
+//! at once with 400 (WebSub §5.1 lets a hub reject a request immediately), not with a
+//! later `hub.mode=denied`.
+
+use std::net::IpAddr;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Response, StatusCode};
+
+use super::hub::{Cmd, Hub, Refused};
+use super::ledger::Key;
+use super::request::{Request, MAX_BODY};
+use crate::serve::handler::Body;
+use crate::serve::route::{route, Route};
+use crate::snapshot::Snapshot;
+
+fn answer(status: StatusCode, message: &str) -> Response<Body> {
+    let body = format!("{message}\n");
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+impl Hub {
+    /// Answers one request to the hub's URL.
+    pub async fn respond(
+        &self,
+        request: hyper::Request<hyper::body::Incoming>,
+        client: IpAddr,
+        snapshot: &Snapshot,
+    ) -> Response<Body> {
+        if request.method() != Method::POST {
+            let mut r = answer(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "this is a WebSub hub: POST subscription requests here",
+            );
+            r.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return r;
+        }
+        let form = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        if !form {
+            return answer(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "the request must be application/x-www-form-urlencoded",
+            );
+        }
+        if let Err(wait) = self.limiter.take(client, std::time::Instant::now()) {
+            let mut r = answer(StatusCode::TOO_MANY_REQUESTS, "too many subscription requests");
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+            return r;
+        }
+        let body = match Limited::new(request.into_body(), MAX_BODY).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(_) => {
+                return answer(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "the request body is over 16 KiB",
+                )
+            }
+        };
+        let parsed = match Request::parse(&body, self.config.allow_private_callbacks) {
+            Ok(parsed) => parsed,
+            Err(e) => return answer(StatusCode::BAD_REQUEST, &e.to_string()),
+        };
+        let Some(rel) = topic_file(&parsed.topic, snapshot) else {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                "hub.topic is not a feed of this hub (use a feed's rel=\"self\" URL)",
+            );
+        };
+        let key = Key {
+            topic: snapshot.settings.topic(&rel),
+            callback: parsed.callback.to_string(),
+        };
+        let (reply, answered) = tokio::sync::oneshot::channel();
+        let sent = self.tx.send(Cmd::Request {
+            request: parsed,
+            key,
+            rel,
+            reply,
+        });
+        let refused = |message: &str| answer(StatusCode::SERVICE_UNAVAILABLE, message);
+        if sent.is_err() {
+            return refused("the hub is stopping");
+        }
+        match tokio::time::timeout(std::time::Duration::from_secs(5), answered).await {
+            Ok(Ok(Ok(()))) => answer(StatusCode::ACCEPTED, "accepted; verification follows"),
+            Ok(Ok(Err(Refused { status, message }))) => answer(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN),
+                &message,
+            ),
+            _ => refused("the hub is busy; try again later"),
+        }
+    }
+}
+
+/// The feed file a topic URL names, if it is one of the feeds served now: the URL as a
+/// reader would request it (any spelling the server routes to that feed), in any format.
+pub fn topic_file(topic: &str, snapshot: &Snapshot) -> Option<String> {
+    let normalized = crate::url::normalize(topic);
+    let path = normalized.strip_prefix(snapshot.settings.origin())?;
+    if !path.starts_with('/') || path.contains(['?', '#']) {
+        return None;
+    }
+    match route(path, snapshot, &snapshot.settings.baseurl) {
+        Route::File { rel, .. } => {
+            let name = rel.rsplit('/').next().unwrap_or(&rel);
+            crate::layout::Format::from_file_name(name)?;
+            Some(rel)
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,170 @@
+use super::*;
+
+const BACKOFF: Backoff = Backoff {
+    first: 1_000,
+    max: 60_000,
+};
+
+fn key(topic: &str, callback: &str) -> Key {
+    Key {
+        topic: topic.into(),
+        callback: callback.into(),
+    }
+}
+
+fn sub(host: &str, expires: Millis, delivered: &str) -> Subscription {
+    Subscription {
+        rel: "feed.xml".into(),
+        secret: None,
+        host: host.into(),
+        verified: 0,
+        expires,
+        delivered: Some(delivered.into()),
+        last_delivery: None,
+        failures: 0,
+        last_error: None,
+    }
+}
+
+fn ledger_with(subs: &[(&Key, &str)]) -> Ledger {
+    let mut l = Ledger::new(BACKOFF);
+    for (k, host) in subs {
+        l.subscribe((*k).clone(), sub(host, 1_000_000, "v1"));
+    }
+    l
+}
+
+#[test]
+fn a_change_owes_each_subscriber_without_it_once_and_coalesces() {
+    let (a, b, other) = (key("T", "https://a/1"), key("T", "https://b/1"), key("U", "https://a/2"));
+    let mut l = ledger_with(&[(&a, "a"), (&b, "b"), (&other, "a")]);
+    // The same bytes as they have: nothing owed.
+    assert!(l.changed("T", "v1", 10).is_empty());
+    let writes = l.changed("T", "v2", 10);
+    assert_eq!(writes.len(), 2);
+    assert_eq!(l.queue_depth(), (2, 0));
+    // Two more versions before anything was sent: still one debt each, newest seq.
+    l.changed("T", "v3", 20);
+    l.changed("T", "v4", 30);
+    assert_eq!(l.queue_depth(), (2, 0));
+    let due = l.due(30, |_| false, 10);
+    assert_eq!(due.len(), 2);
+    assert!(due.iter().all(|(k, o)| k.topic == "T" && o.since == 10));
+    assert!(l.owed(&other).is_none());
+}
+
+#[test]
+fn a_success_for_an_older_version_leaves_the_newest_due() {
+    let a = key("T", "https://a/1");
+    let mut l = ledger_with(&[(&a, "a")]);
+    l.changed("T", "v2", 10);
+    let (_, sent) = l.due(10, |_| false, 1)[0].clone();
+    l.changed("T", "v3", 15); // arrives while v2 is in flight
+    l.outcome(&a, sent.seq, Outcome::Delivered("v2".into()), 20);
+    assert_eq!(l.get(&a).unwrap().delivered.as_deref(), Some("v2"));
+    let again = l.due(20, |_| false, 1);
+    assert_eq!(again.len(), 1, "v3 is still owed");
+    l.outcome(&a, again[0].1.seq, Outcome::Delivered("v3".into()), 25);
+    assert_eq!(l.queue_depth(), (0, 0));
+    assert_eq!(l.get(&a).unwrap().last_delivery, Some(25));
+}
+
+#[test]
+fn failures_back_off_doubling_to_the_cap_and_a_success_resets() {
+    let a = key("T", "https://a/1");
+    let mut l = ledger_with(&[(&a, "a")]);
+    l.changed("T", "v2", 0);
+    let mut now = 0;
+    let mut waits = Vec::new();
+    for _ in 0..10 {
+        let seq = l.owed(&a).unwrap().seq;
+        l.outcome(&a, seq, Outcome::Failed("503".into()), now);
+        let due = l.owed(&a).unwrap().due;
+        waits.push(due - now);
+        assert!(l.due(due - 1, |_| false, 1).is_empty(), "not before it is due");
+        now = due;
+    }
+    let nominal = [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000, 60_000];
+    for (wait, nominal) in waits.iter().zip(nominal) {
+        assert!(
+            *wait >= nominal * 3 / 4 && *wait <= nominal * 5 / 4,
+            "{wait} vs {nominal}"
+        );
+    }
+    assert_eq!(l.get(&a).unwrap().failures, 10);
+    let seq = l.owed(&a).unwrap().seq;
+    l.outcome(&a, seq, Outcome::Delivered("v2".into()), now);
+    assert_eq!(l.get(&a).unwrap().failures, 0);
+    assert_eq!(l.queue_depth(), (0, 0));
+}
+
+#[test]
+fn gone_unsubscribes_and_a_lease_end_drops_subscription_and_debt() {
+    let (a, b) = (key("T", "https://a/1"), key("T", "https://b/1"));
+    let mut l = Ledger::new(BACKOFF);
+    l.subscribe(a.clone(), sub("a", 100, "v1"));
+    l.subscribe(b.clone(), sub("b", 1_000, "v1"));
+    l.changed("T", "v2", 10);
+    assert_eq!(l.outcome(&a, 1, Outcome::Gone, 20), vec![Write::Unsubscribe(a.clone())]);
+    assert!(l.get(&a).is_none());
+    assert_eq!(l.next_wake(|_| false, |_| false), Some(10), "b's delivery");
+    assert_eq!(l.next_wake(|k| *k == b, |_| false), Some(1_000), "b's lease end");
+    assert!(l.expire(999).is_empty());
+    assert_eq!(l.expire(1_000), vec![Write::Unsubscribe(b.clone())]);
+    assert_eq!(l.queue_depth(), (0, 0));
+    // An outcome arriving for a subscription that is gone changes nothing.
+    assert!(l.outcome(&b, 2, Outcome::Delivered("v2".into()), 1_001).is_empty());
+}
+
+#[test]
+fn limits_count_new_subscriptions_only() {
+    let (a1, a2, b1) = (key("T", "https://a/1"), key("T", "https://a/2"), key("T", "https://b/1"));
+    let mut l = ledger_with(&[(&a1, "a")]);
+    assert_eq!(l.admit(&a2, "a", 10, 1), Err(Refusal::HostFull));
+    assert_eq!(l.admit(&a1, "a", 1, 1), Ok(()), "a re-subscription");
+    assert_eq!(l.admit(&b1, "b", 1, 5), Err(Refusal::Full));
+    assert_eq!(l.admit(&b1, "b", 2, 5), Ok(()));
+    // A re-subscription replaces: the host still counts once.
+    l.subscribe(a1.clone(), sub("a", 5, "v9"));
+    assert_eq!(l.admit(&a2, "a", 10, 2), Ok(()));
+    l.unsubscribe(&a1);
+    assert_eq!(l.admit(&a2, "a", 10, 1), Ok(()));
+}
+
+#[test]
+fn announcements_coalesce_retry_and_give_up() {
+    let hubs = vec!["https://hub/".to_string()];
+    let mut l = Ledger::new(BACKOFF);
+    l.announce(&hubs, "T", 0);
+    l.announce(&hubs, "T", 5);
+    assert_eq!(l.queue_depth(), (0, 1));
+    let (k, debt) = l.pings_due(5, |_| false, 8)[0].clone();
+    let mut now = 5;
+    for _ in 0..MAX_PING_ATTEMPTS - 1 {
+        l.pinged(&k, debt.seq, false, now);
+        now = l.pings_due(u64::MAX, |_| false, 1)[0].1.due;
+    }
+    assert_eq!(l.pinged(&k, debt.seq, false, now), vec![Write::Pinged(k.clone())]);
+    assert_eq!(l.queue_depth(), (0, 0));
+}
+
+#[test]
+fn a_loaded_ledger_continues_sequence_and_drops_orphan_debts() {
+    let (a, orphan) = (key("T", "https://a/1"), key("T", "https://gone/1"));
+    let debt = Owed {
+        seq: 41,
+        attempts: 2,
+        due: 7,
+        since: 3,
+    };
+    let mut l = Ledger::load(
+        BACKOFF,
+        vec![(a.clone(), sub("a", 100, "v1"))],
+        vec![(a.clone(), debt), (orphan, debt)],
+        Vec::new(),
+    );
+    assert_eq!(l.queue_depth(), (1, 0));
+    l.changed("T", "v2", 8);
+    let owed = l.owed(&a).unwrap();
+    assert_eq!((owed.seq, owed.attempts, owed.due), (42, 2, 7));
+}
