@@ -152,6 +152,8 @@ pub fn start(
         config.connect_timeout,
         config.timeout,
     );
+    // External hubs are the operator's own choice (possibly on the local network).
+    let trusted = Client::new(true, config.connect_timeout, config.timeout);
     let mut actor = Actor {
         ledger,
         store,
@@ -162,6 +164,7 @@ pub fn start(
         runtime,
         metrics,
         client,
+        trusted,
         external,
         max_in_flight: config.concurrent_deliveries,
         verifying: 0,
@@ -197,7 +200,10 @@ struct Actor {
     snapshot: Arc<ArcSwap<Snapshot>>,
     runtime: tokio::runtime::Handle,
     metrics: Arc<crate::metrics::Metrics>,
+    /// For callbacks: the address checks apply.
     client: Client,
+    /// For the configured external hubs.
+    trusted: Client,
     config: WebSub,
     external: Vec<String>,
     max_in_flight: usize,
@@ -528,7 +534,7 @@ impl Actor {
                 continue;
             };
             self.busy_pings.insert(key.clone());
-            let (client, tx) = (self.client.clone(), self.tx.clone());
+            let (client, tx) = (self.trusted.clone(), self.tx.clone());
             self.runtime.spawn(async move {
                 let body: String = url::form_urlencoded::Serializer::new(String::new())
                     .append_pair("hub.mode", "publish")

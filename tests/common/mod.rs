@@ -2,6 +2,7 @@
 //! pointing at it, and the real `feedd` binary.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod hub;
 pub mod receiver;
 
 use std::path::{Path, PathBuf};
