@@ -217,6 +217,7 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
     let local = listener.local_addr().context("reading the bound address")?;
     let max_connections = config.serve.max_connections;
     let websub = config.websub.clone();
+    let started_websub = websub.clone();
     let (notifier, inbox) = feedd::websub::hub::channel();
     let running = std::sync::Arc::new(feedd::daemon::start(config, notifier)?);
     // Announcements to external hubs need the hub's thread too, even with our own hub off.
@@ -279,6 +280,7 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
             };
             // What the running server was started with (its socket and connection cap).
             let mut serving = started_serve;
+            let hub_started = started_websub;
             while hup.recv().await.is_some() {
                 feedd::systemd::reloading();
                 tracing::info!("SIGHUP: reloading {}", path.display());
@@ -288,6 +290,12 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
                         chain(&e)
                     ),
                     Ok(new) => {
+                        if new.websub != hub_started {
+                            tracing::warn!(
+                                "reload: [websub] changed; feeds advertise the new hubs now, \
+                                 the hub applies its other settings after a restart"
+                            );
+                        }
                         let serve = new.serve.clone();
                         let r = running.clone();
                         match tokio::task::spawn_blocking(move || r.reload(new)).await {

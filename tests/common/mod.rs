@@ -119,11 +119,16 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(site: &Site) -> Daemon {
+        Daemon::start_on(site, "127.0.0.1:0")
+    }
+
+    /// Listening on `listen` (a fixed port, when the site's URL must name it).
+    pub fn start_on(site: &Site, listen: &str) -> Daemon {
         use std::io::BufRead;
         let stderr_path = site.path("serve.log");
         let stderr = std::fs::File::create(&stderr_path).expect("log file");
         let mut child = Command::new(env!("CARGO_BIN_EXE_feedd"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+            .args(["serve", "--listen", listen, "--config"])
             .arg(site.config())
             .env("FEEDD_LOG", "info")
             .stdout(std::process::Stdio::piped())
