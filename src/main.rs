@@ -156,7 +156,10 @@ fn run_websub_list(config_path: &Path) -> anyhow::Result<ExitCode> {
     let config = load_config(config_path)?;
     let path = &config.websub.database;
     if !path.exists() {
-        println!("feedd websub: no subscriptions yet ({} does not exist)", path.display());
+        println!(
+            "feedd websub: no subscriptions yet ({} does not exist)",
+            path.display()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let loaded = feedd::websub::store::Store::read(path)?;

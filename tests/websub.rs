@@ -15,6 +15,9 @@ use common::receiver::{Answer, Receiver};
 use common::{eventually, Daemon, Site};
 use hmac::Mac;
 
+/// Form fields of one request.
+type Form<'a> = Vec<(&'a str, &'a str)>;
+
 fn site(extra: &str) -> Site {
     Site::fixture("site", &format!("{HUB}{extra}"))
 }
@@ -55,7 +58,10 @@ fn feeds_advertise_the_hub_in_headers_and_in_every_format() {
         );
         assert_eq!(link.matches("rel=\"self\"").count(), 1);
         let body = r.text().unwrap();
-        assert!(body.contains("https://fixture.example/websub"), "{path}: {body}");
+        assert!(
+            body.contains("https://fixture.example/websub"),
+            "{path}: {body}"
+        );
     }
     // An independent parser sees the hub link in Atom, and JSON Feed's `hubs`.
     let (_, atom) = fetch(&d, SITE_ATOM);
@@ -98,11 +104,18 @@ fn subscriptions_are_verified_and_deliveries_equal_the_topic_in_every_format() {
         assert_eq!(get.query("hub.lease_seconds").as_deref(), Some("3600"));
         assert_eq!(get.query("hub.challenge").map(|c| c.len()), Some(64));
         if cb.contains('?') {
-            assert_eq!(get.query("user").as_deref(), Some("7"), "its own query kept");
+            assert_eq!(
+                get.query("user").as_deref(),
+                Some("7"),
+                "its own query kept"
+            );
         }
     }
     let listed = list(&site);
-    assert!(listed.contains(SITE_ATOM) && listed.contains("127.0.0.1"), "{listed}");
+    assert!(
+        listed.contains(SITE_ATOM) && listed.contains("127.0.0.1"),
+        "{listed}"
+    );
 
     let started = Instant::now();
     edit(&site, "推送测试一");
@@ -111,7 +124,10 @@ fn subscriptions_are_verified_and_deliveries_equal_the_topic_in_every_format() {
         let got = wait_delivery(&r, path, "推送测试一");
         let (content_type, body) = fetch(&d, topic);
         assert_eq!(got.header("content-type"), content_type, "{topic}");
-        assert_eq!(got.body, body, "{topic}: the delivery is the topic's current body");
+        assert_eq!(
+            got.body, body,
+            "{topic}: the delivery is the topic's current body"
+        );
         assert_eq!(
             got.header("link"),
             format!("<https://fixture.example/websub>; rel=\"hub\", <{topic}>; rel=\"self\"")
@@ -137,32 +153,52 @@ fn a_resubscription_replaces_and_an_unsubscription_stops_deliveries() {
     let d = Daemon::start(&site);
     let r = Receiver::start();
     let (a, b) = (r.url("/a"), r.url("/b"));
-    assert_eq!(subscribe(&d, SITE_ATOM, &a, &[("hub.secret", "one")]).0, 202);
+    assert_eq!(
+        subscribe(&d, SITE_ATOM, &a, &[("hub.secret", "one")]).0,
+        202
+    );
     assert_eq!(subscribe(&d, SITE_ATOM, &b, &[]).0, 202);
     wait_subscribed(&site, 2);
     // websub.rocks 103: re-subscribing before expiry replaces (here: the secret).
-    assert_eq!(subscribe(&d, SITE_ATOM, &a, &[("hub.secret", "two")]).0, 202);
-    eventually("re-subscription verified", || (r.to("GET", "/a").len() == 2).then_some(()));
+    assert_eq!(
+        subscribe(&d, SITE_ATOM, &a, &[("hub.secret", "two")]).0,
+        202
+    );
+    eventually("re-subscription verified", || {
+        (r.to("GET", "/a").len() == 2).then_some(())
+    });
     wait_subscribed(&site, 2);
     std::thread::sleep(Duration::from_millis(200));
     edit(&site, "替换订阅");
     let got = wait_delivery(&r, "/a", "替换订阅");
-    assert_eq!(got.header("x-hub-signature"), format!("sha256={}", hmac_hex("two", &got.body)));
+    assert_eq!(
+        got.header("x-hub-signature"),
+        format!("sha256={}", hmac_hex("two", &got.body))
+    );
     // websub.rocks 105: unsubscribe, verified with hub.mode=unsubscribe.
     let (status, _) = post_form(
         &d,
-        &[("hub.mode", "unsubscribe"), ("hub.topic", SITE_ATOM), ("hub.callback", &a)],
+        &[
+            ("hub.mode", "unsubscribe"),
+            ("hub.topic", SITE_ATOM),
+            ("hub.callback", &a),
+        ],
     );
     assert_eq!(status, 202);
     wait_subscribed(&site, 1);
     let gets = r.to("GET", "/a");
-    assert_eq!(gets.last().unwrap().query("hub.mode").as_deref(), Some("unsubscribe"));
+    assert_eq!(
+        gets.last().unwrap().query("hub.mode").as_deref(),
+        Some("unsubscribe")
+    );
     assert_eq!(gets.last().unwrap().query("hub.lease_seconds"), None);
     edit(&site, "退订之后");
     wait_delivery(&r, "/b", "退订之后");
     std::thread::sleep(Duration::from_millis(300));
     assert!(
-        !deliveries(&r, "/a").iter().any(|g| String::from_utf8_lossy(&g.body).contains("退订之后")),
+        !deliveries(&r, "/a")
+            .iter()
+            .any(|g| String::from_utf8_lossy(&g.body).contains("退订之后")),
         "no delivery after unsubscribing"
     );
 }
@@ -173,17 +209,66 @@ fn bad_requests_are_refused_at_once_and_failed_verifications_subscribe_nothing()
     let d = Daemon::start(&site);
     let r = Receiver::start();
     let long_secret = "s".repeat(200);
-    let cases: Vec<(Vec<(&str, &str)>, u16, &str)> = vec![
-        (vec![("hub.mode", "subscribe"), ("hub.topic", "https://elsewhere.example/feed.xml"), ("hub.callback", "http://127.0.0.1:9/x")], 400, "not a feed of this hub"),
-        (vec![("hub.mode", "subscribe"), ("hub.topic", "https://fixture.example/nope.xml"), ("hub.callback", "http://127.0.0.1:9/x")], 400, "not a feed of this hub"),
-        (vec![("hub.mode", "subscribe"), ("hub.topic", "https://fixture.example/index.html"), ("hub.callback", "http://127.0.0.1:9/x")], 400, "not a feed of this hub"),
-        (vec![("hub.mode", "subscribe"), ("hub.topic", SITE_ATOM)], 400, "hub.callback is missing"),
-        (vec![("hub.mode", "sub"), ("hub.topic", SITE_ATOM), ("hub.callback", "http://127.0.0.1:9/x")], 400, "hub.mode"),
-        (vec![("hub.mode", "subscribe"), ("hub.topic", SITE_ATOM), ("hub.callback", "http://127.0.0.1:9/x"), ("hub.secret", &long_secret)], 400, "hub.secret"),
+    let cases: Vec<(Form, u16, &str)> = vec![
+        (
+            vec![
+                ("hub.mode", "subscribe"),
+                ("hub.topic", "https://elsewhere.example/feed.xml"),
+                ("hub.callback", "http://127.0.0.1:9/x"),
+            ],
+            400,
+            "not a feed of this hub",
+        ),
+        (
+            vec![
+                ("hub.mode", "subscribe"),
+                ("hub.topic", "https://fixture.example/nope.xml"),
+                ("hub.callback", "http://127.0.0.1:9/x"),
+            ],
+            400,
+            "not a feed of this hub",
+        ),
+        (
+            vec![
+                ("hub.mode", "subscribe"),
+                ("hub.topic", "https://fixture.example/index.html"),
+                ("hub.callback", "http://127.0.0.1:9/x"),
+            ],
+            400,
+            "not a feed of this hub",
+        ),
+        (
+            vec![("hub.mode", "subscribe"), ("hub.topic", SITE_ATOM)],
+            400,
+            "hub.callback is missing",
+        ),
+        (
+            vec![
+                ("hub.mode", "sub"),
+                ("hub.topic", SITE_ATOM),
+                ("hub.callback", "http://127.0.0.1:9/x"),
+            ],
+            400,
+            "hub.mode",
+        ),
+        (
+            vec![
+                ("hub.mode", "subscribe"),
+                ("hub.topic", SITE_ATOM),
+                ("hub.callback", "http://127.0.0.1:9/x"),
+                ("hub.secret", &long_secret),
+            ],
+            400,
+            "hub.secret",
+        ),
     ];
     for (fields, status, says) in &cases {
         let (got, text) = post_form(&d, fields);
-        assert_eq!((got, text.contains(says)), (*status, true), "{fields:?}: {text}");
+        assert_eq!(
+            (got, text.contains(says)),
+            (*status, true),
+            "{fields:?}: {text}"
+        );
     }
     let not_form = reqwest::blocking::Client::new()
         .post(d.url("/websub"))
@@ -193,7 +278,10 @@ fn bad_requests_are_refused_at_once_and_failed_verifications_subscribe_nothing()
         .unwrap();
     assert_eq!(not_form.status().as_u16(), 415);
     let get = reqwest::blocking::get(d.url("/websub")).unwrap();
-    assert_eq!((get.status().as_u16(), common::header(&get, "allow")), (405, "POST".into()));
+    assert_eq!(
+        (get.status().as_u16(), common::header(&get, "allow")),
+        (405, "POST".into())
+    );
     // A topic written the way a reader may type it (raw UTF-8, upper-case host) is ours.
     let raw = "https://FIXTURE.example/tags/西海新闻/feed.xml";
     assert_eq!(subscribe(&d, raw, &r.url("/raw"), &[]).0, 202);
@@ -207,9 +295,21 @@ fn bad_requests_are_refused_at_once_and_failed_verifications_subscribe_nothing()
     });
     wait_subscribed(&site, 1);
     let listed = list(&site);
-    assert!(listed.contains("tags/%E8%A5%BF%E6%B5%B7%E6%96%B0%E9%97%BB/feed.xml"), "{listed}");
+    assert!(
+        listed.contains("tags/%E8%A5%BF%E6%B5%B7%E6%96%B0%E9%97%BB/feed.xml"),
+        "{listed}"
+    );
     assert!(!listed.contains("/wrong") && !listed.contains("/missing"));
-    let metrics = reqwest::blocking::get(d.url("/metrics")).unwrap().text().unwrap();
-    assert!(metrics.contains("feedd_websub_verifications_total{outcome=\"failed\"} 2"), "{metrics}");
-    assert!(metrics.contains("feedd_websub_subscriptions 1"), "{metrics}");
+    let metrics = reqwest::blocking::get(d.url("/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("feedd_websub_verifications_total{outcome=\"failed\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("feedd_websub_subscriptions 1"),
+        "{metrics}"
+    );
 }

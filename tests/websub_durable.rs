@@ -29,7 +29,9 @@ fn restart_and_kill_9_lose_no_subscription_and_no_owed_delivery() {
     wait_subscribed(&site, 2);
     edit(&site, "重启之前");
     wait_delivery(&r, "/ok", "重启之前");
-    eventually("a failed attempt", || (!deliveries(&r, "/failing").is_empty()).then_some(()));
+    eventually("a failed attempt", || {
+        (!deliveries(&r, "/failing").is_empty()).then_some(())
+    });
     d.child.kill().unwrap(); // SIGKILL: no shutdown of any kind
     d.child.wait().unwrap();
 
@@ -41,7 +43,9 @@ fn restart_and_kill_9_lose_no_subscription_and_no_owed_delivery() {
     let owed = wait_delivery(&r, "/failing", "停机期间");
     assert!(String::from_utf8_lossy(&owed.body).contains("<rss"));
     wait_subscribed(&site, 2);
-    eventually("nothing owed", || list(&site).contains("0 deliveries owed").then_some(()));
+    eventually("nothing owed", || {
+        list(&site).contains("0 deliveries owed").then_some(())
+    });
     drop(d);
 }
 
@@ -50,7 +54,16 @@ fn a_lease_ends_and_its_subscription_gets_nothing_more() {
     let site = site("");
     let d = Daemon::start(&site);
     let r = Receiver::start();
-    assert_eq!(subscribe(&d, SITE_ATOM, &r.url("/short"), &[("hub.lease_seconds", "1")]).0, 202);
+    assert_eq!(
+        subscribe(
+            &d,
+            SITE_ATOM,
+            &r.url("/short"),
+            &[("hub.lease_seconds", "1")]
+        )
+        .0,
+        202
+    );
     assert_eq!(subscribe(&d, SITE_ATOM, &r.url("/long"), &[]).0, 202);
     eventually("short lease granted", || {
         r.to("GET", "/short")
@@ -63,8 +76,14 @@ fn a_lease_ends_and_its_subscription_gets_nothing_more() {
     wait_delivery(&r, "/long", "租约之后");
     std::thread::sleep(Duration::from_millis(300));
     assert!(deliveries(&r, "/short").is_empty());
-    let metrics = reqwest::blocking::get(d.url("/metrics")).unwrap().text().unwrap();
-    assert!(metrics.contains("feedd_websub_expired_total 1"), "{metrics}");
+    let metrics = reqwest::blocking::get(d.url("/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("feedd_websub_expired_total 1"),
+        "{metrics}"
+    );
 }
 
 #[test]
@@ -73,16 +92,33 @@ fn a_failing_callback_is_retried_with_backoff_until_its_lease_ends() {
     let d = Daemon::start(&site);
     let r = Receiver::start();
     r.answer("/down", Answer::Deliveries(503));
-    assert_eq!(subscribe(&d, SITE_ATOM, &r.url("/down"), &[("hub.lease_seconds", "3")]).0, 202);
+    assert_eq!(
+        subscribe(
+            &d,
+            SITE_ATOM,
+            &r.url("/down"),
+            &[("hub.lease_seconds", "3")]
+        )
+        .0,
+        202
+    );
     wait_subscribed(&site, 1);
     let subscribed = Instant::now();
     edit(&site, "重试");
-    eventually("three attempts", || (deliveries(&r, "/down").len() >= 3).then_some(()));
+    eventually("three attempts", || {
+        (deliveries(&r, "/down").len() >= 3).then_some(())
+    });
     let listed = list(&site);
-    assert!(listed.contains("last error: the callback answered 503"), "{listed}");
+    assert!(
+        listed.contains("last error: the callback answered 503"),
+        "{listed}"
+    );
     // 200 ms doubling (±25%): the third gap is longer than the first.
     let at: Vec<Instant> = deliveries(&r, "/down").iter().map(|g| g.at).collect();
-    let (first, third) = (at[1] - at[0], at[3.min(at.len() - 1)] - at[2.min(at.len() - 2)]);
+    let (first, third) = (
+        at[1] - at[0],
+        at[3.min(at.len() - 1)] - at[2.min(at.len() - 2)],
+    );
     assert!(first >= Duration::from_millis(140), "{first:?}");
     assert!(third > first || at.len() < 4, "{first:?} then {third:?}");
     // The lease (3 s) ends: the subscription goes, and so do the attempts.
@@ -92,7 +128,11 @@ fn a_failing_callback_is_retried_with_backoff_until_its_lease_ends() {
     assert!(subscribed.elapsed() >= Duration::from_millis(2900));
     let tried = deliveries(&r, "/down").len();
     std::thread::sleep(Duration::from_millis(1200));
-    assert_eq!(deliveries(&r, "/down").len(), tried, "no attempt after the lease");
+    assert_eq!(
+        deliveries(&r, "/down").len(),
+        tried,
+        "no attempt after the lease"
+    );
 }
 
 #[test]
@@ -122,7 +162,10 @@ fn private_callbacks_are_refused_without_the_flag_by_address_and_by_name() {
     let r = Receiver::start();
     let (status, text) = subscribe(&d, SITE_ATOM, &r.url("/literal"), &[]);
     assert_eq!(status, 400);
-    assert!(text.contains("private or special address (127.0.0.1)"), "{text}");
+    assert!(
+        text.contains("private or special address (127.0.0.1)"),
+        "{text}"
+    );
     let (status, text) = subscribe(&d, SITE_ATOM, "http://[::1]:9/x", &[]);
     assert_eq!((status, text.contains("::1")), (400, true), "{text}");
     // A name is checked once resolved (here `localhost`, as a rebinding name would be).
@@ -149,13 +192,22 @@ fn a_damaged_database_is_reported_moved_aside_and_the_server_runs() {
     std::fs::write(&db, bytes).unwrap();
 
     let d = Daemon::start(&site);
-    let feed = common::identity_client().get(d.url("/feed.xml")).send().unwrap();
+    let feed = common::identity_client()
+        .get(d.url("/feed.xml"))
+        .send()
+        .unwrap();
     assert_eq!(feed.status().as_u16(), 200);
-    eventually("damage reported", || d.log().contains("damaged").then_some(()));
+    eventually("damage reported", || {
+        d.log().contains("damaged").then_some(())
+    });
     let aside = std::fs::read_dir(site.path(""))
         .unwrap()
         .flatten()
-        .any(|e| e.file_name().to_string_lossy().starts_with("websub.sqlite3.damaged-"));
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("websub.sqlite3.damaged-")
+        });
     assert!(aside, "the damaged file is kept aside");
     assert!(list(&site).contains("\n0 subscriptions,"));
     // The new database works.
@@ -171,26 +223,50 @@ fn publisher_mode_announces_changed_topics_to_external_hubs() {
         &format!("[websub]\nhub = false\nhubs = [\"{}\"]\n", r.url("/hub")),
     );
     let d = Daemon::start(&site);
-    let atom = common::identity_client().get(d.url("/feed.xml")).send().unwrap();
+    let atom = common::identity_client()
+        .get(d.url("/feed.xml"))
+        .send()
+        .unwrap();
     let link = common::header(&atom, "link");
-    assert_eq!(link, format!("<{}>; rel=\"hub\", <{SITE_ATOM}>; rel=\"self\"", r.url("/hub")));
+    assert_eq!(
+        link,
+        format!(
+            "<{}>; rel=\"hub\", <{SITE_ATOM}>; rel=\"self\"",
+            r.url("/hub")
+        )
+    );
     assert!(atom.text().unwrap().contains(&r.url("/hub")));
     let hub = reqwest::blocking::get(d.url("/websub")).unwrap();
     assert_eq!(hub.status().as_u16(), 404, "no built-in hub");
-    assert!(r.received().is_empty(), "nothing announced for an unchanged start");
+    assert!(
+        r.received().is_empty(),
+        "nothing announced for an unchanged start"
+    );
     edit(&site, "发布者模式");
     eventually("the site feeds announced", || {
-        let topics: Vec<String> = r.to("POST", "/hub").iter().filter_map(|p| {
-            let form: Vec<(String, String)> = url::form_urlencoded::parse(&p.body).into_owned().collect();
-            let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-            assert_eq!(get("hub.mode").as_deref(), Some("publish"));
-            assert_eq!(get("hub.url"), get("hub.topic"), "both names carry the topic");
-            get("hub.url")
-        }).collect();
+        let topics: Vec<String> = r
+            .to("POST", "/hub")
+            .iter()
+            .filter_map(|p| {
+                let form: Vec<(String, String)> =
+                    url::form_urlencoded::parse(&p.body).into_owned().collect();
+                let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+                assert_eq!(get("hub.mode").as_deref(), Some("publish"));
+                assert_eq!(
+                    get("hub.url"),
+                    get("hub.topic"),
+                    "both names carry the topic"
+                );
+                get("hub.url")
+            })
+            .collect();
         [SITE_ATOM, SITE_RSS, EMNEWS_JSON]
             .iter()
             .all(|t| topics.iter().any(|x| x == t))
             .then_some(())
     });
-    assert!(!r.to("POST", "/hub").iter().any(|p| String::from_utf8_lossy(&p.body).contains("feeds.opml")));
+    assert!(!r
+        .to("POST", "/hub")
+        .iter()
+        .any(|p| String::from_utf8_lossy(&p.body).contains("feeds.opml")));
 }

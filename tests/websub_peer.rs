@@ -39,7 +39,8 @@ fn flask_websub_subscribes_and_receives_a_signed_notification() {
     let d = Daemon::start_on(&site, &format!("127.0.0.1:{port}"));
     let feed = d.url("/categories/emnews/feed.xml");
     let out = site.path("notification.xml");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peer/flask_websub_subscriber.py");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peer/flask_websub_subscriber.py");
     let run = Command::new(&python)
         .arg(script)
         .arg(&feed)
@@ -57,7 +58,15 @@ fn flask_websub_subscribes_and_receives_a_signed_notification() {
         d.log()
     );
     let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(stdout.contains(&format!("'hub_url': 'http://127.0.0.1:{port}/websub'")), "{stdout}");
-    let served = common::identity_client().get(&feed).send().unwrap().bytes().unwrap();
+    assert!(
+        stdout.contains(&format!("'hub_url': 'http://127.0.0.1:{port}/websub'")),
+        "{stdout}"
+    );
+    let served = common::identity_client()
+        .get(&feed)
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
     assert_eq!(std::fs::read(&out).unwrap(), served.to_vec());
 }

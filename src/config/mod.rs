@@ -18,9 +18,9 @@ mod pages;
 mod terms;
 mod websub;
 pub use pages::{Pages, Ui};
-pub use websub::{Leases, WebSub, HUB_PATH};
 use terms::RawTerms;
 pub use terms::TermFeeds;
+pub use websub::{Leases, WebSub, HUB_PATH};
 
 /// Default number of newest posts per feed.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -218,9 +218,7 @@ impl Config {
         config.output_dir = base.join(&config.output_dir);
         // Never under output_dir (served as it is): it holds the subscribers' secrets.
         config.websub.database = match std::env::var_os("STATE_DIRECTORY") {
-            Some(state) if !database_given => {
-                PathBuf::from(state).join(websub::DATABASE_FILE)
-            }
+            Some(state) if !database_given => PathBuf::from(state).join(websub::DATABASE_FILE),
             _ => base.join(&config.websub.database),
         };
         let pages = crate::content::pages::find(&config.content_dir);

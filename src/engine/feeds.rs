@@ -256,7 +256,13 @@ impl Engine {
             let entries: Vec<&EntryParts> = (group.posts.iter())
                 .filter_map(|s| self.parts.get(s).map(|p| &**p))
                 .collect();
-            let head = crate::render::head(&self.config.site, &self.hubs, &self.site_url, group, &entries);
+            let head = crate::render::head(
+                &self.config.site,
+                &self.hubs,
+                &self.site_url,
+                group,
+                &entries,
+            );
             let bytes = page::index(&shell, &head, group, &entries, &infos);
             Some((PAGE_FILE.to_string(), bytes))
         };

@@ -66,7 +66,10 @@ pub fn head(head: &FeedHead<'_>) -> Frame {
         language: site.lang.as_deref(),
         authors: vec![Author { name: &author }],
         hubs: (head.hubs.iter())
-            .map(|url| Hub { kind: "WebSub", url })
+            .map(|url| Hub {
+                kind: "WebSub",
+                url,
+            })
             .collect(),
         items: [],
     };

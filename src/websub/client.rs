@@ -102,8 +102,9 @@ impl Client {
         let host = url.host_str().unwrap_or("").to_string();
         let stream = self.connect(url).await?;
         let io: Box<dyn Io> = if url.scheme() == "https" {
-            let name = rustls::pki_types::ServerName::try_from(host.trim_matches(['[', ']']).to_string())
-                .map_err(|_| CallError::Tls(host.clone()))?;
+            let name =
+                rustls::pki_types::ServerName::try_from(host.trim_matches(['[', ']']).to_string())
+                    .map_err(|_| CallError::Tls(host.clone()))?;
             let tls = self.tls.connect(name, stream).await;
             Box::new(tls.map_err(|e| CallError::Tls(format!("{host}: {e}")))?)
         } else {
@@ -128,7 +129,11 @@ impl Client {
         }
         headers.insert(
             hyper::header::USER_AGENT,
-            HeaderValue::from_static(concat!("feedd/", env!("CARGO_PKG_VERSION"), " (WebSub hub)")),
+            HeaderValue::from_static(concat!(
+                "feedd/",
+                env!("CARGO_PKG_VERSION"),
+                " (WebSub hub)"
+            )),
         );
         *request.headers_mut() = headers;
         let response = sender.send_request(request).await.map_err(http)?;

@@ -58,7 +58,10 @@ impl Hub {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(';').next())
-            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+            .is_some_and(|t| {
+                t.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            });
         if !form {
             return answer(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -66,9 +69,14 @@ impl Hub {
             );
         }
         if let Err(wait) = self.limiter.take(client, std::time::Instant::now()) {
-            let mut r = answer(StatusCode::TOO_MANY_REQUESTS, "too many subscription requests");
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+            let mut r = answer(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many subscription requests",
+            );
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(wait.as_secs().max(1)),
+            );
             return r;
         }
         let body = match Limited::new(request.into_body(), MAX_BODY).collect().await {

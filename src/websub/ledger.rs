@@ -164,6 +164,15 @@ impl Ledger {
         self.subs.iter()
     }
 
+    /// Subscriptions held.
+    pub fn len(&self) -> usize {
+        self.subs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.subs.is_empty()
+    }
+
     pub fn get(&self, key: &Key) -> Option<&Subscription> {
         self.subs.get(key)
     }
@@ -375,8 +384,12 @@ impl Ledger {
         busy: impl Fn(&Key) -> bool,
         busy_ping: impl Fn(&PingKey) -> bool,
     ) -> Option<Millis> {
-        let owed = (self.owed.iter()).filter(|(k, _)| !busy(k)).map(|(_, o)| o.due);
-        let pings = (self.pings.iter()).filter(|(k, _)| !busy_ping(k)).map(|(_, o)| o.due);
+        let owed = (self.owed.iter())
+            .filter(|(k, _)| !busy(k))
+            .map(|(_, o)| o.due);
+        let pings = (self.pings.iter())
+            .filter(|(k, _)| !busy_ping(k))
+            .map(|(_, o)| o.due);
         let leases = self.subs.values().map(|s| s.expires);
         owed.chain(pings).chain(leases).min()
     }

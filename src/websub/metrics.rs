@@ -30,7 +30,8 @@ pub struct HubMetrics {
 
 impl HubMetrics {
     pub fn gauges(&self, subscriptions: usize, owed: usize, pings: usize, in_flight: usize) {
-        self.subscriptions.store(subscriptions as u64, Ordering::Relaxed);
+        self.subscriptions
+            .store(subscriptions as u64, Ordering::Relaxed);
         self.owed.store(owed as u64, Ordering::Relaxed);
         self.pings_owed.store(pings as u64, Ordering::Relaxed);
         self.in_flight.store(in_flight as u64, Ordering::Relaxed);

@@ -112,7 +112,11 @@ impl Request {
             topic,
             callback,
             lease_seconds,
-            secret: if mode == Mode::Subscribe { secret } else { None },
+            secret: if mode == Mode::Subscribe {
+                secret
+            } else {
+                None
+            },
         })
     }
 }
@@ -172,13 +176,22 @@ mod tests {
     fn bad_requests_say_what_is_wrong() {
         let long = "a".repeat(MAX_SECRET);
         let cases: Vec<(String, RequestError)> = vec![
-            ("hub.topic=x&hub.callback=https://a/".into(), RequestError::Missing("hub.mode")),
+            (
+                "hub.topic=x&hub.callback=https://a/".into(),
+                RequestError::Missing("hub.mode"),
+            ),
             (
                 "hub.mode=publish&hub.topic=x&hub.callback=https://a/".into(),
                 RequestError::Mode("publish".into()),
             ),
-            ("hub.mode=subscribe&hub.callback=https://a/".into(), RequestError::Missing("hub.topic")),
-            ("hub.mode=subscribe&hub.topic=x".into(), RequestError::Missing("hub.callback")),
+            (
+                "hub.mode=subscribe&hub.callback=https://a/".into(),
+                RequestError::Missing("hub.topic"),
+            ),
+            (
+                "hub.mode=subscribe&hub.topic=x".into(),
+                RequestError::Missing("hub.callback"),
+            ),
             (
                 "hub.mode=subscribe&hub.topic=x&hub.callback=ftp://a/".into(),
                 RequestError::Callback,
@@ -203,7 +216,10 @@ mod tests {
                 RequestError::Private("::ffff:10.0.0.1".parse().unwrap()),
             ),
             (
-                format!("hub.mode=subscribe&hub.topic=x&hub.callback=https://a/{}", "b".repeat(MAX_URL)),
+                format!(
+                    "hub.mode=subscribe&hub.topic=x&hub.callback=https://a/{}",
+                    "b".repeat(MAX_URL)
+                ),
                 RequestError::TooLong("hub.callback"),
             ),
         ];

@@ -65,7 +65,10 @@ impl Store {
     /// Opens (or creates) the database and reads it whole. A damaged one is moved aside
     /// (`<name>.damaged-<unix time>`) and a new empty one made: the error says so, and the
     /// hub starts empty rather than not at all (subscribers re-subscribe at lease end).
-    pub fn open(path: &Path, now_secs: u64) -> (Result<(Store, Loaded), StoreError>, Option<StoreError>) {
+    pub fn open(
+        path: &Path,
+        now_secs: u64,
+    ) -> (Result<(Store, Loaded), StoreError>, Option<StoreError>) {
         match Store::try_open(path) {
             Ok(opened) => (Ok(opened), None),
             Err(Failure::Damaged(detail)) => {
@@ -216,17 +219,22 @@ impl Failure {
 
 fn load(conn: &Connection) -> Result<Loaded, Failure> {
     Ok(Loaded {
-        subs: rows(conn, "SELECT topic, callback, record FROM subscriptions", |a, b| Key {
-            topic: a,
-            callback: b,
+        subs: rows(
+            conn,
+            "SELECT topic, callback, record FROM subscriptions",
+            |a, b| Key {
+                topic: a,
+                callback: b,
+            },
+        )?,
+        owed: rows(conn, "SELECT topic, callback, record FROM owed", |a, b| {
+            Key {
+                topic: a,
+                callback: b,
+            }
         })?,
-        owed: rows(conn, "SELECT topic, callback, record FROM owed", |a, b| Key {
-            topic: a,
-            callback: b,
-        })?,
-        pings: rows(conn, "SELECT hub, topic, record FROM pings", |a, b| PingKey {
-            hub: a,
-            topic: b,
+        pings: rows(conn, "SELECT hub, topic, record FROM pings", |a, b| {
+            PingKey { hub: a, topic: b }
         })?,
     })
 }
@@ -241,7 +249,11 @@ fn rows<K, V: serde::de::DeserializeOwned>(
     let mut stmt = conn.prepare(sql).map_err(Failure::classify)?;
     let mapped = stmt
         .query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?))
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
         })
         .map_err(Failure::classify)?;
     let mut out = Vec::new();
@@ -326,7 +338,11 @@ mod tests {
     fn a_damaged_database_is_moved_aside_and_replaced() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("hub.sqlite3");
-        std::fs::write(&path, b"this is not an SQLite database, not even close.......").unwrap();
+        std::fs::write(
+            &path,
+            b"this is not an SQLite database, not even close.......",
+        )
+        .unwrap();
         let (opened, report) = Store::open(&path, 77);
         let (_, loaded) = opened.unwrap();
         assert!(loaded.subs.is_empty());

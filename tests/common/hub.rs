@@ -1,7 +1,7 @@
 //! Helpers for the WebSub tests: subscription requests, `feedd websub list`, edits.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use super::receiver::{Receiver, Received};
+use super::receiver::{Received, Receiver};
 use super::{eventually, write_atomically, Daemon, Site};
 
 /// Private callbacks allowed (everything here is on 127.0.0.1), short leases and retries.
@@ -37,7 +37,11 @@ pub fn subscribe(d: &Daemon, topic: &str, callback: &str, extra: &[(&str, &str)]
 /// `feedd websub list` as a user runs it, beside the running daemon.
 pub fn list(site: &Site) -> String {
     let out = site.feedd(&["websub", "list"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -56,7 +60,10 @@ pub fn edit(site: &Site, title: &str) {
     let text = std::fs::read_to_string(&post).unwrap();
     let start = text.find("title:").unwrap();
     let end = start + text[start..].find('\n').unwrap();
-    write_atomically(&post, &format!("{}title: {title}{}", &text[..start], &text[end..]));
+    write_atomically(
+        &post,
+        &format!("{}title: {title}{}", &text[..start], &text[end..]),
+    );
 }
 
 pub fn deliveries(r: &Receiver, path: &str) -> Vec<Received> {
@@ -70,9 +77,12 @@ pub fn delivered(r: &Receiver, path: &str, containing: &str) -> bool {
 }
 
 pub fn wait_delivery(r: &Receiver, path: &str, containing: &str) -> Received {
-    eventually(&format!("a delivery to {path} containing {containing}"), || {
-        deliveries(r, path)
-            .into_iter()
-            .find(|d| String::from_utf8_lossy(&d.body).contains(containing))
-    })
+    eventually(
+        &format!("a delivery to {path} containing {containing}"),
+        || {
+            deliveries(r, path)
+                .into_iter()
+                .find(|d| String::from_utf8_lossy(&d.body).contains(containing))
+        },
+    )
 }

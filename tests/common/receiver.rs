@@ -82,7 +82,10 @@ impl Receiver {
     }
 
     pub fn answer(&self, path: &str, answer: Answer) {
-        self.answers.lock().unwrap().insert(path.to_string(), answer);
+        self.answers
+            .lock()
+            .unwrap()
+            .insert(path.to_string(), answer);
     }
 
     pub fn received(&self) -> Vec<Received> {

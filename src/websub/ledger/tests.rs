@@ -36,7 +36,11 @@ fn ledger_with(subs: &[(&Key, &str)]) -> Ledger {
 
 #[test]
 fn a_change_owes_each_subscriber_without_it_once_and_coalesces() {
-    let (a, b, other) = (key("T", "https://a/1"), key("T", "https://b/1"), key("U", "https://a/2"));
+    let (a, b, other) = (
+        key("T", "https://a/1"),
+        key("T", "https://b/1"),
+        key("U", "https://a/2"),
+    );
     let mut l = ledger_with(&[(&a, "a"), (&b, "b"), (&other, "a")]);
     // The same bytes as they have: nothing owed.
     assert!(l.changed("T", "v1", 10).is_empty());
@@ -81,10 +85,15 @@ fn failures_back_off_doubling_to_the_cap_and_a_success_resets() {
         l.outcome(&a, seq, Outcome::Failed("503".into()), now);
         let due = l.owed(&a).unwrap().due;
         waits.push(due - now);
-        assert!(l.due(due - 1, |_| false, 1).is_empty(), "not before it is due");
+        assert!(
+            l.due(due - 1, |_| false, 1).is_empty(),
+            "not before it is due"
+        );
         now = due;
     }
-    let nominal = [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000, 60_000];
+    let nominal = [
+        1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000, 60_000,
+    ];
     for (wait, nominal) in waits.iter().zip(nominal) {
         assert!(
             *wait >= nominal * 3 / 4 && *wait <= nominal * 5 / 4,
@@ -105,20 +114,33 @@ fn gone_unsubscribes_and_a_lease_end_drops_subscription_and_debt() {
     l.subscribe(a.clone(), sub("a", 100, "v1"));
     l.subscribe(b.clone(), sub("b", 1_000, "v1"));
     l.changed("T", "v2", 10);
-    assert_eq!(l.outcome(&a, 1, Outcome::Gone, 20), vec![Write::Unsubscribe(a.clone())]);
+    assert_eq!(
+        l.outcome(&a, 1, Outcome::Gone, 20),
+        vec![Write::Unsubscribe(a.clone())]
+    );
     assert!(l.get(&a).is_none());
     assert_eq!(l.next_wake(|_| false, |_| false), Some(10), "b's delivery");
-    assert_eq!(l.next_wake(|k| *k == b, |_| false), Some(1_000), "b's lease end");
+    assert_eq!(
+        l.next_wake(|k| *k == b, |_| false),
+        Some(1_000),
+        "b's lease end"
+    );
     assert!(l.expire(999).is_empty());
     assert_eq!(l.expire(1_000), vec![Write::Unsubscribe(b.clone())]);
     assert_eq!(l.queue_depth(), (0, 0));
     // An outcome arriving for a subscription that is gone changes nothing.
-    assert!(l.outcome(&b, 2, Outcome::Delivered("v2".into()), 1_001).is_empty());
+    assert!(l
+        .outcome(&b, 2, Outcome::Delivered("v2".into()), 1_001)
+        .is_empty());
 }
 
 #[test]
 fn limits_count_new_subscriptions_only() {
-    let (a1, a2, b1) = (key("T", "https://a/1"), key("T", "https://a/2"), key("T", "https://b/1"));
+    let (a1, a2, b1) = (
+        key("T", "https://a/1"),
+        key("T", "https://a/2"),
+        key("T", "https://b/1"),
+    );
     let mut l = ledger_with(&[(&a1, "a")]);
     assert_eq!(l.admit(&a2, "a", 10, 1), Err(Refusal::HostFull));
     assert_eq!(l.admit(&a1, "a", 1, 1), Ok(()), "a re-subscription");
@@ -144,7 +166,10 @@ fn announcements_coalesce_retry_and_give_up() {
         l.pinged(&k, debt.seq, false, now);
         now = l.pings_due(u64::MAX, |_| false, 1)[0].1.due;
     }
-    assert_eq!(l.pinged(&k, debt.seq, false, now), vec![Write::Pinged(k.clone())]);
+    assert_eq!(
+        l.pinged(&k, debt.seq, false, now),
+        vec![Write::Pinged(k.clone())]
+    );
     assert_eq!(l.queue_depth(), (0, 0));
 }
 

@@ -1,0 +1,287 @@
+//! The hub thread's loop: messages in, ledger transitions, one database transaction
+//! per batch, then whatever became due is dispatched.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+
+use super::{now_ms, Cmd, Refused};
+use crate::config::WebSub;
+use crate::snapshot::Snapshot;
+use crate::websub::client::Client;
+use crate::websub::ledger::{Key, Ledger, Outcome, PingKey, Subscription, Write};
+use crate::websub::metrics::Delivery;
+use crate::websub::request::{Mode, Request};
+use crate::websub::store::Store;
+
+pub(super) struct Actor {
+    pub(super) ledger: Ledger,
+    pub(super) store: Option<Store>,
+    pub(super) database: PathBuf,
+    pub(super) rx: Receiver<Cmd>,
+    pub(super) tx: Sender<Cmd>,
+    pub(super) snapshot: Arc<ArcSwap<Snapshot>>,
+    pub(super) runtime: tokio::runtime::Handle,
+    pub(super) metrics: Arc<crate::metrics::Metrics>,
+    /// For callbacks: the address checks apply.
+    pub(super) client: Client,
+    /// For the configured external hubs.
+    pub(super) trusted: Client,
+    pub(super) config: WebSub,
+    pub(super) external: Vec<String>,
+    pub(super) max_in_flight: usize,
+    pub(super) verifying: usize,
+    pub(super) busy: HashSet<Key>,
+    pub(super) busy_pings: HashSet<PingKey>,
+}
+
+/// Verifications in flight at most, beyond which requests get 503.
+const MAX_VERIFYING: usize = 1_000;
+/// Messages handled before the database is written and deliveries dispatched.
+const BATCH: usize = 2_000;
+
+impl Actor {
+    pub(super) fn run(&mut self) {
+        self.dispatch();
+        self.update_gauges();
+        loop {
+            let now = now_ms();
+            let wake = self
+                .ledger
+                .next_wake(|k| self.busy.contains(k), |k| self.busy_pings.contains(k))
+                .map_or(60_000, |at| at.saturating_sub(now).min(60_000));
+            let first = match self.rx.recv_timeout(Duration::from_millis(wake)) {
+                Ok(cmd) => Some(cmd),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+            let mut writes = Vec::new();
+            let mut stop = false;
+            let mut next = first;
+            let mut handled = 0;
+            while let Some(cmd) = next.take() {
+                if matches!(cmd, Cmd::Stop) {
+                    stop = true;
+                    break;
+                }
+                writes.extend(self.handle(cmd));
+                handled += 1;
+                if handled < BATCH {
+                    next = self.rx.try_recv().ok();
+                }
+            }
+            let expired = self.ledger.expire(now_ms());
+            if !expired.is_empty() {
+                self.metrics.websub.expired(expired.len());
+                tracing::info!(subscriptions = expired.len(), "websub: leases ended");
+            }
+            writes.extend(expired);
+            self.save(&writes);
+            if stop {
+                return;
+            }
+            self.dispatch();
+            self.update_gauges();
+        }
+    }
+
+    fn update_gauges(&self) {
+        let (owed, pings) = self.ledger.queue_depth();
+        let subs = self.ledger.len();
+        let flying = self.busy.len() + self.busy_pings.len();
+        self.metrics.websub.gauges(subs, owed, pings, flying);
+    }
+
+    pub(super) fn save(&mut self, writes: &[Write]) {
+        let Some(store) = &mut self.store else {
+            return;
+        };
+        if let Err(e) = store.apply(writes) {
+            tracing::error!(
+                "websub: {} (database {}); kept in memory, retried with the next change",
+                crate::error::chain(&e),
+                self.database.display()
+            );
+        }
+    }
+
+    fn handle(&mut self, cmd: Cmd) -> Vec<Write> {
+        let now = now_ms();
+        match cmd {
+            Cmd::Request {
+                request,
+                key,
+                rel,
+                reply,
+            } => {
+                let answer = self.admit(&request, &key);
+                let taken = answer.is_ok();
+                let _ = reply.send(answer);
+                if taken {
+                    self.verify(request, key, rel);
+                }
+                Vec::new()
+            }
+            Cmd::Verified {
+                request,
+                key,
+                rel,
+                lease,
+                ok,
+            } => {
+                self.verifying = self.verifying.saturating_sub(1);
+                self.metrics.websub.verification(ok.is_ok());
+                let host = request.callback.host_str().unwrap_or("").to_string();
+                match (ok, request.mode) {
+                    (Err(why), mode) => {
+                        tracing::info!(
+                            topic = key.topic,
+                            callback = host,
+                            "websub: {} not verified: {why}",
+                            mode.as_str()
+                        );
+                        Vec::new()
+                    }
+                    (Ok(()), Mode::Unsubscribe) => {
+                        tracing::info!(topic = key.topic, callback = host, "websub: unsubscribed");
+                        self.ledger.unsubscribe(&key)
+                    }
+                    (Ok(()), Mode::Subscribe) => {
+                        let c = &self.config;
+                        if let Err(e) = self.ledger.admit(
+                            &key,
+                            &host,
+                            c.max_subscriptions,
+                            c.max_subscriptions_per_host,
+                        ) {
+                            tracing::warn!(
+                                topic = key.topic,
+                                callback = host,
+                                "websub: verified but {e}"
+                            );
+                            return Vec::new();
+                        }
+                        let current = self
+                            .snapshot
+                            .load()
+                            .files
+                            .get(&rel)
+                            .map(|f| f.hash().to_string());
+                        tracing::info!(
+                            topic = key.topic,
+                            callback = host,
+                            lease,
+                            "websub: subscribed"
+                        );
+                        self.ledger.subscribe(
+                            key,
+                            Subscription {
+                                rel,
+                                secret: request.secret,
+                                host,
+                                verified: now,
+                                expires: now + lease * 1000,
+                                delivered: current,
+                                last_delivery: None,
+                                failures: 0,
+                                last_error: None,
+                            },
+                        )
+                    }
+                }
+            }
+            Cmd::Changed(rels) => {
+                let snapshot = self.snapshot.load();
+                let mut writes = Vec::new();
+                for rel in rels {
+                    let Some(file) = snapshot.files.get(&rel) else {
+                        continue;
+                    };
+                    let topic = snapshot.settings.topic(&rel);
+                    writes.extend(self.ledger.changed(&topic, file.hash(), now));
+                    writes.extend(self.ledger.announce(&self.external, &topic, now));
+                }
+                writes
+            }
+            Cmd::Delivered {
+                key,
+                seq,
+                since,
+                outcome,
+            } => {
+                self.busy.remove(&key);
+                let (kind, latency) = match &outcome {
+                    Outcome::Delivered(_) => (
+                        Delivery::Delivered,
+                        Some(now.saturating_sub(since) as f64 / 1000.0),
+                    ),
+                    Outcome::Gone => (Delivery::Gone, None),
+                    Outcome::Failed(why) => {
+                        tracing::debug!(topic = key.topic, "websub: delivery failed: {why}");
+                        (Delivery::Failed, None)
+                    }
+                };
+                if matches!(outcome, Outcome::Gone) {
+                    tracing::info!(
+                        topic = key.topic,
+                        "websub: callback answered 410 Gone; unsubscribed"
+                    );
+                }
+                self.metrics.websub.delivery(kind, latency);
+                self.ledger.outcome(&key, seq, outcome, now)
+            }
+            Cmd::Announced { key, seq, ok } => {
+                self.busy_pings.remove(&key);
+                self.metrics.websub.announcement(ok);
+                self.ledger.pinged(&key, seq, ok, now)
+            }
+            Cmd::Stop => Vec::new(),
+        }
+    }
+
+    /// The limits that answer a request at once.
+    fn admit(&self, request: &Request, key: &Key) -> Result<(), Refused> {
+        if self.verifying >= MAX_VERIFYING {
+            return Err(Refused {
+                status: 503,
+                message: "too many subscription requests are being verified; try again later"
+                    .into(),
+            });
+        }
+        if request.mode == Mode::Unsubscribe {
+            return Ok(());
+        }
+        let host = request.callback.host_str().unwrap_or("");
+        let c = &self.config;
+        self.ledger
+            .admit(key, host, c.max_subscriptions, c.max_subscriptions_per_host)
+            .map_err(|e| Refused {
+                status: 403,
+                message: e.to_string(),
+            })
+    }
+
+    /// Owes every subscriber the current version of its topic if it does not have it
+    /// (what changed while feedd was stopped, or was published and not yet owed when it
+    /// was killed). Returns how many became owed.
+    pub(super) fn reconcile(&mut self) -> usize {
+        let snapshot = self.snapshot.load();
+        let now = now_ms();
+        let topics: HashMap<String, String> = (self.ledger.subscriptions())
+            .map(|(k, s)| (k.topic.clone(), s.rel.clone()))
+            .collect();
+        let mut writes = Vec::new();
+        for (topic, rel) in topics {
+            if let Some(file) = snapshot.files.get(&rel) {
+                writes.extend(self.ledger.changed(&topic, file.hash(), now));
+            }
+        }
+        let n = writes.len();
+        self.save(&writes);
+        n
+    }
+}
