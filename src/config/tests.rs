@@ -100,3 +100,62 @@ fn pages_language_follows_the_site_unless_set() {
         Some("东方财富")
     );
 }
+
+#[test]
+fn websub_defaults_bounds_and_advertised_hubs() {
+    let c = Config::parse(
+        "[site]\nurl = \"https://a.example\"\nbaseurl = \"/blog\"",
+        None,
+    )
+    .unwrap();
+    let w = &c.websub;
+    assert!(w.hub && !w.allow_private_callbacks);
+    assert_eq!(
+        (w.lease.min, w.lease.default, w.lease.max),
+        (3_600, 864_000, 2_678_400)
+    );
+    assert_eq!(w.lease.grant(None), 864_000);
+    assert_eq!(w.lease.grant(Some(5)), 3_600);
+    assert_eq!(w.lease.grant(Some(u64::MAX)), 2_678_400);
+    let site = crate::url::SiteUrl::new(&c.site.url, &c.site.baseurl);
+    assert_eq!(w.advertised(&site), ["https://a.example/blog/websub"]);
+    let c = Config::parse(
+        "[websub]\nhub = false\nhubs = [\"https://hub.example/\"]",
+        Some("url: https://a.example"),
+    )
+    .unwrap();
+    let site = crate::url::SiteUrl::new(&c.site.url, "");
+    assert_eq!(c.websub.advertised(&site), ["https://hub.example/"]);
+    // No site URL: no absolute hub URL, so the built-in hub is not advertised.
+    let c = Config::parse("", None).unwrap();
+    assert!(c
+        .websub
+        .advertised(&crate::url::SiteUrl::new("", ""))
+        .is_empty());
+    for (text, key) in [
+        (
+            "[websub]\nmin_lease_seconds = 0",
+            "websub.min_lease_seconds",
+        ),
+        (
+            "[websub]\nmin_lease_seconds = 10\nmax_lease_seconds = 5",
+            "websub.min_lease_seconds",
+        ),
+        ("[websub]\nlease_seconds = 1", "websub.lease_seconds"),
+        ("[websub]\nhubs = [\"ftp://x\"]", "websub.hubs"),
+        (
+            "[websub]\nconcurrent_deliveries = 0",
+            "websub.concurrent_deliveries",
+        ),
+        (
+            "[websub]\nretry_first_ms = 9\nretry_max_ms = 5",
+            "websub.retry_first_ms",
+        ),
+        ("[websub]\nlease = 5", "lease"),
+    ] {
+        let e = Config::parse(text, None)
+            .map(|_| String::new())
+            .unwrap_or_else(|e| crate::error::chain(&e));
+        assert!(e.contains(key), "{text}: {e}");
+    }
+}

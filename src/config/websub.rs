@@ -182,12 +182,14 @@ impl WebSub {
     }
 
     /// Every hub the feeds advertise: the built-in one (when on) first, then `hubs`.
+    /// Without a site URL the built-in hub has no absolute URL and topics would be
+    /// paths: it is not advertised then (unless `hub_url` is set).
     pub fn advertised(&self, site_url: &crate::url::SiteUrl) -> Vec<String> {
-        let own = self.hub.then(|| {
-            self.hub_url
-                .clone()
-                .unwrap_or_else(|| site_url.absolute(HUB_PATH))
+        let own = self.hub.then(|| match &self.hub_url {
+            Some(url) => Some(url.clone()),
+            None => site_url.has_origin().then(|| site_url.absolute(HUB_PATH)),
         });
+        let own = own.flatten();
         own.into_iter().chain(self.hubs.iter().cloned()).collect()
     }
 }

@@ -116,6 +116,44 @@ impl HttpSettings {
 
     /// The topic URL of a feed file: its absolute URL, exactly as its `rel="self"`.
     pub fn topic(&self, rel: &str) -> String {
-        self.site_url.absolute(&format!("/{rel}"))
+        // A file's path is its folder names as on disk; in a URL each is encoded, as
+        // `FeedKey::url_path` does for the feed's own links.
+        let path: Vec<String> = rel.split('/').map(crate::url::encode_segment).collect();
+        self.site_url.absolute(&format!("/{}", path.join("/")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::layout::{FeedKey, Format};
+
+    /// A topic is exactly the feed's own `rel="self"`, for names that need encoding too.
+    #[test]
+    fn topics_are_the_rendered_self_urls() {
+        let config = crate::config::Config::parse(
+            "[site]\nurl = \"https://A.example:443\"\nbaseurl = \"blog/\"",
+            None,
+        )
+        .unwrap();
+        let settings = super::HttpSettings::new(&config, None);
+        let site_url = crate::url::SiteUrl::new(&config.site.url, &config.site.baseurl);
+        for name in ["西海都市报新闻", "ai & data", "C++", "a b%c"] {
+            let key = FeedKey::Tag(crate::names::FeedName::new(name));
+            for format in Format::ALL {
+                let base = site_url.absolute(&key.url_path());
+                let rendered_self = format!("{base}{}", format.file_name());
+                assert_eq!(settings.topic(&key.file(format)), rendered_self, "{name}");
+                let links = settings.links(&key.file(format)).unwrap();
+                assert_eq!(
+                    links.to_str().unwrap(),
+                    format!(
+                        "<https://a.example/blog/websub>; rel=\"hub\", <{rendered_self}>; rel=\"self\""
+                    )
+                );
+            }
+        }
+        assert_eq!(settings.origin(), "https://a.example");
+        assert!(settings.links("feeds.opml").is_none());
+        assert!(settings.links("tags/x/index.html").is_none());
     }
 }

@@ -222,6 +222,11 @@ impl SiteUrl {
         }
     }
 
+    /// Whether the site has a URL (else every "absolute" URL is a path).
+    pub fn has_origin(&self) -> bool {
+        !self.url.is_empty()
+    }
+
     /// `absolute_url(path)`: site url + baseurl + path, normalised like Addressable
     /// (segments decoded, NFKC-normalised, re-encoded; dot segments removed).
     pub fn absolute(&self, path: &str) -> String {
