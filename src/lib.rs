@@ -33,6 +33,7 @@ pub(crate) mod metrics;
 pub mod names;
 pub mod post;
 pub(crate) mod publish;
+pub mod query;
 pub(crate) mod render;
 pub mod serve;
 pub mod snapshot;
