@@ -13,6 +13,7 @@
 //!   case-insensitively after NFC, as a plain substring (no patterns: nothing for a
 //!   crafted query to make slow). `+` is a space here, as in any form.
 //! - `limit=`: at most this many entries (clamped to the feed's limit).
+//!
 //! Anything else is ignored. Empty values or list items, bad percent-encoding, a query
 //! over 1 KiB or with more than 16 terms are errors.
 
