@@ -237,6 +237,8 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
         .context("starting the WebSub hub thread")?;
         Some(std::sync::Arc::new(hub))
     } else {
+        // Nobody reads the changes: close the channel so they are not queued forever.
+        drop(inbox);
         None
     };
     let server = std::sync::Arc::new(feedd::serve::Server {

@@ -313,3 +313,60 @@ fn bad_requests_are_refused_at_once_and_failed_verifications_subscribe_nothing()
         "{metrics}"
     );
 }
+
+#[test]
+fn the_hub_answers_under_a_baseurl_and_its_database_is_private() {
+    let site = Site::fixture("site", &format!("{HUB}[site]\nbaseurl = \"news/\"\n"));
+    let d = Daemon::start(&site);
+    let r = Receiver::start();
+    let feed = common::identity_client()
+        .get(d.url("/news/feed.xml"))
+        .send()
+        .unwrap();
+    let link = common::header(&feed, "link");
+    assert!(
+        link.starts_with("<https://fixture.example/news/websub>; rel=\"hub\""),
+        "{link}"
+    );
+    let topic = "https://fixture.example/news/feed.xml";
+    // At the advertised path, and without the base path (a proxy that strips it).
+    for path in ["/news/websub", "/websub"] {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("hub.mode", "subscribe"),
+                ("hub.topic", topic),
+                ("hub.callback", &r.url(&format!("/cb{}", path.len()))),
+            ])
+            .finish();
+        let answer = reqwest::blocking::Client::new()
+            .post(d.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 202, "{path}");
+    }
+    wait_subscribed(&site, 2);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(site.path("websub.sqlite3"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "subscribers' secrets are feedd's alone"
+    );
+    // A database inside the served output dir is refused.
+    std::fs::write(
+        site.config(),
+        format!("{HUB}database = \"feeds/websub.sqlite3\"\n"),
+    )
+    .unwrap();
+    let out = site.feedd(&["check-config"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !out.status.success() && said.contains("websub.database"),
+        "{said}"
+    );
+}

@@ -221,6 +221,15 @@ impl Config {
             Some(state) if !database_given => PathBuf::from(state).join(websub::DATABASE_FILE),
             _ => base.join(&config.websub.database),
         };
+        if config.websub.database.starts_with(&config.output_dir) {
+            return Err(ConfigError::Invalid {
+                key: "websub.database".into(),
+                message: format!(
+                    "{} is inside output_dir, which is served: it holds subscribers' secrets",
+                    config.websub.database.display()
+                ),
+            });
+        }
         let pages = crate::content::pages::find(&config.content_dir);
         config.add_term_pages(&pages);
         Ok(config)

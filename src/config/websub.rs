@@ -77,6 +77,9 @@ impl Leases {
     }
 }
 
+/// The longest lease that may be configured: a year (never perpetual).
+const MAX_LEASE: u64 = 366 * 86_400;
+
 /// The database file name when none is configured.
 pub const DATABASE_FILE: &str = "websub.sqlite3";
 
@@ -115,6 +118,12 @@ impl WebSub {
             min: raw.min_lease_seconds.unwrap_or(d.lease.min),
             max: raw.max_lease_seconds.unwrap_or(d.lease.max),
         };
+        if lease.max > MAX_LEASE {
+            return Err(invalid(
+                "websub.max_lease_seconds",
+                format!("must be at most {MAX_LEASE} (a year)"),
+            ));
+        }
         if lease.min == 0 || lease.min > lease.max {
             return Err(invalid(
                 "websub.min_lease_seconds",
@@ -136,7 +145,8 @@ impl WebSub {
             .map(|h| ("websub.hubs", h))
             .chain(raw.hub_url.iter().map(|h| ("websub.hub_url", h)))
         {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
+            let parsed = url::Url::parse(url).ok().filter(|u| u.host().is_some());
+            if !(url.starts_with("http://") || url.starts_with("https://")) || parsed.is_none() {
                 return Err(invalid(
                     key,
                     format!("`{url}` must be an absolute http(s) URL"),

@@ -95,8 +95,11 @@ impl Server {
                 async move {
                     let hub = server.hub.as_ref().filter(|h| {
                         h.serves_requests()
-                            && server.snapshot.load().settings.hub_path.as_deref()
-                                == Some(req.uri().path())
+                            && server
+                                .snapshot
+                                .load()
+                                .settings
+                                .is_hub_path(req.uri().path())
                     });
                     let response = match hub {
                         Some(hub) => {

@@ -26,7 +26,8 @@ pub struct HttpSettings {
     /// The site's scheme and host (`https://example.com`), normalised: what a topic URL
     /// starts with.
     origin: String,
-    /// The built-in hub's path (with baseurl), when it is on.
+    /// The built-in hub's path (with baseurl), when it is on. Like the feeds, it also
+    /// answers without the baseurl (`is_hub_path`), for a proxy that strips it.
     pub hub_path: Option<String>,
 }
 
@@ -47,6 +48,7 @@ impl HttpSettings {
     ) -> HttpSettings {
         let site_url = crate::url::SiteUrl::new(url, baseurl);
         let hubs = websub.advertised(&site_url);
+        let has_origin = site_url.has_origin();
         let hub_links = (!hubs.is_empty()).then(|| {
             let links: Vec<String> = hubs.iter().map(|h| format!("<{h}>; rel=\"hub\"")).collect();
             links.join(", ")
@@ -69,12 +71,14 @@ impl HttpSettings {
             origin: origin.trim_end_matches('/').to_string(),
             hub_links,
             site_url,
-            hub_path: websub.hub.then(|| {
-                format!(
-                    "{}{}",
-                    baseurl.trim_end_matches('/'),
-                    crate::config::HUB_PATH
-                )
+            // Only with an absolute URL to advertise (see `WebSub::advertised`); under the
+            // normalised base path, as feeds are.
+            hub_path: (websub.hub && (websub.hub_url.is_some() || has_origin)).then(|| {
+                let base = baseurl.trim_matches('/');
+                match base.is_empty() {
+                    true => crate::config::HUB_PATH.to_string(),
+                    false => format!("/{base}{}", crate::config::HUB_PATH),
+                }
             }),
             bodies,
             cache_control: HeaderValue::from_str(&value)
@@ -108,6 +112,13 @@ impl HttpSettings {
         crate::layout::Format::from_file_name(rel.rsplit('/').next().unwrap_or(rel))?;
         let topic = self.topic(rel);
         HeaderValue::from_str(&format!("{hubs}, <{topic}>; rel=\"self\"")).ok()
+    }
+
+    /// Whether a request path is the built-in hub's.
+    pub fn is_hub_path(&self, path: &str) -> bool {
+        self.hub_path
+            .as_deref()
+            .is_some_and(|hub| path == hub || path == crate::config::HUB_PATH)
     }
 
     pub fn origin(&self) -> &str {

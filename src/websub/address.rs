@@ -47,7 +47,11 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || (first & 0xffc0) == 0xfe80
         || (first & 0xffc0) == 0xfec0
         // Documentation, 2001:db8::/32.
-        || (first == 0x2001 && ip.segments()[1] == 0x0db8))
+        || (first == 0x2001 && ip.segments()[1] == 0x0db8)
+        // IETF protocol assignments, 2001::/23 (Teredo 2001::/32 among them).
+        || (first == 0x2001 && ip.segments()[1] < 0x0200)
+        // Discard-only, 100::/64.
+        || ip.segments()[..4] == [0x0100, 0, 0, 0])
 }
 
 /// The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`), NAT64 (`64:ff9b::/96`) or
@@ -60,6 +64,10 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     }
     match s {
         [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(v4(hi, lo)),
+        // Local-use NAT64, 64:ff9b:1::/48: may reach private IPv4 networks.
+        [0x64, 0xff9b, 1, ..] => Some(Ipv4Addr::new(10, 0, 0, 0)),
+        // IPv4-translated, ::ffff:0:a.b.c.d.
+        [0, 0, 0, 0, 0xffff, 0, hi, lo] => Some(v4(hi, lo)),
         [0x2002, hi, lo, ..] => Some(v4(hi, lo)),
         // IPv4-compatible (deprecated), `::a.b.c.d`.
         [0, 0, 0, 0, 0, 0, hi, lo] if (hi, lo) != (0, 0) && (hi, lo) != (0, 1) => Some(v4(hi, lo)),
@@ -102,6 +110,11 @@ mod tests {
             "64:ff9b::a9fe:a9fe",
             "2002:7f00:1::",
             "::7f00:1",
+            "64:ff9b:1::808:808",
+            "::ffff:0:7f00:1",
+            "2001::1",
+            "2001:1ff::1",
+            "100::1",
         ];
         for text in refused {
             let ip: IpAddr = text.parse().unwrap();

@@ -14,7 +14,10 @@ use hyper::{Method, Response, StatusCode};
 
 use super::hub::{Cmd, Hub, Refused};
 use super::ledger::Key;
-use super::request::{Request, MAX_BODY};
+use super::request::{Mode, Request, MAX_BODY};
+
+/// Time to receive a subscription request's body.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 use crate::serve::handler::Body;
 use crate::serve::route::{route, Route};
 use crate::snapshot::Snapshot;
@@ -79,12 +82,20 @@ impl Hub {
             );
             return r;
         }
-        let body = match Limited::new(request.into_body(), MAX_BODY).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(_) => {
+        // Bounded in time too: a body trickled a byte at a time must not hold a slot.
+        let read = Limited::new(request.into_body(), MAX_BODY).collect();
+        let body = match tokio::time::timeout(BODY_TIMEOUT, read).await {
+            Ok(Ok(collected)) => collected.to_bytes(),
+            Ok(Err(_)) => {
                 return answer(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "the request body is over 16 KiB",
+                )
+            }
+            Err(_) => {
+                return answer(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "the request body did not arrive in time",
                 )
             }
         };
@@ -92,14 +103,21 @@ impl Hub {
             Ok(parsed) => parsed,
             Err(e) => return answer(StatusCode::BAD_REQUEST, &e.to_string()),
         };
-        let Some(rel) = topic_file(&parsed.topic, snapshot) else {
-            return answer(
-                StatusCode::BAD_REQUEST,
-                "hub.topic is not a feed of this hub (use a feed's rel=\"self\" URL)",
-            );
+        let (topic, rel) = match topic_file(&parsed.topic, snapshot) {
+            Some(rel) => (snapshot.settings.topic(&rel), rel),
+            // A feed that is gone can still be unsubscribed from, by its URL as stored.
+            None if parsed.mode == Mode::Unsubscribe => {
+                (crate::url::normalize(&parsed.topic), String::new())
+            }
+            None => {
+                return answer(
+                    StatusCode::BAD_REQUEST,
+                    "hub.topic is not a feed of this hub (use a feed's rel=\"self\" URL)",
+                )
+            }
         };
         let key = Key {
-            topic: snapshot.settings.topic(&rel),
+            topic,
             callback: parsed.callback.to_string(),
         };
         let (reply, answered) = tokio::sync::oneshot::channel();

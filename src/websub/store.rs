@@ -29,6 +29,8 @@ pub enum StoreError {
         moved: PathBuf,
         detail: String,
     },
+    #[error("{}: {detail}", path.display())]
+    Io { path: PathBuf, detail: String },
     #[error("{}: cannot move the damaged database aside", path.display())]
     MoveAside {
         path: PathBuf,
@@ -110,6 +112,9 @@ impl Store {
             std::fs::create_dir_all(dir).map_err(|e| Failure::Io(e.to_string()))?;
         }
         let conn = Connection::open(path).map_err(Failure::classify)?;
+        // Subscribers' secrets: readable by feedd alone (SQLite gives its -wal and -shm
+        // files the database's mode).
+        restrict(path).map_err(|e| Failure::Io(e.to_string()))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(Failure::classify)?;
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -208,11 +213,12 @@ impl Failure {
         let path = path.to_path_buf();
         match self {
             Failure::Sqlite(source) => StoreError::Sqlite { path, source },
-            Failure::Damaged(detail) | Failure::Io(detail) => StoreError::Damaged {
+            Failure::Damaged(detail) => StoreError::Damaged {
                 moved: path.clone(),
                 path,
                 detail,
             },
+            Failure::Io(detail) => StoreError::Io { path, detail },
         }
     }
 }
@@ -264,6 +270,17 @@ fn rows<K, V: serde::de::DeserializeOwned>(
         out.push((key(a, b), value));
     }
     Ok(out)
+}
+
+#[cfg(unix)]
+fn restrict(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn restrict(_: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Moves the database and its WAL and shared-memory files aside.

@@ -34,6 +34,12 @@ pub(super) struct Actor {
     pub(super) config: WebSub,
     pub(super) external: Vec<String>,
     pub(super) max_in_flight: usize,
+    /// Deliveries in flight per callback host.
+    pub(super) busy_hosts: HashMap<String, usize>,
+    /// Ledger writes a failed transaction left, saved before the next ones.
+    pub(super) unsaved: Vec<Write>,
+    /// Verifications connecting at once (their name lookups use blocking threads).
+    pub(super) verify_slots: Arc<tokio::sync::Semaphore>,
     pub(super) verifying: usize,
     pub(super) busy: HashSet<Key>,
     pub(super) busy_pings: HashSet<PingKey>,
@@ -50,9 +56,10 @@ impl Actor {
         self.update_gauges();
         loop {
             let now = now_ms();
+            let room = self.busy.len() + self.busy_pings.len() < self.max_in_flight;
             let wake = self
                 .ledger
-                .next_wake(|k| self.busy.contains(k), |k| self.busy_pings.contains(k))
+                .next_wake(room, |k| self.is_busy(k), |k| self.busy_pings.contains(k))
                 .map_or(60_000, |at| at.saturating_sub(now).min(60_000));
             let first = match self.rx.recv_timeout(Duration::from_millis(wake)) {
                 Ok(cmd) => Some(cmd),
@@ -66,11 +73,13 @@ impl Actor {
             while let Some(cmd) = next.take() {
                 if matches!(cmd, Cmd::Stop) {
                     stop = true;
-                    break;
+                } else {
+                    writes.extend(self.handle(cmd));
                 }
-                writes.extend(self.handle(cmd));
                 handled += 1;
-                if handled < BATCH {
+                // After Stop, whatever already arrived (a verification answered, a
+                // delivery made) is still taken into account before the last save.
+                if handled < BATCH || stop {
                     next = self.rx.try_recv().ok();
                 }
             }
@@ -80,7 +89,7 @@ impl Actor {
                 tracing::info!(subscriptions = expired.len(), "websub: leases ended");
             }
             writes.extend(expired);
-            self.save(&writes);
+            self.save(writes);
             if stop {
                 return;
             }
@@ -96,16 +105,24 @@ impl Actor {
         self.metrics.websub.gauges(subs, owed, pings, flying);
     }
 
-    pub(super) fn save(&mut self, writes: &[Write]) {
+    /// Writes what changed (after whatever an earlier failure left unsaved, in order);
+    /// a failure keeps it all for the next try.
+    pub(super) fn save(&mut self, writes: Vec<Write>) {
         let Some(store) = &mut self.store else {
             return;
         };
-        if let Err(e) = store.apply(writes) {
-            tracing::error!(
-                "websub: {} (database {}); kept in memory, retried with the next change",
+        self.unsaved.extend(writes);
+        if self.unsaved.is_empty() {
+            return;
+        }
+        match store.apply(&self.unsaved) {
+            Ok(()) => self.unsaved.clear(),
+            Err(e) => tracing::error!(
+                "websub: {} (database {}); {} changes kept in memory, written with the next ones",
                 crate::error::chain(&e),
-                self.database.display()
-            );
+                self.database.display(),
+                self.unsaved.len()
+            ),
         }
     }
 
@@ -184,7 +201,7 @@ impl Actor {
                                 secret: request.secret,
                                 host,
                                 verified: now,
-                                expires: now + lease * 1000,
+                                expires: now.saturating_add(lease.saturating_mul(1000)),
                                 delivered: current,
                                 last_delivery: None,
                                 failures: 0,
@@ -213,7 +230,18 @@ impl Actor {
                 since,
                 outcome,
             } => {
-                self.busy.remove(&key);
+                if self.busy.remove(&key) {
+                    let host = url::Url::parse(&key.callback)
+                        .ok()
+                        .and_then(|u| u.host_str().map(str::to_string))
+                        .unwrap_or_default();
+                    if let Some(n) = self.busy_hosts.get_mut(&host) {
+                        *n -= 1;
+                        if *n == 0 {
+                            self.busy_hosts.remove(&host);
+                        }
+                    }
+                }
                 let (kind, latency) = match &outcome {
                     Outcome::Delivered(_) => (
                         Delivery::Delivered,
@@ -281,7 +309,7 @@ impl Actor {
             }
         }
         let n = writes.len();
-        self.save(&writes);
+        self.save(writes);
         n
     }
 }

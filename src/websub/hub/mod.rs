@@ -139,17 +139,23 @@ pub fn start(
             crate::error::chain(&damage)
         );
     }
-    let (store, ledger) = match opened {
-        Ok((store, loaded)) => (
-            Some(store),
-            Ledger::load(backoff, loaded.subs, loaded.owed, loaded.pings),
-        ),
+    let (store, ledger, cleanup) = match opened {
+        Ok((store, loaded)) => {
+            let (ledger, cleanup) = Ledger::load(
+                backoff,
+                loaded.subs,
+                loaded.owed,
+                loaded.pings,
+                &config.hubs,
+            );
+            (Some(store), ledger, cleanup)
+        }
         Err(e) => {
             tracing::error!(
                 "websub: {}; subscriptions are kept in memory only until this is fixed",
                 crate::error::chain(&e)
             );
-            (None, Ledger::new(backoff))
+            (None, Ledger::new(backoff), Vec::new())
         }
     };
     let external: Vec<String> = config.hubs.clone();
@@ -173,11 +179,17 @@ pub fn start(
         trusted,
         external,
         max_in_flight: config.concurrent_deliveries,
+        unsaved: Vec::new(),
+        busy_hosts: std::collections::HashMap::new(),
+        verify_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(
+            config.concurrent_deliveries,
+        )),
         verifying: 0,
         config: config.clone(),
         busy: HashSet::new(),
         busy_pings: HashSet::new(),
     };
+    actor.save(cleanup);
     let reconciled = actor.reconcile();
     tracing::info!(
         subscriptions = actor.ledger.len(),

@@ -2,7 +2,6 @@
 //! thread: verification GETs, content deliveries, announcements to external hubs.
 
 use std::collections::HashMap;
-use std::time::Instant;
 
 use bytes::Bytes;
 use hmac::Mac;
@@ -19,7 +18,16 @@ impl Actor {
     pub(super) fn verify(&mut self, request: Request, key: Key, rel: String) {
         self.verifying += 1;
         let lease = self.config.lease.grant(request.lease_seconds);
-        let challenge = challenge();
+        let Some(challenge) = challenge() else {
+            let _ = self.tx.send(Cmd::Verified {
+                request,
+                key,
+                rel,
+                lease,
+                ok: Err("no system randomness for a challenge".into()),
+            });
+            return;
+        };
         let mut url = request.callback.clone();
         {
             let mut q = url.query_pairs_mut();
@@ -31,7 +39,9 @@ impl Actor {
             }
         }
         let (client, tx) = (self.client.clone(), self.tx.clone());
+        let slots = self.verify_slots.clone();
         self.runtime.spawn(async move {
+            let _slot = slots.acquire_owned().await;
             let answer = client
                 .call(
                     hyper::Method::GET,
@@ -69,11 +79,20 @@ impl Actor {
             return;
         }
         let snapshot = self.snapshot.load();
-        let due = self.ledger.due(now, |k| self.busy.contains(k), room);
+        let due = self.ledger.due(now, |k| self.is_busy(k), room);
         let mut bodies: HashMap<String, Option<(Bytes, String)>> = HashMap::new();
-        let mut gone = Vec::new();
+        let (mut unreadable, mut writes) = (Vec::new(), Vec::new());
         for (key, debt) in due {
             let Some(sub) = self.ledger.get(&key) else {
+                continue;
+            };
+            if self.host_is_full(&sub.host) {
+                continue;
+            }
+            let Ok(url) = url::Url::parse(&key.callback) else {
+                // Checked when subscribing; a record that does not parse is dropped
+                // rather than tried again and again.
+                writes.extend(self.ledger.unsubscribe(&key));
                 continue;
             };
             let body = bodies.entry(sub.rel.clone()).or_insert_with(|| {
@@ -87,7 +106,7 @@ impl Actor {
                 }
             });
             let Some((bytes, hash)) = body.clone() else {
-                gone.push(key);
+                unreadable.push(key);
                 continue;
             };
             let Some(file) = snapshot.files.get(&sub.rel) else {
@@ -102,9 +121,7 @@ impl Actor {
                 headers.insert(hyper::header::LINK, links.clone());
             }
             let secret = sub.secret.clone();
-            let Ok(url) = url::Url::parse(&key.callback) else {
-                continue;
-            };
+            *self.busy_hosts.entry(sub.host.clone()).or_default() += 1;
             self.busy.insert(key.clone());
             let (client, tx) = (self.client.clone(), self.tx.clone());
             self.runtime.spawn(async move {
@@ -134,11 +151,10 @@ impl Actor {
         }
         // Debts for a feed that no longer exists (or cannot be read now) wait for the
         // next change or the lease end; they are not retried in a loop.
-        for key in gone {
+        for key in unreadable {
             let failed = Outcome::Failed("the topic's feed cannot be read".into());
             let seq = self.ledger.owed(&key).map_or(0, |o| o.seq);
-            let writes = self.ledger.outcome(&key, seq, failed, now);
-            self.save(&writes);
+            writes.extend(self.ledger.outcome(&key, seq, failed, now));
         }
         let room = self
             .max_in_flight
@@ -148,6 +164,7 @@ impl Actor {
             .pings_due(now, |k| self.busy_pings.contains(k), room)
         {
             let Ok(url) = url::Url::parse(&key.hub) else {
+                writes.extend(self.ledger.pinged(&key, debt.seq, false, u64::MAX));
                 continue;
             };
             self.busy_pings.insert(key.clone());
@@ -177,6 +194,23 @@ impl Actor {
                 });
             });
         }
+        self.save(writes);
+    }
+
+    /// In flight, or its callback's host already has its share of the slots.
+    pub(super) fn is_busy(&self, key: &Key) -> bool {
+        self.busy.contains(key)
+            || self
+                .ledger
+                .get(key)
+                .is_some_and(|s| self.host_is_full(&s.host))
+    }
+
+    /// One host (one subscriber service, or an attacker's slow callbacks) gets at most a
+    /// quarter of the delivery slots, so it cannot hold up everyone else's deliveries.
+    fn host_is_full(&self, host: &str) -> bool {
+        let share = (self.max_in_flight / 4).max(1);
+        self.busy_hosts.get(host).copied().unwrap_or(0) >= share
     }
 }
 
@@ -190,16 +224,12 @@ fn sign(secret: &str, body: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// 32 random bytes, hex: unguessable, so only the callback's owner can echo it.
-fn challenge() -> String {
+/// 32 random bytes, hex: unguessable, so only the callback's owner can echo it. Without
+/// system randomness there is no challenge worth the name: `None`, and no verification.
+fn challenge() -> Option<String> {
     let mut bytes = [0u8; 32];
-    if getrandom::fill(&mut bytes).is_err() {
-        // No system randomness: fall back to the time and the address of a local, which
-        // still differs per request (a weaker challenge beats refusing to verify).
-        let seed = format!("{:?}{:p}", Instant::now(), &bytes);
-        bytes[..16].copy_from_slice(&xxhash_rust::xxh3::xxh3_128(seed.as_bytes()).to_le_bytes());
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    getrandom::fill(&mut bytes).ok()?;
+    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 #[cfg(test)]

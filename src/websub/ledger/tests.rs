@@ -119,12 +119,18 @@ fn gone_unsubscribes_and_a_lease_end_drops_subscription_and_debt() {
         vec![Write::Unsubscribe(a.clone())]
     );
     assert!(l.get(&a).is_none());
-    assert_eq!(l.next_wake(|_| false, |_| false), Some(10), "b's delivery");
     assert_eq!(
-        l.next_wake(|k| *k == b, |_| false),
+        l.next_wake(true, |_| false, |_| false),
+        Some(10),
+        "b's delivery"
+    );
+    assert_eq!(
+        l.next_wake(true, |k| *k == b, |_| false),
         Some(1_000),
         "b's lease end"
     );
+    // No free slot: a debt already due must not wake the hub (it would spin).
+    assert_eq!(l.next_wake(false, |_| false, |_| false), Some(1_000));
     assert!(l.expire(999).is_empty());
     assert_eq!(l.expire(1_000), vec![Write::Unsubscribe(b.clone())]);
     assert_eq!(l.queue_depth(), (0, 0));
@@ -182,14 +188,83 @@ fn a_loaded_ledger_continues_sequence_and_drops_orphan_debts() {
         due: 7,
         since: 3,
     };
-    let mut l = Ledger::load(
+    let ping = |hub: &str| PingKey {
+        hub: hub.into(),
+        topic: "T".into(),
+    };
+    let (mut l, cleanup) = Ledger::load(
         BACKOFF,
         vec![(a.clone(), sub("a", 100, "v1"))],
-        vec![(a.clone(), debt), (orphan, debt)],
-        Vec::new(),
+        vec![(a.clone(), debt), (orphan.clone(), debt)],
+        vec![
+            (ping("https://kept/"), debt),
+            (ping("https://dropped/"), debt),
+        ],
+        &["https://kept/".to_string()],
     );
-    assert_eq!(l.queue_depth(), (1, 0));
+    assert_eq!(l.queue_depth(), (1, 1));
+    assert_eq!(
+        cleanup,
+        vec![Write::Paid(orphan), Write::Pinged(ping("https://dropped/"))],
+        "debts to nobody are deleted from the database too"
+    );
     l.changed("T", "v2", 8);
     let owed = l.owed(&a).unwrap();
     assert_eq!((owed.seq, owed.attempts, owed.due), (42, 2, 7));
+}
+
+#[test]
+fn a_change_undone_while_the_new_version_is_in_flight_is_delivered_too() {
+    let a = key("T", "https://a/1");
+    let mut l = ledger_with(&[(&a, "a")]);
+    l.changed("T", "v2", 10);
+    let (_, sent) = l.due(10, |_| false, 1)[0].clone();
+    // Back to v1 (the edit undone) while v2 is on its way: v1 is owed again.
+    l.changed("T", "v1", 12);
+    l.outcome(&a, sent.seq, Outcome::Delivered("v2".into()), 15);
+    assert_eq!(l.due(15, |_| false, 1).len(), 1, "v1 must follow v2");
+}
+
+#[test]
+fn the_schedule_gives_due_debts_in_order_and_only_those() {
+    let mut l = Ledger::new(BACKOFF);
+    let keys: Vec<Key> = (0..5)
+        .map(|i| key("T", &format!("https://h{i}/")))
+        .collect();
+    for k in &keys {
+        l.subscribe(k.clone(), sub("h", 1_000_000, "v1"));
+    }
+    l.changed("T", "v2", 100);
+    // Two fail at different times and move back in the schedule.
+    l.outcome(
+        &keys[0],
+        l.owed(&keys[0]).unwrap().seq,
+        Outcome::Failed("x".into()),
+        100,
+    );
+    l.outcome(
+        &keys[1],
+        l.owed(&keys[1]).unwrap().seq,
+        Outcome::Failed("x".into()),
+        200,
+    );
+    let due: Vec<Key> = l
+        .due(100, |_| false, 10)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(due, keys[2..].to_vec());
+    assert_eq!(l.due(100, |_| false, 2).len(), 2);
+    let first_retry = l
+        .owed(&keys[0])
+        .unwrap()
+        .due
+        .min(l.owed(&keys[1]).unwrap().due);
+    assert_eq!(
+        l.next_wake(true, |k| keys[2..].contains(k), |_| false),
+        Some(first_retry)
+    );
+    let later = l.due(u64::MAX - 1, |_| false, 10);
+    assert_eq!(later.len(), 5);
+    assert!(later.windows(2).all(|w| w[0].1.due <= w[1].1.due));
 }

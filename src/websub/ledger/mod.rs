@@ -8,7 +8,9 @@
 //! owed (or in flight) only bumps the debt's `seq`; whatever is sent next is the newest
 //! body, and a delivery of an older `seq` that succeeds leaves the debt due again.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use queue::Queue;
 
 use serde::{Deserialize, Serialize};
 
@@ -86,7 +88,7 @@ impl Backoff {
             .saturating_mul(1u64 << attempts.saturating_sub(1).min(40))
             .min(self.max);
         let jitter = xxhash_rust::xxh3::xxh3_64(spread.as_bytes()) % 501; // 0..=500
-        base / 4 * 3 + base / 2000 * jitter
+        base / 4 * 3 + base / 1000 * jitter
     }
 }
 
@@ -116,8 +118,10 @@ pub enum Outcome {
 #[derive(Debug)]
 pub struct Ledger {
     subs: BTreeMap<Key, Subscription>,
-    owed: BTreeMap<Key, Owed>,
-    pings: BTreeMap<PingKey, Owed>,
+    /// Lease ends, earliest first.
+    leases: BTreeSet<(Millis, Key)>,
+    owed: Queue<Key>,
+    pings: Queue<PingKey>,
     hosts: HashMap<String, usize>,
     seq: u64,
     backoff: Backoff,
@@ -127,37 +131,46 @@ impl Ledger {
     pub fn new(backoff: Backoff) -> Ledger {
         Ledger {
             subs: BTreeMap::new(),
-            owed: BTreeMap::new(),
-            pings: BTreeMap::new(),
+            leases: BTreeSet::new(),
+            owed: Queue::default(),
+            pings: Queue::default(),
             hosts: HashMap::new(),
             seq: 0,
             backoff,
         }
     }
 
-    /// A ledger holding what the database held. Debts without a subscription are dropped.
+    /// A ledger holding what the database held. Debts without a subscription are dropped,
+    /// and so are announcements to hubs no longer in `hubs`.
     pub fn load(
         backoff: Backoff,
         subs: Vec<(Key, Subscription)>,
         owed: Vec<(Key, Owed)>,
         pings: Vec<(PingKey, Owed)>,
-    ) -> Ledger {
+        hubs: &[String],
+    ) -> (Ledger, Vec<Write>) {
         let mut ledger = Ledger::new(backoff);
+        let mut writes = Vec::new();
         for (key, sub) in subs {
-            *ledger.hosts.entry(sub.host.clone()).or_default() += 1;
-            ledger.subs.insert(key, sub);
+            ledger.insert_sub(key, sub);
         }
         for (key, debt) in owed {
             if ledger.subs.contains_key(&key) {
                 ledger.seq = ledger.seq.max(debt.seq);
-                ledger.owed.insert(key, debt);
+                ledger.owed.set(key, debt);
+            } else {
+                writes.push(Write::Paid(key));
             }
         }
         for (key, debt) in pings {
-            ledger.seq = ledger.seq.max(debt.seq);
-            ledger.pings.insert(key, debt);
+            if hubs.contains(&key.hub) {
+                ledger.seq = ledger.seq.max(debt.seq);
+                ledger.pings.set(key, debt);
+            } else {
+                writes.push(Write::Pinged(key));
+            }
         }
-        ledger
+        (ledger, writes)
     }
 
     pub fn subscriptions(&self) -> impl Iterator<Item = (&Key, &Subscription)> {
@@ -201,36 +214,45 @@ impl Ledger {
         Ok(())
     }
 
-    /// A verified (re-)subscription: it replaces the old one, keeping what it is owed.
-    pub fn subscribe(&mut self, key: Key, sub: Subscription) -> Vec<Write> {
-        if let Some(old) = self.subs.remove(&key) {
-            self.forget_host(&old.host);
+    fn insert_sub(&mut self, key: Key, sub: Subscription) {
+        if let Some(old) = self.remove_sub(&key) {
+            drop(old);
         }
         *self.hosts.entry(sub.host.clone()).or_default() += 1;
-        self.subs.insert(key.clone(), sub.clone());
+        self.leases.insert((sub.expires, key.clone()));
+        self.subs.insert(key, sub);
+    }
+
+    fn remove_sub(&mut self, key: &Key) -> Option<Subscription> {
+        let old = self.subs.remove(key)?;
+        self.leases.remove(&(old.expires, key.clone()));
+        if let Some(n) = self.hosts.get_mut(&old.host) {
+            *n -= 1;
+            if *n == 0 {
+                self.hosts.remove(&old.host);
+            }
+        }
+        Some(old)
+    }
+
+    /// A verified (re-)subscription: it replaces the old one, keeping what it is owed.
+    pub fn subscribe(&mut self, key: Key, sub: Subscription) -> Vec<Write> {
+        self.insert_sub(key.clone(), sub.clone());
         vec![Write::Subscribe(key, sub)]
     }
 
     /// A verified unsubscription, a 410, or a lease that ended.
     pub fn unsubscribe(&mut self, key: &Key) -> Vec<Write> {
-        let Some(old) = self.subs.remove(key) else {
+        if self.remove_sub(key).is_none() {
             return Vec::new();
-        };
-        self.forget_host(&old.host);
+        }
         self.owed.remove(key);
         vec![Write::Unsubscribe(key.clone())]
     }
 
-    fn forget_host(&mut self, host: &str) {
-        if let Some(n) = self.hosts.get_mut(host) {
-            *n -= 1;
-            if *n == 0 {
-                self.hosts.remove(host);
-            }
-        }
-    }
-
-    /// The topic now has the version `hash`: every subscriber without it is owed it.
+    /// The topic now has the version `hash`: every subscriber without it is owed it, and
+    /// so is every subscriber already owed something (whatever it has: the version in
+    /// flight may be the one that was just undone).
     pub fn changed(&mut self, topic: &str, hash: &str, now: Millis) -> Vec<Write> {
         let from = Key {
             topic: topic.to_string(),
@@ -238,33 +260,21 @@ impl Ledger {
         };
         let stale: Vec<Key> = (self.subs.range(from..))
             .take_while(|(k, _)| k.topic == topic)
-            .filter(|(_, s)| s.delivered.as_deref() != Some(hash))
+            .filter(|(k, s)| s.delivered.as_deref() != Some(hash) || self.owed.contains(k))
             .map(|(k, _)| k.clone())
             .collect();
         let mut writes = Vec::with_capacity(stale.len());
         for key in stale {
             self.seq += 1;
-            let debt = self.owed.entry(key.clone()).or_insert(Owed {
-                seq: 0,
-                attempts: 0,
-                due: now,
-                since: now,
-            });
-            debt.seq = self.seq;
-            writes.push(Write::Owe(key, *debt));
+            let debt = self.owed.bump(key.clone(), self.seq, now);
+            writes.push(Write::Owe(key, debt));
         }
         writes
     }
 
     /// Debts due at `now` that are not in flight (`busy`), oldest due first, at most `max`.
     pub fn due(&self, now: Millis, busy: impl Fn(&Key) -> bool, max: usize) -> Vec<(Key, Owed)> {
-        let mut due: Vec<(Key, Owed)> = (self.owed.iter())
-            .filter(|(k, o)| o.due <= now && !busy(k))
-            .map(|(k, o)| (k.clone(), *o))
-            .collect();
-        due.sort_by_key(|(_, o)| o.due);
-        due.truncate(max);
-        due
+        self.owed.due(now, busy, max)
     }
 
     /// What became of the attempt to deliver debt `seq` to `key`.
@@ -283,15 +293,16 @@ impl Ledger {
                     sub.last_error = None;
                     writes.push(Write::Subscribe(key.clone(), sub.clone()));
                 }
-                match self.owed.get_mut(key) {
+                match self.owed.get(key).copied() {
                     Some(debt) if debt.seq == seq => {
                         self.owed.remove(key);
                         writes.push(Write::Paid(key.clone()));
                     }
                     // Changed again meanwhile: the newest is due now.
-                    Some(debt) => {
+                    Some(mut debt) => {
                         (debt.attempts, debt.due, debt.since) = (0, now, now);
-                        writes.push(Write::Owe(key.clone(), *debt));
+                        self.owed.set(key.clone(), debt);
+                        writes.push(Write::Owe(key.clone(), debt));
                     }
                     None => {}
                 }
@@ -304,10 +315,11 @@ impl Ledger {
                     sub.last_error = Some(error);
                     writes.push(Write::Subscribe(key.clone(), sub.clone()));
                 }
-                if let Some(debt) = self.owed.get_mut(key) {
+                if let Some(mut debt) = self.owed.get(key).copied() {
                     debt.attempts += 1;
                     debt.due = now + self.backoff.after(debt.attempts, &key.callback);
-                    writes.push(Write::Owe(key.clone(), *debt));
+                    self.owed.set(key.clone(), debt);
+                    writes.push(Write::Owe(key.clone(), debt));
                 }
                 writes
             }
@@ -316,9 +328,9 @@ impl Ledger {
 
     /// Drops every subscription whose lease ended by `now` (and what it was owed).
     pub fn expire(&mut self, now: Millis) -> Vec<Write> {
-        let ended: Vec<Key> = (self.subs.iter())
-            .filter(|(_, s)| s.expires <= now)
-            .map(|(k, _)| k.clone())
+        let ended: Vec<Key> = (self.leases.iter())
+            .take_while(|(at, _)| *at <= now)
+            .map(|(_, k)| k.clone())
             .collect();
         ended.iter().flat_map(|k| self.unsubscribe(k)).collect()
     }
@@ -332,14 +344,8 @@ impl Ledger {
                 hub: hub.clone(),
                 topic: topic.to_string(),
             };
-            let debt = self.pings.entry(key.clone()).or_insert(Owed {
-                seq: 0,
-                attempts: 0,
-                due: now,
-                since: now,
-            });
-            debt.seq = self.seq;
-            writes.push(Write::Ping(key, *debt));
+            let debt = self.pings.bump(key.clone(), self.seq, now);
+            writes.push(Write::Ping(key, debt));
         }
         writes
     }
@@ -350,50 +356,49 @@ impl Ledger {
         busy: impl Fn(&PingKey) -> bool,
         max: usize,
     ) -> Vec<(PingKey, Owed)> {
-        let mut due: Vec<(PingKey, Owed)> = (self.pings.iter())
-            .filter(|(k, o)| o.due <= now && !busy(k))
-            .map(|(k, o)| (k.clone(), *o))
-            .collect();
-        due.sort_by_key(|(_, o)| o.due);
-        due.truncate(max);
-        due
+        self.pings.due(now, busy, max)
     }
 
     /// What became of announcement `seq`; a failure is retried with backoff, up to
     /// `MAX_PING_ATTEMPTS`.
     pub fn pinged(&mut self, key: &PingKey, seq: u64, ok: bool, now: Millis) -> Vec<Write> {
-        let Some(debt) = self.pings.get_mut(key) else {
+        let Some(mut debt) = self.pings.get(key).copied() else {
             return Vec::new();
         };
         if ok && debt.seq != seq {
             (debt.attempts, debt.due) = (0, now);
-            return vec![Write::Ping(key.clone(), *debt)];
+            self.pings.set(key.clone(), debt);
+            return vec![Write::Ping(key.clone(), debt)];
         }
         if !ok && debt.attempts + 1 < MAX_PING_ATTEMPTS {
             debt.attempts += 1;
             debt.due = now + self.backoff.after(debt.attempts, &key.hub);
-            return vec![Write::Ping(key.clone(), *debt)];
+            self.pings.set(key.clone(), debt);
+            return vec![Write::Ping(key.clone(), debt)];
         }
         self.pings.remove(key);
         vec![Write::Pinged(key.clone())]
     }
 
-    /// The next moment something is due: a debt not in flight, or a lease ending.
+    /// The next moment something is due: a lease ending, and — only when a delivery could
+    /// be started now (`room`) — a debt not in flight. With every slot busy, the next
+    /// outcome wakes the hub instead (else it would spin on a debt already due).
     pub fn next_wake(
         &self,
+        room: bool,
         busy: impl Fn(&Key) -> bool,
         busy_ping: impl Fn(&PingKey) -> bool,
     ) -> Option<Millis> {
-        let owed = (self.owed.iter())
-            .filter(|(k, _)| !busy(k))
-            .map(|(_, o)| o.due);
-        let pings = (self.pings.iter())
-            .filter(|(k, _)| !busy_ping(k))
-            .map(|(_, o)| o.due);
-        let leases = self.subs.values().map(|s| s.expires);
-        owed.chain(pings).chain(leases).min()
+        let lease = self.leases.iter().next().map(|(at, _)| *at);
+        let debts = room
+            .then(|| [self.owed.next(busy), self.pings.next(busy_ping)])
+            .into_iter()
+            .flatten()
+            .flatten();
+        lease.into_iter().chain(debts).min()
     }
 }
 
+mod queue;
 #[cfg(test)]
 mod tests;
