@@ -13,8 +13,9 @@ pub fn table(loaded: &Loaded) -> String {
         "{:<60} {:<28} {:<20} {:<20} {:>8} owed",
         "topic", "callback host", "lease ends", "last delivery", "failures"
     );
+    let owed: std::collections::HashSet<_> = loaded.owed.iter().map(|(k, _)| k).collect();
     for (key, sub) in &loaded.subs {
-        let owed = loaded.owed.iter().any(|(k, _)| k == key);
+        let owed = owed.contains(key);
         let _ = writeln!(
             out,
             "{:<60} {:<28} {:<20} {:<20} {:>8} {}",
