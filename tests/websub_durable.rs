@@ -270,3 +270,30 @@ fn publisher_mode_announces_changed_topics_to_external_hubs() {
         .iter()
         .any(|p| String::from_utf8_lossy(&p.body).contains("feeds.opml")));
 }
+
+#[test]
+fn subscriptions_follow_their_feeds_when_the_site_url_changes() {
+    let site = site("");
+    let d = Daemon::start(&site);
+    let r = Receiver::start();
+    assert_eq!(subscribe(&d, SITE_ATOM, &r.url("/moved"), &[]).0, 202);
+    wait_subscribed(&site, 1);
+    std::fs::write(
+        site.config(),
+        format!("{HUB}[site]\nurl = \"https://new.example\"\n"),
+    )
+    .unwrap();
+    let _ = std::process::Command::new("kill")
+        .args(["-HUP", &d.child.id().to_string()])
+        .status();
+    eventually("reloaded", || d.log().contains("reload done").then_some(()));
+    edit(&site, "新网址");
+    let got = wait_delivery(&r, "/moved", "新网址");
+    assert!(
+        got.header("link")
+            .contains("<https://new.example/feed.xml>; rel=\"self\""),
+        "{}",
+        got.header("link")
+    );
+    assert!(list(&site).contains("https://new.example/feed.xml"));
+}

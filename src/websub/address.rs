@@ -27,6 +27,8 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || (a == 100 && (64..128).contains(&b))
         // IETF protocol assignments, 192.0.0.0/24.
         || (a == 192 && b == 0 && c == 0)
+        // The deprecated 6to4 relay anycast, 192.88.99.0/24.
+        || (a == 192 && b == 88 && c == 99)
         // Benchmarking, 198.18.0.0/15.
         || (a == 198 && (b == 18 || b == 19))
         // Reserved, 240.0.0.0/4.
@@ -51,7 +53,10 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         // IETF protocol assignments, 2001::/23 (Teredo 2001::/32 among them).
         || (first == 0x2001 && ip.segments()[1] < 0x0200)
         // Discard-only, 100::/64.
-        || ip.segments()[..4] == [0x0100, 0, 0, 0])
+        || ip.segments()[..4] == [0x0100, 0, 0, 0]
+        // Documentation, 3fff::/20; SRv6 SIDs, 5f00::/16.
+        || first == 0x3fff
+        || first == 0x5f00)
 }
 
 /// The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`), NAT64 (`64:ff9b::/96`) or
@@ -115,6 +120,11 @@ mod tests {
             "2001::1",
             "2001:1ff::1",
             "100::1",
+            "3fff::1",
+            "5f00::1",
+            "192.88.99.1",
+            "2001:2::1",
+            "2001:10::1",
         ];
         for text in refused {
             let ip: IpAddr = text.parse().unwrap();

@@ -50,7 +50,7 @@ pub enum RequestError {
     TooLong(&'static str),
     #[error("hub.lease_seconds must be a whole number of seconds")]
     Lease,
-    #[error("hub.secret must be 1 to {} bytes", MAX_SECRET - 1)]
+    #[error("hub.secret must be 1 to {} bytes of UTF-8", MAX_SECRET - 1)]
     Secret,
     #[error("hub.callback points at a private or special address ({0})")]
     Private(IpAddr),
@@ -78,7 +78,10 @@ impl Request {
             None | Some("") => return Err(RequestError::Missing("hub.mode")),
             Some("subscribe") => Mode::Subscribe,
             Some("unsubscribe") => Mode::Unsubscribe,
-            Some(other) => return Err(RequestError::Mode(other.chars().take(40).collect())),
+            Some(other) => {
+                let shown = other.chars().filter(|c| !c.is_control()).take(40);
+                return Err(RequestError::Mode(shown.collect()));
+            }
         };
         let topic = topic
             .filter(|t| !t.is_empty())
@@ -104,7 +107,11 @@ impl Request {
         };
         let secret = match secret {
             None => None,
-            Some(s) if s.is_empty() || s.len() >= MAX_SECRET => return Err(RequestError::Secret),
+            // Decoding replaced bytes that are not UTF-8: the secret signed with would not
+            // be the subscriber's.
+            Some(s) if s.is_empty() || s.len() >= MAX_SECRET || s.contains('\u{FFFD}') => {
+                return Err(RequestError::Secret)
+            }
             Some(s) => Some(s),
         };
         Ok(Request {
@@ -207,6 +214,11 @@ mod tests {
             (format!("{OK}&hub.lease_seconds=-5"), RequestError::Lease),
             (format!("{OK}&hub.secret={long}"), RequestError::Secret),
             (format!("{OK}&hub.secret="), RequestError::Secret),
+            (format!("{OK}&hub.secret=%FF%FEab"), RequestError::Secret),
+            (
+                "hub.mode=%1bsub%00&hub.topic=x&hub.callback=https://a/".into(),
+                RequestError::Mode("sub".into()),
+            ),
             (
                 "hub.mode=subscribe&hub.topic=x&hub.callback=http://127.0.0.1:9/cb".into(),
                 RequestError::Private("127.0.0.1".parse().unwrap()),

@@ -245,8 +245,7 @@ fn load(conn: &Connection) -> Result<Loaded, Failure> {
     })
 }
 
-/// Every row of a table; a record that does not parse is damage, not a skipped row (it
-/// would otherwise vanish silently at the next write).
+/// Every row of a table; a record that does not parse is logged and skipped.
 fn rows<K, V: serde::de::DeserializeOwned>(
     conn: &Connection,
     sql: &str,
@@ -265,9 +264,11 @@ fn rows<K, V: serde::de::DeserializeOwned>(
     let mut out = Vec::new();
     for row in mapped {
         let (a, b, record) = row.map_err(Failure::classify)?;
-        let value = serde_json::from_str(&record)
-            .map_err(|e| Failure::Damaged(format!("a record does not parse: {e}")))?;
-        out.push((key(a, b), value));
+        match serde_json::from_str(&record) {
+            Ok(value) => out.push((key(a, b), value)),
+            // One bad row (edited by hand, say) costs that row, not the database.
+            Err(e) => tracing::error!("websub database: skipped the record of ({a}, {b}): {e}"),
+        }
     }
     Ok(out)
 }

@@ -36,6 +36,12 @@ pub(super) struct Actor {
     pub(super) max_in_flight: usize,
     /// Deliveries in flight per callback host.
     pub(super) busy_hosts: HashMap<String, usize>,
+    /// The newest request per (topic, callback) being verified: an older one that
+    /// finishes later (a subscribe overtaken by an unsubscribe) changes nothing.
+    pub(super) requests: HashMap<Key, u64>,
+    pub(super) request_id: u64,
+    /// The site origin the subscriptions' topics were last keyed under.
+    pub(super) topics_of: Option<String>,
     /// Ledger writes a failed transaction left, saved before the next ones.
     pub(super) unsaved: Vec<Write>,
     /// Verifications connecting at once (their name lookups use blocking threads).
@@ -139,7 +145,9 @@ impl Actor {
                 let taken = answer.is_ok();
                 let _ = reply.send(answer);
                 if taken {
-                    self.verify(request, key, rel);
+                    self.request_id += 1;
+                    self.requests.insert(key.clone(), self.request_id);
+                    self.verify(request, key, rel, self.request_id);
                 }
                 Vec::new()
             }
@@ -148,9 +156,15 @@ impl Actor {
                 key,
                 rel,
                 lease,
+                id,
                 ok,
             } => {
                 self.verifying = self.verifying.saturating_sub(1);
+                if self.requests.get(&key) != Some(&id) {
+                    tracing::info!(topic = key.topic, "websub: a newer request for this subscription came since; this one is ignored");
+                    return Vec::new();
+                }
+                self.requests.remove(&key);
                 self.metrics.websub.verification(ok.is_ok());
                 let host = request.callback.host_str().unwrap_or("").to_string();
                 match (ok, request.mode) {
@@ -212,6 +226,7 @@ impl Actor {
                 }
             }
             Cmd::Changed(rels) => {
+                self.rekey();
                 let snapshot = self.snapshot.load();
                 let mut writes = Vec::new();
                 for rel in rels {
@@ -273,6 +288,12 @@ impl Actor {
 
     /// The limits that answer a request at once.
     fn admit(&self, request: &Request, key: &Key) -> Result<(), Refused> {
+        if self.store.is_none() {
+            return Err(Refused {
+                status: 503,
+                message: "the hub's database cannot be opened; subscriptions are not taken".into(),
+            });
+        }
         if self.verifying >= MAX_VERIFYING {
             return Err(Refused {
                 status: 503,
@@ -297,6 +318,7 @@ impl Actor {
     /// (what changed while feedd was stopped, or was published and not yet owed when it
     /// was killed). Returns how many became owed.
     pub(super) fn reconcile(&mut self) -> usize {
+        self.rekey();
         let snapshot = self.snapshot.load();
         let now = now_ms();
         let topics: HashMap<String, String> = (self.ledger.subscriptions())
@@ -311,5 +333,39 @@ impl Actor {
         let n = writes.len();
         self.save(writes);
         n
+    }
+
+    /// After the site's URL changed (a reload, or a restart with another `[site] url`),
+    /// the subscriptions move to their feeds' new topic URLs, so they keep receiving.
+    fn rekey(&mut self) {
+        let snapshot = self.snapshot.load();
+        let origin = snapshot.settings.topic("");
+        if self.topics_of.as_deref() == Some(origin.as_str()) {
+            return;
+        }
+        self.topics_of = Some(origin);
+        let moved: Vec<(Key, String)> = (self.ledger.subscriptions())
+            .filter(|(k, s)| !s.rel.is_empty() && k.topic != snapshot.settings.topic(&s.rel))
+            .map(|(k, s)| (k.clone(), snapshot.settings.topic(&s.rel)))
+            .collect();
+        if moved.is_empty() {
+            return;
+        }
+        tracing::info!(
+            subscriptions = moved.len(),
+            "websub: the site URL changed; subscriptions follow their feeds"
+        );
+        let mut writes = Vec::new();
+        for (key, topic) in moved {
+            if let Some(sub) = self.ledger.get(&key).cloned() {
+                writes.extend(self.ledger.unsubscribe(&key));
+                let new = Key {
+                    topic,
+                    callback: key.callback,
+                };
+                writes.extend(self.ledger.subscribe(new, sub));
+            }
+        }
+        self.save(writes);
     }
 }

@@ -41,6 +41,8 @@ pub(super) enum Cmd {
         key: Key,
         rel: String,
         lease: u64,
+        /// Which request this answers: only the newest for its key counts.
+        id: u64,
         ok: Result<(), String>,
     },
     /// Feed files whose bytes changed (relative to the output dir).
@@ -180,6 +182,9 @@ pub fn start(
         external,
         max_in_flight: config.concurrent_deliveries,
         unsaved: Vec::new(),
+        requests: std::collections::HashMap::new(),
+        request_id: 0,
+        topics_of: None,
         busy_hosts: std::collections::HashMap::new(),
         verify_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(
             config.concurrent_deliveries,

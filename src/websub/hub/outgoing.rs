@@ -15,7 +15,7 @@ use crate::websub::request::{Mode, Request};
 
 impl Actor {
     /// GETs the callback with a challenge (WebSub §5.3); reports back whatever happens.
-    pub(super) fn verify(&mut self, request: Request, key: Key, rel: String) {
+    pub(super) fn verify(&mut self, request: Request, key: Key, rel: String, id: u64) {
         self.verifying += 1;
         let lease = self.config.lease.grant(request.lease_seconds);
         let Some(challenge) = challenge() else {
@@ -24,6 +24,7 @@ impl Actor {
                 key,
                 rel,
                 lease,
+                id,
                 ok: Err("no system randomness for a challenge".into()),
             });
             return;
@@ -64,6 +65,7 @@ impl Actor {
                 key,
                 rel,
                 lease,
+                id,
                 ok,
             });
         });
