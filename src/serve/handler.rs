@@ -255,9 +255,6 @@ pub fn file_response(
     if file.content_type == crate::layout::PAGE_CONTENT_TYPE {
         page_headers(h);
     }
-    if let Some(links) = &file.links {
-        h.insert(header::LINK, links.clone());
-    }
     match body {
         None => *response.status_mut() = StatusCode::NOT_MODIFIED,
         Some((bytes, sent)) => {
@@ -265,6 +262,11 @@ pub fn file_response(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static(file.content_type),
             );
+            // Discovery rides on full responses; a 304 stays small (a cache keeps the
+            // stored response's Link).
+            if let Some(links) = &file.links {
+                h.insert(header::LINK, links.clone());
+            }
             if sent != Encoding::Identity {
                 h.insert(
                     header::CONTENT_ENCODING,
