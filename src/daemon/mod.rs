@@ -130,6 +130,7 @@ pub fn start(config: Config, hub: crate::websub::hub::Notifier) -> Result<Runnin
                 heartbeat: loop_heartbeat,
                 disk,
                 retry: Vec::new(),
+                new_dirs: Vec::new(),
                 hub,
             };
             ctx.run();

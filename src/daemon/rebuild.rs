@@ -28,6 +28,10 @@ pub struct Loop {
     pub disk: Sender<disk::Job>,
     /// Half-written files seen in the last turn, taken as finished in the next.
     pub retry: Vec<String>,
+    /// Folders that appeared in the last turn, listed once more in the next: a file
+    /// renamed into a new folder before its watch was in place sends no event, and the
+    /// first listing may have come before the file.
+    pub new_dirs: Vec<String>,
     /// Told which feeds changed (WebSub).
     pub hub: crate::websub::hub::Notifier,
 }
@@ -58,7 +62,7 @@ impl Loop {
     fn receive(&mut self) -> Turn {
         let serve = self.engine.config().serve.clone();
         let mut batch = Batch::default();
-        let wait = if self.retry.is_empty() {
+        let wait = if self.retry.is_empty() && self.new_dirs.is_empty() {
             let due = self.engine.next_due().map(|due| {
                 (due - chrono::Utc::now())
                     .to_std()
@@ -105,6 +109,10 @@ impl Loop {
         for rel in self.retry.drain(..) {
             batch.paths.entry(rel).or_insert(true);
         }
+        let again = std::mem::take(&mut self.new_dirs);
+        for rel in &again {
+            batch.paths.entry(rel.clone()).or_insert(true);
+        }
         let started = Instant::now();
         let now = chrono::Utc::now();
         let sink = Collect::default();
@@ -119,7 +127,8 @@ impl Loop {
                 }
             }
         } else {
-            let changes = self.read(&batch);
+            let (changes, dirs) = self.read(&batch);
+            self.new_dirs = dirs.into_iter().filter(|d| !again.contains(d)).collect();
             let mut out = self.engine.apply([changes], now, &sink);
             crate::driver::settle(&mut self.engine, &mut out, now, &sink);
             out
@@ -157,14 +166,16 @@ impl Loop {
         }
     }
 
-    /// The batch as engine changes: files read now, folders listed, vanished paths gone.
-    fn read(&self, batch: &Batch) -> Vec<Change> {
+    /// The batch as engine changes: files read now, folders listed, vanished paths gone;
+    /// and the folders listed.
+    fn read(&self, batch: &Batch) -> (Vec<Change>, Vec<String>) {
         let config = self.engine.config();
         let (dir, max) = (&config.content_dir, config.max_post_bytes);
-        let mut changes = Vec::new();
+        let (mut changes, mut dirs) = (Vec::new(), Vec::new());
         for (rel, complete) in &batch.paths {
             match std::fs::symlink_metadata(dir.join(rel)) {
                 Ok(meta) if meta.is_dir() => {
+                    dirs.push(rel.clone());
                     let found = crate::content::scan_under(dir, rel);
                     let prefix = format!("{rel}/");
                     changes.extend(
@@ -187,7 +198,7 @@ impl Loop {
                 Err(_) => changes.push(Change::Gone { rel: rel.clone() }),
             }
         }
-        changes
+        (changes, dirs)
     }
 
     /// Swaps in the next snapshot (memory first: readers never wait for the disk), then
