@@ -47,7 +47,8 @@ pub(super) struct Actor {
     /// Verifications connecting at once (their name lookups use blocking threads).
     pub(super) verify_slots: Arc<tokio::sync::Semaphore>,
     pub(super) verifying: usize,
-    pub(super) busy: HashSet<Key>,
+    /// Deliveries in flight, with the callback host each counts against.
+    pub(super) busy: HashMap<Key, String>,
     pub(super) busy_pings: HashSet<PingKey>,
 }
 
@@ -245,11 +246,7 @@ impl Actor {
                 since,
                 outcome,
             } => {
-                if self.busy.remove(&key) {
-                    let host = url::Url::parse(&key.callback)
-                        .ok()
-                        .and_then(|u| u.host_str().map(str::to_string))
-                        .unwrap_or_default();
+                if let Some(host) = self.busy.remove(&key) {
                     if let Some(n) = self.busy_hosts.get_mut(&host) {
                         *n -= 1;
                         if *n == 0 {

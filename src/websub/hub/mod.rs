@@ -191,7 +191,7 @@ pub fn start(
         )),
         verifying: 0,
         config: config.clone(),
-        busy: HashSet::new(),
+        busy: std::collections::HashMap::new(),
         busy_pings: HashSet::new(),
     };
     actor.save(cleanup);

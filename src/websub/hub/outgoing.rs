@@ -124,7 +124,7 @@ impl Actor {
             }
             let secret = sub.secret.clone();
             *self.busy_hosts.entry(sub.host.clone()).or_default() += 1;
-            self.busy.insert(key.clone());
+            self.busy.insert(key.clone(), sub.host.clone());
             let (client, tx) = (self.client.clone(), self.tx.clone());
             self.runtime.spawn(async move {
                 if let Some(secret) = secret {
@@ -201,7 +201,7 @@ impl Actor {
 
     /// In flight, or its callback's host already has its share of the slots.
     pub(super) fn is_busy(&self, key: &Key) -> bool {
-        self.busy.contains(key)
+        self.busy.contains_key(key)
             || self
                 .ledger
                 .get(key)

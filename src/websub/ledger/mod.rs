@@ -215,9 +215,7 @@ impl Ledger {
     }
 
     fn insert_sub(&mut self, key: Key, sub: Subscription) {
-        if let Some(old) = self.remove_sub(&key) {
-            drop(old);
-        }
+        self.remove_sub(&key);
         *self.hosts.entry(sub.host.clone()).or_default() += 1;
         self.leases.insert((sub.expires, key.clone()));
         self.subs.insert(key, sub);
