@@ -183,7 +183,7 @@ pub struct Engine {
     site_url: SiteUrl,
     index: Index,
     /// Published posts dated in the future (unless `future`), by source.
-    waiting: PathMap<Post>,
+    waiting: PathMap<(Post, Box<str>)>,
     /// Every post file applied, good or bad, with the stamp it was read with and a hash
     /// of its bytes (the same bytes again are no change).
     files: PathMap<(Stamp, u128)>,
@@ -293,7 +293,7 @@ impl Engine {
     pub fn next_due(&self) -> Option<DateTime<Utc>> {
         self.waiting
             .values()
-            .map(|p| p.date.with_timezone(&Utc))
+            .map(|(p, _)| p.date.with_timezone(&Utc))
             .min()
     }
 }

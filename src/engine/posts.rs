@@ -26,6 +26,9 @@ pub(super) struct Batch {
     chunk_feeds: BTreeSet<FeedKey>,
 }
 
+/// A post and its `query::searchable` text.
+type Searchable = (Post, Box<str>);
+
 /// A change, parsed (the parallel part of a chunk). Lives only within one chunk.
 #[allow(clippy::large_enum_variant)]
 enum Parsed {
@@ -35,7 +38,8 @@ enum Parsed {
         stamp: Stamp,
         hash: u128,
         /// `None` when the bytes are the ones already applied and nothing needs them.
-        result: Option<Result<Option<Post>, PostError>>,
+        /// The text is made here, in parallel.
+        result: Option<Result<Option<Searchable>, PostError>>,
         complete: bool,
     },
 }
@@ -81,7 +85,7 @@ impl Engine {
                         continue;
                     };
                     match result {
-                        Ok(Some(mut post)) => {
+                        Ok(Some((mut post, text))) => {
                             let body = std::mem::take(&mut post.body);
                             // The bytes of the live version again (read for its text):
                             // the same bytes parse to the same post, so no change.
@@ -94,7 +98,7 @@ impl Engine {
                                 Some(post)
                             } else {
                                 self.unplace(&rel, batch);
-                                self.place(post, now, batch)
+                                self.place(post, text, now, batch)
                             };
                             if let Some(post) = live.filter(|_| !self.parts.contains_key(&rel)) {
                                 bodies.insert(rel, (post, body));
@@ -144,7 +148,15 @@ impl Engine {
         };
         let known =
             hash != 0 && self.engine_hash(&rel) == Some(hash) && !self.wanted.contains(&rel);
-        let result = (!known).then(|| content.parse(&rel, &self.config));
+        let result = (!known).then(|| {
+            let post = content.parse(&rel, &self.config)?;
+            Ok(post.map(|post| {
+                let summary = crate::render::body::summary(&post, &post.body);
+                let title = crate::text::feed_title(&post.title);
+                let text = crate::query::searchable(&title, &summary);
+                (post, text)
+            }))
+        });
         Parsed::File {
             rel,
             stamp,
@@ -219,30 +231,36 @@ impl Engine {
         let due: Vec<String> = self
             .waiting
             .values()
-            .filter(|p| Index::is_live(p, &self.config, now))
-            .map(|p| p.source.clone())
+            .filter(|(p, _)| Index::is_live(p, &self.config, now))
+            .map(|(p, _)| p.source.clone())
             .collect();
         for rel in due {
-            if let Some(post) = self.waiting.remove(&rel) {
+            if let Some((post, text)) = self.waiting.remove(&rel) {
                 batch.posts.insert(rel);
-                batch.feeds.extend(self.index.insert(&post));
+                batch.feeds.extend(self.index.insert(&post, text));
             }
         }
     }
 
     /// Puts a parsed post (without its body) where it belongs: the index, the waiting
     /// list, or nowhere (unpublished). Gives a live post back, for rendering.
-    fn place(&mut self, post: Post, now: DateTime<Utc>, batch: &mut Batch) -> Option<Post> {
+    fn place(
+        &mut self,
+        post: Post,
+        text: Box<str>,
+        now: DateTime<Utc>,
+        batch: &mut Batch,
+    ) -> Option<Post> {
         batch.posts.insert(post.source.clone());
         if !post.published {
             None
         } else if Index::is_live(&post, &self.config, now) {
-            let feeds = self.index.insert(&post);
+            let feeds = self.index.insert(&post, text);
             batch.chunk_feeds.extend(feeds.iter().cloned());
             batch.feeds.extend(feeds);
             Some(post)
         } else {
-            self.waiting.insert(post.source.clone(), post);
+            self.waiting.insert(post.source.clone(), (post, text));
             None
         }
     }

@@ -157,8 +157,19 @@ impl Query {
     /// and summary, `normalize_text`ed) is selected. The whole rule in one place: the
     /// index's evaluation must agree with it (a property test checks).
     pub fn matches(&self, categories: &[FeedName], tags: &[FeedName], text: &str) -> bool {
-        self.categories.iter().all(|t| t.matches(categories))
-            && self.tags.iter().all(|t| t.matches(tags))
+        self.matches_with(|n| categories.contains(n), |n| tags.contains(n), text)
+    }
+
+    /// `matches`, asking whether the post is in a category or has a tag (the index
+    /// answers from its per-term sets, without normalising the post's names again).
+    pub fn matches_with(
+        &self,
+        in_category: impl Fn(&FeedName) -> bool,
+        has_tag: impl Fn(&FeedName) -> bool,
+        text: &str,
+    ) -> bool {
+        self.categories.iter().all(|t| t.matches(&in_category))
+            && self.tags.iter().all(|t| t.matches(&has_tag))
             && self.words.iter().all(|w| text.contains(w.as_str()))
             && !self.nots.iter().any(|w| text.contains(w.as_str()))
     }
@@ -175,10 +186,10 @@ impl Query {
 }
 
 impl Terms {
-    fn matches(&self, names: &[FeedName]) -> bool {
+    fn matches(&self, has: &impl Fn(&FeedName) -> bool) -> bool {
         self.0
             .iter()
-            .any(|all| all.iter().all(|l| names.contains(&l.name) != l.negated))
+            .any(|all| all.iter().all(|l| has(&l.name) != l.negated))
     }
 
     fn encode(&self) -> String {
@@ -219,9 +230,17 @@ impl Terms {
     }
 }
 
-/// What `q=`/`not=` words are compared against: NFC, lower case.
+/// What `q=`/`not=` words are compared against: NFC, lower case, runs of whitespace
+/// one space.
 pub fn normalize_text(text: &str) -> String {
-    text.nfc().collect::<String>().to_lowercase()
+    crate::text::normalize_whitespace(&text.nfc().collect::<String>().to_lowercase())
+}
+
+/// What a post's words are looked for in: its title and its summary, as the feeds show
+/// them, each `normalize_text`ed, on two lines (a word has no line break, so none
+/// matches across the two).
+pub fn searchable(title: &str, summary: &str) -> Box<str> {
+    format!("{}\n{}", normalize_text(title), normalize_text(summary)).into()
 }
 
 /// Everything but unreserved characters: names and words in canonical URLs.
@@ -287,7 +306,7 @@ fn terms(value: &str, param: &'static str) -> Result<Terms, QueryError> {
 
 fn word(value: &str, param: &'static str) -> Result<String, QueryError> {
     let text = decode(&value.replace('+', " "), param)?;
-    let text = normalize_text(text.trim());
+    let text = normalize_text(&text);
     if text.is_empty() {
         return Err(QueryError::EmptyItem(param));
     }

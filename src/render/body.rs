@@ -28,23 +28,33 @@ pub fn render(post: &Post, body: &str, post_url: &str) -> RenderedBody {
     let body = xml_clean(body);
     let html = to_html(&body, post.markdown);
     let content = absolutize(html.trim(), post_url);
+    RenderedBody {
+        summary: summary_of(post, &body, Some(&html)),
+        content,
+    }
+}
+
+/// The summary alone, as `render` makes it: what custom feeds' `q=` words are looked
+/// for in, for every post (not only those rendered into a feed).
+pub fn summary(post: &Post, body: &str) -> String {
+    summary_of(post, &xml_clean(body), None)
+}
+
+/// The summary of a cleaned body, given its HTML when already made.
+fn summary_of(post: &Post, body: &str, html: Option<&str>) -> String {
     let summary_html = match (&post.description, &post.excerpt) {
         (Some(description), _) => description.clone(),
         (None, Some(excerpt)) => excerpt.clone(),
         (None, None) => {
-            let excerpt = excerpt_source(&body, &post.excerpt_separator);
-            if excerpt.len() == body.len() {
-                html.clone()
-            } else {
-                to_html(&excerpt, post.markdown)
+            let excerpt = excerpt_source(body, &post.excerpt_separator);
+            match html {
+                Some(html) if excerpt.len() == body.len() => html.to_string(),
+                _ => to_html(&excerpt, post.markdown),
             }
         }
     };
     let summary = normalize_whitespace(&decode_entities(&strip_html(&summary_html)));
-    RenderedBody {
-        content,
-        summary: truncate(&xml_clean(&summary), MAX_SUMMARY_CHARS),
-    }
+    truncate(&xml_clean(&summary), MAX_SUMMARY_CHARS)
 }
 
 fn truncate(text: &str, max_chars: usize) -> String {

@@ -5,7 +5,7 @@
 //! needs is kept per post (`Listed`): a large site's index is a few hundred bytes a post.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -19,11 +19,22 @@ use crate::post::Post;
 /// jekyll-feed's stable sort gives).
 /// The source is shared by the post map and every feed the post is in (one allocation
 /// per post instead of one per feed: a large site's index is mostly these).
-type Member = (Reverse<DateTime<FixedOffset>>, Arc<str>);
+pub(crate) type Member = (Reverse<DateTime<FixedOffset>>, Arc<str>);
+
+/// The sets are persistent (`imbl`): a clone shares them, so the server gets the whole
+/// index with every published version at the cost of a pointer, and queries run on it
+/// while the engine goes on.
+pub(crate) type Members = imbl::OrdSet<Member>;
+type Posts = imbl::GenericHashMap<
+    Arc<str>,
+    Arc<Listed>,
+    xxhash_rust::xxh3::Xxh3DefaultBuilder,
+    imbl::shared_ptr::DefaultSharedPtr,
+>;
 
 #[derive(Debug, Default, Clone)]
 struct Term {
-    members: BTreeSet<Member>,
+    members: Members,
     /// Spellings in use and how many posts use each; the feed shows the smallest.
     spellings: BTreeMap<String, usize>,
 }
@@ -45,20 +56,22 @@ pub struct FeedGroup {
     pub page: Option<String>,
 }
 
-/// What the index keeps of a live post: its date and terms.
+/// What the index keeps of a live post: its date, its terms and what custom feeds'
+/// words are looked for in (`query::searchable`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listed {
     pub date: DateTime<FixedOffset>,
     pub categories: Vec<String>,
     pub tags: Vec<String>,
+    pub text: Box<str>,
 }
 
 /// All live posts and the membership of every feed.
 #[derive(Debug, Clone, Default)]
 pub struct Index {
-    posts: HashMap<Arc<str>, Listed, xxhash_rust::xxh3::Xxh3DefaultBuilder>,
-    site: BTreeSet<Member>,
-    terms: BTreeMap<FeedKey, Term>,
+    posts: Posts,
+    site: Members,
+    terms: imbl::OrdMap<FeedKey, Arc<Term>>,
 }
 
 impl Index {
@@ -72,32 +85,34 @@ impl Index {
     }
 
     pub fn get(&self, source: &str) -> Option<&Listed> {
-        self.posts.get(source)
+        self.posts.get(source).map(|p| &**p)
     }
 
     pub fn contains(&self, source: &str) -> bool {
         self.posts.contains_key(source)
     }
 
-    /// Adds or replaces a post; returns the feeds whose membership may have changed.
-    pub fn insert(&mut self, post: &Post) -> Vec<FeedKey> {
+    /// Adds or replaces a post, with its `searchable` text; returns the feeds whose
+    /// membership may have changed.
+    pub fn insert(&mut self, post: &Post, text: Box<str>) -> Vec<FeedKey> {
         let mut affected = self.remove(&post.source);
         let listed = Listed {
             date: post.date,
             categories: post.categories.clone(),
             tags: post.tags.clone(),
+            text,
         };
         let source: Arc<str> = post.source.as_str().into();
         let member: Member = (Reverse(post.date), source.clone());
         self.site.insert(member.clone());
         for (key, spelling) in terms_of(&listed) {
-            let term = self.terms.entry(key.clone()).or_default();
+            let term = Arc::make_mut(self.terms.entry(key.clone()).or_default());
             term.members.insert(member.clone());
             *term.spellings.entry(spelling).or_default() += 1;
             affected.push(key);
         }
         affected.push(FeedKey::Site);
-        self.posts.insert(source, listed);
+        self.posts.insert(source, Arc::new(listed));
         affected.sort();
         affected.dedup();
         affected
@@ -105,7 +120,7 @@ impl Index {
 
     /// Removes a post; returns the feeds it was in.
     pub fn remove(&mut self, source: &str) -> Vec<FeedKey> {
-        let Some((source, post)) = self.posts.remove_entry(source) else {
+        let Some((source, post)) = self.posts.remove_with_key(source) else {
             return Vec::new();
         };
         let member: Member = (Reverse(post.date), source);
@@ -113,6 +128,7 @@ impl Index {
         let mut affected = vec![FeedKey::Site];
         for (key, spelling) in terms_of(&post) {
             if let Some(term) = self.terms.get_mut(&key) {
+                let term = Arc::make_mut(term);
                 term.members.remove(&member);
                 if let Some(n) = term.spellings.get_mut(&spelling) {
                     *n -= 1;
@@ -271,80 +287,6 @@ fn terms_of(post: &Listed) -> Vec<(FeedKey, String)> {
     out.into_iter().collect()
 }
 
+mod select;
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::post::{Post, PostRules};
-
-    fn post(source: &str, date: &str, tags: &str) -> Post {
-        let rules = PostRules {
-            timezone: chrono_tz::UTC,
-            permalink: "date".into(),
-            excerpt_separator: "\n\n".into(),
-        };
-        let text = format!("---\ndate: {date}\ntags: {tags}\n---\nbody\n");
-        Post::parse(source, &text, &rules).unwrap().unwrap()
-    }
-
-    fn config(limit: usize) -> Config {
-        Config::parse(&format!("limit = {limit}"), None).unwrap()
-    }
-
-    #[test]
-    fn newest_first_with_path_tie_break_and_limit() {
-        let c = config(2);
-        let mut index = Index::default();
-        index.insert(&post(
-            "_posts/2023-01-01-b.md",
-            "2023-01-01 10:00:00 +0000",
-            "x",
-        ));
-        index.insert(&post(
-            "_posts/2023-01-01-a.md",
-            "2023-01-01 10:00:00 +0000",
-            "x",
-        ));
-        index.insert(&post(
-            "_posts/2022-01-01-old.md",
-            "2022-01-01 10:00:00 +0000",
-            "x",
-        ));
-        let site = index.feed(&FeedKey::Site, &c).unwrap();
-        assert_eq!(
-            site.posts,
-            ["_posts/2023-01-01-a.md", "_posts/2023-01-01-b.md"]
-        );
-        assert_eq!(site.total, 3);
-    }
-
-    #[test]
-    fn case_variants_share_a_feed_and_vanish_with_their_last_post() {
-        let c = config(10);
-        let mut index = Index::default();
-        index.insert(&post("_posts/2023-01-01-a.md", "2023-01-01", "Alpha"));
-        let affected = index.insert(&post("_posts/2023-01-02-b.md", "2023-01-02", "alpha"));
-        let key = FeedKey::Tag(FeedName::new("alpha"));
-        assert!(affected.contains(&key) && affected.contains(&FeedKey::Site));
-        let feed = index.feed(&key, &c).unwrap();
-        assert_eq!((feed.label.as_str(), feed.total), ("Alpha", 2));
-        index.remove("_posts/2023-01-01-a.md");
-        assert_eq!(index.feed(&key, &c).unwrap().label, "alpha");
-        index.remove("_posts/2023-01-02-b.md");
-        assert!(index.feed(&key, &c).is_none());
-        assert_eq!(index.feed_keys(&c).count(), 1);
-    }
-
-    #[test]
-    fn replacing_a_post_moves_it_between_feeds() {
-        let c = config(10);
-        let mut index = Index::default();
-        index.insert(&post("_posts/2023-01-01-a.md", "2023-01-01", "old"));
-        let affected = index.insert(&post("_posts/2023-01-01-a.md", "2023-01-01", "new"));
-        assert!(affected.contains(&FeedKey::Tag(FeedName::new("old"))));
-        assert!(affected.contains(&FeedKey::Tag(FeedName::new("new"))));
-        assert!(index
-            .feed(&FeedKey::Tag(FeedName::new("old")), &c)
-            .is_none());
-        assert_eq!(index.len(), 1);
-    }
-}
+mod tests;
