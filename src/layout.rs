@@ -8,7 +8,8 @@ use crate::names::FeedName;
 pub const OPML_FILE: &str = "feeds.opml";
 const OPML_CONTENT_TYPE: &str = "text/x-opml; charset=utf-8";
 
-/// Which feed: the site's, or one category's or tag's.
+/// Which feed: the site's, one category's or tag's, or a named custom feed's
+/// (`[[custom]]`).
 #[derive(
     Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
@@ -16,6 +17,7 @@ pub enum FeedKey {
     Site,
     Category(FeedName),
     Tag(FeedName),
+    Custom(FeedName),
 }
 
 /// A feed's kind, for grouping in lists (index page, OPML).
@@ -24,6 +26,7 @@ pub enum FeedKind {
     Site,
     Category,
     Tag,
+    Custom,
 }
 
 impl FeedKind {
@@ -38,12 +41,13 @@ impl FeedKind {
             FeedKind::Site => None,
             FeedKind::Category => Some("categories"),
             FeedKind::Tag => Some("tags"),
+            FeedKind::Custom => Some("custom"),
         }
     }
 
     /// The kind whose folder is `name`.
     pub fn from_folder(name: &str) -> Option<FeedKind> {
-        [FeedKind::Category, FeedKind::Tag]
+        [FeedKind::Category, FeedKind::Tag, FeedKind::Custom]
             .into_iter()
             .find(|k| k.folder() == Some(name))
     }
@@ -55,13 +59,14 @@ impl FeedKey {
             FeedKey::Site => FeedKind::Site,
             FeedKey::Category(_) => FeedKind::Category,
             FeedKey::Tag(_) => FeedKind::Tag,
+            FeedKey::Custom(_) => FeedKind::Custom,
         }
     }
 
     pub fn name(&self) -> Option<&FeedName> {
         match self {
             FeedKey::Site => None,
-            FeedKey::Category(n) | FeedKey::Tag(n) => Some(n),
+            FeedKey::Category(n) | FeedKey::Tag(n) | FeedKey::Custom(n) => Some(n),
         }
     }
 

@@ -14,10 +14,12 @@ use crate::layout::Format;
 use crate::post::PostRules;
 use crate::yaml::Yaml;
 
+mod custom;
 mod pages;
 mod serve;
 mod terms;
 mod websub;
+pub use custom::{Custom, CustomFeeds, QuerySettings};
 pub use pages::{Pages, Ui};
 pub use serve::Serve;
 use terms::RawTerms;
@@ -51,6 +53,10 @@ struct RawConfig {
     pages: pages::RawPages,
     #[serde(default)]
     websub: websub::RawWebSub,
+    #[serde(default)]
+    custom: Vec<custom::RawCustom>,
+    #[serde(default)]
+    query: custom::RawQuery,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -82,6 +88,8 @@ pub struct Config {
     pub serve: Serve,
     pub pages: Pages,
     pub websub: WebSub,
+    pub custom: CustomFeeds,
+    pub query: QuerySettings,
 }
 
 /// Site-wide values the feeds carry.
@@ -283,6 +291,8 @@ impl Config {
         let pages = Pages::from_raw(raw.pages, site.lang.as_deref())?;
         Ok(Config {
             websub: WebSub::from_raw(raw.websub)?,
+            custom: CustomFeeds::from_raw(raw.custom)?,
+            query: QuerySettings::from_raw(raw.query)?,
             pages,
             serve,
             output_dir: raw.output_dir.unwrap_or_else(|| "feeds".into()),

@@ -28,8 +28,13 @@ impl Engine {
         let mut keys = std::mem::take(&mut self.pending_feeds);
         keys.extend(batch.feeds);
         // The site feed exists even for a site without posts.
-        if !self.groups.contains_key(&FeedKey::Site) {
-            keys.insert(FeedKey::Site);
+        // So do named custom feeds, even while nothing matches.
+        let always = std::iter::once(FeedKey::Site)
+            .chain((self.config.custom.iter()).map(|c| FeedKey::Custom(c.name.clone())));
+        for key in always {
+            if !self.groups.contains_key(&key) {
+                keys.insert(key);
+            }
         }
         let mut changed = std::mem::take(&mut self.pending_posts);
         changed.extend(batch.posts);
@@ -276,11 +281,14 @@ impl Engine {
                 has,
             ))
         };
-        let (index, (categories, tags)) = rayon::join(index, || {
-            rayon::join(|| list(FeedKind::Category), || list(FeedKind::Tag))
+        let (index, ((categories, tags), custom)) = rayon::join(index, || {
+            rayon::join(
+                || rayon::join(|| list(FeedKind::Category), || list(FeedKind::Tag)),
+                || list(FeedKind::Custom),
+            )
         });
         let mut files: Vec<(String, Vec<u8>)> = index.into_iter().collect();
-        for (rel, bytes, has) in [categories, tags].into_iter().flatten() {
+        for (rel, bytes, has) in [categories, tags, custom].into_iter().flatten() {
             match bytes {
                 Some(bytes) => files.push((rel, bytes)),
                 None if !has && self.published.remove(&rel).is_some() => out.removed.push(rel),

@@ -15,6 +15,8 @@ mod feeds;
 mod posts;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_custom;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;

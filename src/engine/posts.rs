@@ -236,8 +236,11 @@ impl Engine {
             .collect();
         for rel in due {
             if let Some((post, text)) = self.waiting.remove(&rel) {
-                batch.posts.insert(rel);
                 batch.feeds.extend(self.index.insert(&post, text));
+                batch
+                    .feeds
+                    .extend(self.index.customs_of(&rel, &self.config));
+                batch.posts.insert(rel);
             }
         }
     }
@@ -255,7 +258,8 @@ impl Engine {
         if !post.published {
             None
         } else if Index::is_live(&post, &self.config, now) {
-            let feeds = self.index.insert(&post, text);
+            let mut feeds = self.index.insert(&post, text);
+            feeds.extend(self.index.customs_of(&post.source, &self.config));
             batch.chunk_feeds.extend(feeds.iter().cloned());
             batch.feeds.extend(feeds);
             Some(post)
@@ -269,7 +273,8 @@ impl Engine {
     fn unplace(&mut self, rel: &str, batch: &mut Batch) {
         self.parts.remove(rel);
         self.waiting.remove(rel);
-        let feeds = self.index.remove(rel);
+        let mut feeds = self.index.customs_of(rel, &self.config);
+        feeds.extend(self.index.remove(rel));
         if !feeds.is_empty() {
             batch.posts.insert(rel.to_string());
             batch.feeds.extend(feeds);

@@ -8,20 +8,20 @@ use proptest::prelude::*;
 use super::*;
 use crate::names::FeedName;
 
-fn engine(extra: &str) -> Engine {
+pub(super) fn engine(extra: &str) -> Engine {
     let toml = format!("{extra}\n[site]\nurl = \"https://t.example\"\ntitle = \"T\"\n");
     Engine::new(Config::parse(&toml, None).unwrap())
 }
 
-fn now() -> DateTime<Utc> {
+pub(super) fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap()
 }
 
-fn post(title: &str, date: &str, category: &str, tag: &str) -> String {
+pub(super) fn post(title: &str, date: &str, category: &str, tag: &str) -> String {
     format!("---\ntitle: {title}\ndate: {date}\ncategories: {category}\ntags: {tag}\n---\n<p>{title} body</p>\n")
 }
 
-fn file(rel: &str, text: &str) -> Change {
+pub(super) fn file(rel: &str, text: &str) -> Change {
     Change::File {
         rel: rel.to_string(),
         stamp: Stamp {
@@ -33,14 +33,18 @@ fn file(rel: &str, text: &str) -> Change {
     }
 }
 
-fn gone(rel: &str) -> Change {
+pub(super) fn gone(rel: &str) -> Change {
     Change::Gone {
         rel: rel.to_string(),
     }
 }
 
 /// Applies one batch; returns the output and the files handed to the sink.
-fn apply(engine: &mut Engine, changes: Vec<Change>, at: DateTime<Utc>) -> (Output, Vec<String>) {
+pub(super) fn apply(
+    engine: &mut Engine,
+    changes: Vec<Change>,
+    at: DateTime<Utc>,
+) -> (Output, Vec<String>) {
     let sink = Collect::default();
     let out = engine.apply([changes], at, &sink);
     let files = sink.into_files().into_iter().map(|(rel, _)| rel).collect();
@@ -58,7 +62,7 @@ fn category(name: &str) -> FeedKey {
 /// A feed change as (kind, entered, left, changed).
 type Summary = (FeedChangeKind, Vec<String>, Vec<String>, Vec<String>);
 
-fn changes_of(out: &Output) -> BTreeMap<FeedKey, Summary> {
+pub(super) fn changes_of(out: &Output) -> BTreeMap<FeedKey, Summary> {
     out.feed_changes
         .iter()
         .map(|c| {

@@ -159,9 +159,50 @@ impl Index {
     }
 
     /// One feed's entries, or `None` if the feed does not exist (no posts, or not wanted).
+    /// A named custom feed exists while configured, even when nothing matches: its URL is
+    /// in readers and on disk.
     pub fn feed(&self, key: &FeedKey, config: &Config) -> Option<FeedGroup> {
-        let (members, label, limit, title, page) = match key {
-            FeedKey::Site => (&self.site, String::new(), config.limit, None, None),
+        let page = || config.pages.enabled.then(|| key.url_path());
+        let group = |label, title, page, posts, total| FeedGroup {
+            key: key.clone(),
+            label,
+            title,
+            page,
+            posts,
+            total,
+        };
+        let sources = |members: &Members, limit| {
+            (members.iter().take(limit))
+                .map(|(_, s)| s.to_string())
+                .collect::<Vec<_>>()
+        };
+        match key {
+            FeedKey::Site => Some(group(
+                String::new(),
+                None,
+                None,
+                sources(&self.site, config.limit),
+                self.site.len(),
+            )),
+            FeedKey::Custom(name) => {
+                let custom = config.custom.get(name)?;
+                let limit = custom.limit.unwrap_or(config.limit);
+                let all = self.select(&FeedKey::Site, &custom.query);
+                let (mut posts, mut total) = (Vec::new(), 0);
+                for source in all {
+                    if posts.len() < limit {
+                        posts.push(source.to_string());
+                    }
+                    total += 1;
+                }
+                Some(group(
+                    custom.label.clone(),
+                    custom.title.clone(),
+                    page(),
+                    posts,
+                    total,
+                ))
+            }
             other => {
                 let (filter, name) = filter(config, other)?;
                 if !filter.wants(name) {
@@ -169,36 +210,34 @@ impl Index {
                 }
                 let term = self.terms.get(other)?;
                 let label = term.spellings.keys().next().cloned().unwrap_or_default();
-                let page = (filter.page(name).map(str::to_string))
-                    .or_else(|| config.pages.enabled.then(|| other.url_path()));
-                (
-                    &term.members,
+                Some(group(
                     label,
-                    filter.limit(name).unwrap_or(config.limit),
                     filter.title(name).map(str::to_string),
-                    page,
-                )
+                    (filter.page(name).map(str::to_string)).or_else(page),
+                    sources(&term.members, filter.limit(name).unwrap_or(config.limit)),
+                    term.members.len(),
+                ))
             }
-        };
-        Some(FeedGroup {
-            key: key.clone(),
-            label,
-            title,
-            page,
-            posts: members
-                .iter()
-                .take(limit)
-                .map(|(_, s)| s.to_string())
-                .collect(),
-            total: members.len(),
-        })
+        }
     }
 
     /// The sources of one feed's entries (its newest `limit` posts), without building
     /// the whole `FeedGroup`; empty if the feed does not exist.
-    pub fn newest<'a>(&'a self, key: &FeedKey, config: &Config) -> impl Iterator<Item = &'a str> {
+    pub fn newest<'a>(
+        &'a self,
+        key: &FeedKey,
+        config: &'a Config,
+    ) -> Box<dyn Iterator<Item = &'a str> + Send + 'a> {
         let found = match key {
             FeedKey::Site => Some((&self.site, config.limit)),
+            FeedKey::Custom(name) => {
+                let Some(custom) = config.custom.get(name) else {
+                    return Box::new(std::iter::empty());
+                };
+                let limit = custom.limit.unwrap_or(config.limit);
+                let all = self.select(&FeedKey::Site, &custom.query);
+                return Box::new(all.take(limit).map(|s| &**s));
+            }
             other => filter(config, other)
                 .filter(|(f, name)| f.wants(name))
                 .and_then(|(f, name)| {
@@ -206,9 +245,20 @@ impl Index {
                     Some((&term.members, f.limit(name).unwrap_or(config.limit)))
                 }),
         };
-        found
-            .into_iter()
-            .flat_map(|(members, limit)| members.iter().take(limit).map(|(_, s)| &**s))
+        Box::new(
+            found
+                .into_iter()
+                .flat_map(|(members, limit)| members.iter().take(limit).map(|(_, s)| &**s)),
+        )
+    }
+
+    /// The named custom feeds that select this live post (asked before it is removed
+    /// and after it is inserted: the feeds its change may affect).
+    pub fn customs_of(&self, source: &str, config: &Config) -> Vec<FeedKey> {
+        (config.custom.iter())
+            .filter(|c| self.picks(&c.query, source))
+            .map(|c| FeedKey::Custom(c.name.clone()))
+            .collect()
     }
 
     /// The feeds that share most posts with `sources` (a feed's entries), other than
@@ -247,7 +297,8 @@ impl Index {
     /// Whether a live post is among the newest entries of some feed it is in.
     pub fn is_shown(&self, source: &str, config: &Config) -> bool {
         self.posts.get(source).is_some_and(|post| {
-            feeds_of(post).any(|key| self.newest(&key, config).any(|s| s == source))
+            (feeds_of(post).chain(self.customs_of(source, config)))
+                .any(|key| self.newest(&key, config).any(|s| s == source))
         })
     }
 }
@@ -257,6 +308,7 @@ fn filter<'a>(config: &'a Config, key: &'a FeedKey) -> Option<(&'a TermFeeds, &'
         FeedKey::Site => None,
         FeedKey::Category(n) => Some((&config.categories, n)),
         FeedKey::Tag(n) => Some((&config.tags, n)),
+        FeedKey::Custom(_) => None,
     }
 }
 

@@ -106,11 +106,17 @@ pub struct FeedHead<'a> {
     pub media: bool,
     /// WebSub hubs to advertise (`rel="hub"`), the built-in one first.
     pub hubs: &'a [String],
+    /// A custom feed asked for in a URL: its canonical query string, part of its
+    /// `rel="self"` URL.
+    pub query: Option<String>,
 }
 
 impl FeedHead<'_> {
     pub fn self_url(&self, format: Format) -> String {
-        format!("{}{}", self.base_url, format.file_name())
+        match &self.query {
+            None => format!("{}{}", self.base_url, format.file_name()),
+            Some(q) => format!("{}{}?{q}", self.base_url, format.file_name()),
+        }
     }
 
     /// Author for the feed level: the site author, else its title, else the host.
@@ -287,6 +293,7 @@ pub fn head<'a>(
         updated,
         media: entries.iter().any(|e| e.has_image),
         hubs,
+        query: None,
     }
 }
 

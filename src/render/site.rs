@@ -88,12 +88,14 @@ pub fn opml<'a>(
         ("Site", Vec::new()),
         ("Categories", Vec::new()),
         ("Tags", Vec::new()),
+        ("Custom feeds", Vec::new()),
     ];
     for info in infos {
         let slot = match info.kind() {
             FeedKind::Site => 0,
             FeedKind::Category => 1,
             FeedKind::Tag => 2,
+            FeedKind::Custom => 3,
         };
         sections[slot].1.push(opml::Outline {
             title: info.title.clone(),

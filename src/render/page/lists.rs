@@ -33,7 +33,7 @@ pub fn index(
             p.lead { (description) }
         }
         (shell.subscribe(head))
-        @for kind in [FeedKind::Category, FeedKind::Tag] {
+        @for kind in [FeedKind::Custom, FeedKind::Category, FeedKind::Tag] {
             @let all = active(infos, kind);
             @if !all.is_empty() {
                 @let id = kind.folder().unwrap_or("feeds");

@@ -15,6 +15,7 @@ pub struct Texts {
     pub related: &'static str,
     pub categories: &'static str,
     pub tags: &'static str,
+    pub custom: &'static str,
     pub all_posts: &'static str,
     pub posts: &'static str,
     pub updated: &'static str,
@@ -41,6 +42,7 @@ static ZH: Texts = Texts {
     related: "相关订阅",
     categories: "分类",
     tags: "标签",
+    custom: "自选",
     all_posts: "全部文章",
     posts: "篇",
     updated: "更新于",
@@ -67,6 +69,7 @@ static EN: Texts = Texts {
     related: "Related feeds",
     categories: "Categories",
     tags: "Tags",
+    custom: "Custom feeds",
     all_posts: "All posts",
     posts: "posts",
     updated: "updated",
@@ -96,6 +99,7 @@ impl Texts {
             FeedKind::Site => self.all_posts,
             FeedKind::Category => self.categories,
             FeedKind::Tag => self.tags,
+            FeedKind::Custom => self.custom,
         }
     }
 
@@ -116,9 +120,11 @@ impl Texts {
             (true, FeedKind::Category) => format!("{site}「{label}」分类下的文章。"),
             (true, FeedKind::Tag) => format!("{site}带有「{label}」标签的文章。"),
             (true, FeedKind::Site) => format!("{site}的全部文章。"),
+            (true, FeedKind::Custom) => format!("{site}的自选订阅「{label}」。"),
             (false, FeedKind::Category) => format!("Posts in the category “{label}” on {site}."),
             (false, FeedKind::Tag) => format!("Posts tagged “{label}” on {site}."),
             (false, FeedKind::Site) => format!("All posts on {site}."),
+            (false, FeedKind::Custom) => format!("The custom feed “{label}” of {site}."),
         }
     }
 
