@@ -96,7 +96,9 @@ mod selection {
     const WORDS: [&str; 3] = ["美元", "Dollar", "降准"];
 
     /// One post: day, categories, tags and title words, as indexes into the pools.
-    fn arb_post() -> impl Strategy<Value = (u8, Vec<usize>, Vec<usize>, Vec<usize>)> {
+    type Spec = (u8, Vec<usize>, Vec<usize>, Vec<usize>);
+
+    fn arb_post() -> impl Strategy<Value = Spec> {
         (
             0u8..20,
             proptest::collection::vec(0..3usize, 0..3),
@@ -137,7 +139,7 @@ mod selection {
             })
     }
 
-    fn build(posts: &[(u8, Vec<usize>, Vec<usize>, Vec<usize>)]) -> (Index, Vec<(Post, Box<str>)>) {
+    fn build(posts: &[Spec]) -> (Index, Vec<(Post, Box<str>)>) {
         let rules = PostRules {
             timezone: chrono_tz::UTC,
             permalink: "date".into(),
