@@ -78,6 +78,27 @@ impl FeedKey {
         }
     }
 
+    /// The feed whose folder is `dir` (as `dir` gives it), when its name can be read
+    /// back from the folder (not for names so long that the folder ends in a hash).
+    pub fn from_dir(dir: &str) -> Option<FeedKey> {
+        if dir.is_empty() {
+            return Some(FeedKey::Site);
+        }
+        let (folder, segment) = dir.split_once('/')?;
+        let kind = FeedKind::from_folder(folder)?;
+        let name = percent_encoding::percent_decode_str(segment)
+            .decode_utf8()
+            .ok()?;
+        let name = FeedName::new(&name);
+        let key = match kind {
+            FeedKind::Category => FeedKey::Category(name),
+            FeedKind::Tag => FeedKey::Tag(name),
+            FeedKind::Custom => FeedKey::Custom(name),
+            FeedKind::Site => return None,
+        };
+        (key.dir() == dir).then_some(key)
+    }
+
     /// The folder's URL path below the site's base, percent-encoded: `/` or `/tags/%E8…/`.
     pub fn url_path(&self) -> String {
         match (self.kind().folder(), self.name()) {
@@ -232,6 +253,27 @@ pub fn is_published_path(rel: &str, pages: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_folder_names_its_feed() {
+        for name in ["西海都市报新闻", "C++", "a b", "-x", "100%", "con", "x.y."] {
+            for key in [
+                FeedKey::Category(FeedName::new(name)),
+                FeedKey::Tag(FeedName::new(name)),
+                FeedKey::Custom(FeedName::new(name)),
+            ] {
+                assert_eq!(FeedKey::from_dir(&key.dir()), Some(key.clone()), "{name}");
+            }
+        }
+        assert_eq!(FeedKey::from_dir(""), Some(FeedKey::Site));
+        assert_eq!(FeedKey::from_dir("other/x"), None);
+        let long = FeedKey::Tag(FeedName::new(&"长".repeat(200)));
+        assert_eq!(
+            FeedKey::from_dir(&long.dir()),
+            None,
+            "hashed: found by a scan"
+        );
+    }
 
     #[test]
     fn keys_paths_and_urls_agree() {

@@ -287,6 +287,8 @@ pub struct Snapshot {
     pub generation: u64,
     /// `manifest::fingerprint` of the configuration these files were built with.
     pub fingerprint: String,
+    /// What custom feeds are selected from (`None` until the first build is done).
+    pub catalog: Option<Arc<crate::engine::Catalog>>,
 }
 
 impl Snapshot {
@@ -302,6 +304,7 @@ impl Snapshot {
             generation: self.generation,
             fingerprint: self.fingerprint.clone(),
             settings: self.settings.clone(),
+            catalog: self.catalog.clone(),
         }
     }
 }

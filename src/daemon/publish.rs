@@ -81,6 +81,7 @@ pub fn next(
         generation: prev.generation + 1,
         fingerprint: engine.fingerprint().to_string(),
         settings,
+        catalog: Some(Arc::new(engine.catalog())),
     };
     changed.retain(|rel| {
         crate::layout::Format::from_file_name(rel.rsplit('/').next().unwrap_or(rel)).is_some()

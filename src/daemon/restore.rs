@@ -55,6 +55,7 @@ pub fn restore(config: &Config, settings: Arc<HttpSettings>) -> Option<Snapshot>
         posts: m.live,
         generation: 0,
         fingerprint: m.config,
+        catalog: None,
     })
 }
 

@@ -39,6 +39,7 @@ impl Engine {
         let mut changed = std::mem::take(&mut self.pending_posts);
         changed.extend(batch.posts);
         out.report.posts_changed = changed.len();
+        self.log_changes(&changed);
         let new: Vec<(FeedKey, Option<FeedGroup>)> = keys
             .iter()
             .map(|k| (k.clone(), self.index.feed(k, &self.config)))

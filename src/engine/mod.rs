@@ -11,6 +11,7 @@
 //! to read it again (`Output::reread`) and renders nothing until it has; the new bytes
 //! are applied like any change, so a file edited meanwhile is simply an edit.
 
+mod catalog;
 mod feeds;
 mod posts;
 #[cfg(test)]
@@ -18,7 +19,7 @@ mod tests;
 #[cfg(test)]
 mod tests_custom;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -175,13 +176,23 @@ impl Output {
 /// fast hash (SipHash was 3% of a build) rather than DoS-resistant random seeding.
 pub(crate) type PathMap<V> = HashMap<String, V, xxhash_rust::xxh3::Xxh3DefaultBuilder>;
 
+/// Rendered entries by source: persistent, so the server's `Catalog` shares them.
+pub type Parts = imbl::GenericHashMap<
+    String,
+    Arc<EntryParts>,
+    xxhash_rust::xxh3::Xxh3DefaultBuilder,
+    imbl::shared_ptr::DefaultSharedPtr,
+>;
+
+pub use catalog::Catalog;
+
 /// The engine's state: every post file seen, the live index, rendered entries, and a
 /// fingerprint of every published file.
 pub struct Engine {
     fingerprint: String,
     /// The WebSub hubs every feed advertises.
     hubs: Vec<String>,
-    config: Config,
+    config: Arc<Config>,
     site_url: SiteUrl,
     index: Index,
     /// Published posts dated in the future (unless `future`), by source.
@@ -193,7 +204,11 @@ pub struct Engine {
     wanted: BTreeSet<String>,
     errors: BTreeMap<String, PostError>,
     /// Rendered entries of the posts that are in some feed.
-    parts: PathMap<Arc<EntryParts>>,
+    parts: Parts,
+    /// Counts the applies that changed posts; with the posts each changed (the newest
+    /// `catalog::KEPT`), it tells the server's caches of custom feeds what is stale.
+    version: u64,
+    changes: VecDeque<catalog::Changed>,
     groups: BTreeMap<FeedKey, FeedGroup>,
     infos: imbl::OrdMap<FeedKey, Arc<FeedInfo>>,
     /// Length and hash of every published file's bytes, by path.
@@ -211,13 +226,15 @@ impl Engine {
             hubs: config.websub.advertised(&site_url),
             site_url,
             fingerprint: crate::manifest::fingerprint(&config),
-            config,
+            config: Arc::new(config),
             index: Index::default(),
             waiting: PathMap::default(),
             files: PathMap::default(),
             wanted: BTreeSet::new(),
             errors: BTreeMap::new(),
-            parts: PathMap::default(),
+            parts: Parts::default(),
+            version: 0,
+            changes: VecDeque::new(),
             groups: BTreeMap::new(),
             infos: imbl::OrdMap::new(),
             published: BTreeMap::new(),

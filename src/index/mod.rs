@@ -252,6 +252,19 @@ impl Index {
         )
     }
 
+    /// How many entries a feed shows.
+    pub fn limit(&self, key: &FeedKey, config: &Config) -> usize {
+        match key {
+            FeedKey::Site => config.limit,
+            FeedKey::Custom(name) => (config.custom.get(name))
+                .and_then(|c| c.limit)
+                .unwrap_or(config.limit),
+            other => filter(config, other)
+                .and_then(|(f, name)| f.limit(name))
+                .unwrap_or(config.limit),
+        }
+    }
+
     /// The named custom feeds that select this live post (asked before it is removed
     /// and after it is inserted: the feeds its change may affect).
     pub fn customs_of(&self, source: &str, config: &Config) -> Vec<FeedKey> {

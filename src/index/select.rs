@@ -56,11 +56,28 @@ impl Index {
     /// Whether `query` selects this live post among all posts (a named custom feed's
     /// membership, asked when the post changes).
     pub fn picks(&self, query: &Query, source: &str) -> bool {
-        let Some((source, post)) = self.posts.get_key_value(source) else {
-            return false;
-        };
+        self.selects(&FeedKey::Site, query, source).is_some()
+    }
+
+    /// Where this live post would be in `select(base, query)`'s order, if it is there
+    /// (a cached custom feed asks whether a changed post enters it).
+    pub fn selects(&self, base: &FeedKey, query: &Query, source: &str) -> Option<Member> {
+        let (source, post) = self.posts.get_key_value(source)?;
         let member: Member = (std::cmp::Reverse(post.date), source.clone());
-        Sets::resolve(self, query).selects(self, query, &member)
+        let in_base = match base {
+            FeedKey::Site => true,
+            key => self
+                .terms
+                .get(key)
+                .is_some_and(|t| t.members.contains(&member)),
+        };
+        (in_base && Sets::resolve(self, query).selects(self, query, &member)).then_some(member)
+    }
+
+    /// The position of a live post in every feed's order.
+    pub fn member(&self, source: &str) -> Option<Member> {
+        let (source, post) = self.posts.get_key_value(source)?;
+        Some((std::cmp::Reverse(post.date), source.clone()))
     }
 }
 

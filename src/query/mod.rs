@@ -22,6 +22,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::names::FeedName;
 
+pub mod feed;
 #[cfg(test)]
 mod tests;
 
@@ -129,6 +130,32 @@ impl Query {
             list.dedup();
         }
         Ok(Some(query))
+    }
+
+    /// Both selections at once (a query on a named custom feed's URL).
+    pub fn and(&self, other: &Query) -> Query {
+        let join = |a: &Vec<Terms>, b: &Vec<Terms>| {
+            let mut all: Vec<Terms> = a.iter().chain(b).cloned().collect();
+            all.sort();
+            all.dedup();
+            all
+        };
+        let words = |a: &Vec<String>, b: &Vec<String>| {
+            let mut all: Vec<String> = a.iter().chain(b).cloned().collect();
+            all.sort();
+            all.dedup();
+            all
+        };
+        Query {
+            categories: join(&self.categories, &other.categories),
+            tags: join(&self.tags, &other.tags),
+            words: words(&self.words, &other.words),
+            nots: words(&self.nots, &other.nots),
+            limit: match (self.limit, other.limit) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+        }
     }
 
     /// The canonical query string: parameters in a fixed order, values sorted, names and

@@ -15,15 +15,17 @@ use crate::snapshot::{Encoding, FeedFile, Snapshot};
 
 pub type Body = Full<Bytes>;
 
-fn text(status: StatusCode, body: &'static str) -> Response<Body> {
-    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
+    let body: Bytes = body.into();
+    let len = body.len();
+    let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -50,6 +52,7 @@ pub fn too_many_requests(retry_after: std::time::Duration) -> Response<Body> {
 pub fn respond(
     method: &Method,
     path: &str,
+    query: Option<&str>,
     headers: &HeaderMap,
     snapshot: &Snapshot,
     metrics: &dyn Fn() -> String,
@@ -64,7 +67,14 @@ pub fn respond(
     }
     let head = method == Method::HEAD;
     let browser = is_navigation(headers);
-    let (rel, vary) = match route(path, snapshot, &settings.baseurl) {
+    let route = route(path, snapshot, &settings.baseurl);
+    if let (Route::File { rel, page }, Some(raw)) = (&route, query.filter(|q| !q.is_empty())) {
+        let page = browser && page.is_some();
+        if let Some(response) = custom(rel, raw, headers, snapshot, head, page) {
+            return response;
+        }
+    }
+    let (rel, vary) = match route {
         Route::Health => {
             let mut response = text(StatusCode::OK, "ok\n");
             response
@@ -110,6 +120,62 @@ pub fn respond(
         Some(file) => file_response(file, headers, settings, head, vary),
         None => not_found(snapshot, browser, head),
     }
+}
+
+/// A feed file asked for with a query that selects: its custom feed (its page for a
+/// browser), or the 400 that says what is wrong with the query. `None`: the query
+/// selects nothing (or queries are off) and the file is answered as it is.
+fn custom(
+    rel: &str,
+    raw: &str,
+    headers: &HeaderMap,
+    snapshot: &Snapshot,
+    head: bool,
+    page: bool,
+) -> Option<Response<Body>> {
+    use super::custom::Answer;
+    let settings = &snapshot.settings;
+    let cache = settings.queries.as_ref()?;
+    let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+    crate::layout::Format::from_file_name(name)?;
+    let query = match crate::query::Query::parse(raw) {
+        Ok(Some(query)) => query,
+        Ok(None) => return None,
+        Err(e) => {
+            let mut r = text(StatusCode::BAD_REQUEST, format!("bad query: {e}\n"));
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return Some(strip_body(r, head));
+        }
+    };
+    let Some(catalog) = &snapshot.catalog else {
+        let mut r = text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "custom feeds are ready once the first build is done; try again shortly\n",
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        return Some(strip_body(r, head));
+    };
+    // A folder whose name ends in a hash (a very long name) is found among the feeds.
+    let key = crate::layout::FeedKey::from_dir(dir)
+        .or_else(|| snapshot.feeds.keys().find(|k| k.dir() == dir).cloned());
+    let answer = match key {
+        Some(key) => cache.answer(catalog, rel, &key, &query, page),
+        None => Answer::NotFound,
+    };
+    Some(match answer {
+        Answer::NotFound => not_found(snapshot, page, head),
+        Answer::Feed(file) if page => {
+            let mut r = file_response(&file, headers, settings, head, VARY_NAVIGATION);
+            r.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-cache"),
+            );
+            r
+        }
+        Answer::Feed(file) => file_response(&file, headers, settings, head, VARY_NAVIGATION),
+    })
 }
 
 /// Responses whose body depends on the encoding only, and those at a feed URL, whose
@@ -311,7 +377,7 @@ mod tests {
                 HeaderValue::from_str(v).unwrap(),
             );
         }
-        respond(&method, path, &map, &snapshot(), &String::new)
+        respond(&method, path, None, &map, &snapshot(), &String::new)
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod bodies;
 pub mod caching;
+pub mod custom;
 pub mod encoding;
 pub mod handler;
 mod idle;
@@ -141,6 +142,7 @@ impl Server {
         let response = handler::respond(
             req.method(),
             req.uri().path(),
+            req.uri().query(),
             req.headers(),
             &snapshot,
             &|| self.metrics.render(),

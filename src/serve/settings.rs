@@ -29,6 +29,8 @@ pub struct HttpSettings {
     /// The built-in hub's path (with baseurl), when it is on. Like the feeds, it also
     /// answers without the baseurl (`is_hub_path`), for a proxy that strips it.
     pub hub_path: Option<String>,
+    /// Custom feeds asked for in a URL: their cache (`None`: `[query] enabled = false`).
+    pub queries: Option<Arc<super::custom::QueryCache>>,
 }
 
 impl HttpSettings {
@@ -36,7 +38,11 @@ impl HttpSettings {
     /// the body cache are kept from `previous` when their settings did not change.
     pub fn new(config: &crate::config::Config, previous: Option<&HttpSettings>) -> HttpSettings {
         let (site, websub) = (&config.site, &config.websub);
-        HttpSettings::build(&config.serve, &site.url, &site.baseurl, websub, previous)
+        let mut settings =
+            HttpSettings::build(&config.serve, &site.url, &site.baseurl, websub, previous);
+        settings.queries = (config.query.enabled)
+            .then(|| Arc::new(super::custom::QueryCache::new(config.query.cache_bytes)));
+        settings
     }
 
     fn build(
@@ -68,6 +74,7 @@ impl HttpSettings {
             .unwrap_or_else(|| Arc::new(super::bodies::BodyCache::new(budget)));
         let origin = crate::url::normalize(&format!("{}/", url.trim_end_matches('/')));
         HttpSettings {
+            queries: None,
             origin: origin.trim_end_matches('/').to_string(),
             hub_links,
             site_url,

@@ -1,0 +1,184 @@
+//! Custom feeds asked for in a URL (`/feed.xml?cat=emnews&q=美元`), answered from the
+//! snapshot's catalog. Results are cached per canonical URL and format, within a byte
+//! budget (`[query] cache_mib`); a cached result made at an older version is checked
+//! against the posts changed since (`feed::still_valid`) instead of being made again,
+//! so a 304 costs what it costs on a published feed. An entry that is in no published
+//! feed is read from its post file and rendered by the engine's own functions (the same
+//! `read`, parse and `entry_parts`), and kept in the same budget.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use quick_cache::sync::Cache;
+
+use crate::engine::{Catalog, Change};
+use crate::layout::{FeedKey, Format, PAGE_CONTENT_TYPE};
+use crate::query::feed::{self, Plan};
+use crate::query::Query;
+use crate::render::EntryParts;
+use crate::snapshot::FeedFile;
+
+/// What an entry costs beyond its bytes, for the budget.
+const OVERHEAD: u64 = 256;
+
+/// One result: the file served, and what it was made from.
+struct Made {
+    file: Arc<FeedFile>,
+    plan: Plan,
+    result: Vec<Arc<str>>,
+    /// The catalog version it holds for, and the configuration it was made with.
+    version: u64,
+    config: Arc<crate::config::Config>,
+}
+
+#[derive(Clone)]
+struct Weight;
+
+impl quick_cache::Weighter<String, Arc<Made>> for Weight {
+    fn weight(&self, key: &String, made: &Arc<Made>) -> u64 {
+        // Compressed variants are made on demand and kept with the file: about as much
+        // again in all.
+        let len = made.file.in_memory().map_or(0, Bytes::len) as u64;
+        key.len() as u64 + 2 * len + OVERHEAD
+    }
+}
+
+impl quick_cache::Weighter<String, (u64, Arc<EntryParts>)> for Weight {
+    fn weight(&self, key: &String, (_, parts): &(u64, Arc<EntryParts>)) -> u64 {
+        let frames = parts.atom.before.len() + parts.rss.before.len() + parts.json.before.len();
+        (key.len() + parts.content.len() + parts.summary.len() + frames) as u64 + OVERHEAD
+    }
+}
+
+/// Both caches; made with the HTTP settings (a reload starts afresh).
+pub struct QueryCache {
+    results: Cache<String, Arc<Made>, Weight>,
+    entries: Cache<String, (u64, Arc<EntryParts>), Weight>,
+}
+
+/// What a request for a custom feed gets.
+pub enum Answer {
+    Feed(Arc<FeedFile>),
+    /// The feed at the path does not exist.
+    NotFound,
+}
+
+impl QueryCache {
+    pub fn new(budget: usize) -> QueryCache {
+        let budget = budget as u64;
+        let items = (budget / 50_000).clamp(16, 1 << 20) as usize;
+        QueryCache {
+            results: Cache::with_weighter(items, budget * 3 / 4, Weight),
+            entries: Cache::with_weighter(items, budget / 4, Weight),
+        }
+    }
+
+    /// The custom feed `query` selects from the feed file `rel` (a page for a browser
+    /// when `page`), made now or taken from the cache.
+    pub fn answer(
+        &self,
+        catalog: &Catalog,
+        rel: &str,
+        key: &FeedKey,
+        query: &Query,
+        page: bool,
+    ) -> Answer {
+        let name = rel.rsplit('/').next().unwrap_or(rel);
+        let Some(format) = Format::from_file_name(name) else {
+            return Answer::NotFound;
+        };
+        let what = if page { "page" } else { format.file_name() };
+        let cache_key = format!("{}{what}?{}", key.dir(), query.canonical());
+        let config = &catalog.config;
+        let cached = (self.results.get(&cache_key)).filter(|m| Arc::ptr_eq(&m.config, config));
+        if let Some(made) = &cached {
+            if made.version == catalog.version {
+                return Answer::Feed(made.file.clone());
+            }
+            if feed::still_valid(catalog, &made.plan, &made.result, made.version) {
+                let again = Made {
+                    file: made.file.clone(),
+                    plan: made.plan.clone(),
+                    result: made.result.clone(),
+                    version: catalog.version,
+                    config: config.clone(),
+                };
+                self.results.insert(cache_key, Arc::new(again));
+                return Answer::Feed(made.file.clone());
+            }
+        }
+        let Some(plan) = feed::plan(catalog, key, query) else {
+            return Answer::NotFound;
+        };
+        let result = feed::select(catalog, &plan);
+        let entries: Vec<Arc<EntryParts>> = (result.iter())
+            .filter_map(|source| self.entry(catalog, source))
+            .collect();
+        let (bytes, content_type) = if page {
+            (feed::page(catalog, &plan, &entries), PAGE_CONTENT_TYPE)
+        } else {
+            let bytes = feed::render(catalog, &plan, &entries, format);
+            (bytes, format.content_type())
+        };
+        let mut file = FeedFile::new(Bytes::from(bytes), content_type, SystemTime::now());
+        // The same bytes as before keep their Last-Modified.
+        if let Some(old) = cached.filter(|old| old.file.same_bytes(&file)) {
+            file = file.with_last_modified(old.file.last_modified);
+        }
+        let file = Arc::new(file);
+        let made = Made {
+            file: file.clone(),
+            plan,
+            result,
+            version: catalog.version,
+            config: config.clone(),
+        };
+        self.results.insert(cache_key, Arc::new(made));
+        Answer::Feed(file)
+    }
+
+    /// A selected post's rendered entry: the engine's, else one rendered here from its
+    /// file (kept while the post does not change).
+    fn entry(&self, catalog: &Catalog, source: &str) -> Option<Arc<EntryParts>> {
+        if let Some(parts) = catalog.parts.get(source) {
+            return Some(parts.clone());
+        }
+        if let Some((version, parts)) = self.entries.get(source) {
+            let unchanged = catalog
+                .changed_since(version)
+                .is_some_and(|mut changed| changed.all(|p| p != source));
+            if unchanged {
+                return Some(parts);
+            }
+        }
+        let config = &catalog.config;
+        let change = crate::content::read(&config.content_dir, source, config.max_post_bytes, true);
+        let Change::File { content, .. } = change else {
+            return None;
+        };
+        let post = match content.parse(source, config) {
+            Ok(Some(post)) => post,
+            Ok(None) => return None,
+            Err(e) => {
+                tracing::warn!("custom feed: {e}");
+                return None;
+            }
+        };
+        let parts =
+            crate::render::site::entry_parts(&post, &post.body, &config.site, &catalog.site_url);
+        let parts = Arc::new(parts);
+        self.entries
+            .insert(source.to_string(), (catalog.version, parts.clone()));
+        Some(parts)
+    }
+}
+
+impl std::fmt::Debug for QueryCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueryCache")
+            .field("results", &self.results.len())
+            .field("entries", &self.entries.len())
+            .finish()
+    }
+}
