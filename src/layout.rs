@@ -4,6 +4,10 @@
 
 use crate::names::FeedName;
 
+/// The custom-feed builder's form goes here (below the baseurl); it answers with the
+/// feed's URL.
+pub const SUBSCRIBE_PATH: &str = "/subscribe";
+
 /// The OPML list of every feed, at the root of the output.
 pub const OPML_FILE: &str = "feeds.opml";
 const OPML_CONTENT_TYPE: &str = "text/x-opml; charset=utf-8";

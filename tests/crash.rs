@@ -66,7 +66,11 @@ fn killed_builds_leave_complete_feeds_and_converge() {
             Default::default()
         };
         for (rel, bytes) in files {
-            if rel.contains(".feedd-tmp-") || rel.ends_with(".opml") {
+            // Feeds only: pages, assets, OPML and compressed copies are not feeds.
+            let is_feed = ["feed.xml", "rss.xml", "feed.json"]
+                .iter()
+                .any(|f| rel.ends_with(&format!("/{f}")) || rel == *f);
+            if rel.contains(".feedd-tmp-") || !is_feed {
                 continue;
             }
             let _ = parse_feed(&bytes);

@@ -296,3 +296,42 @@ fn a_named_custom_feed_is_built_on_disk_and_listed() {
         "{opml}"
     );
 }
+
+#[test]
+fn the_builder_form_lands_on_the_feed_page() {
+    let site = site("");
+    let d = Daemon::start(&site);
+    let index = client().get(d.url("/")).send().unwrap().text().unwrap();
+    assert!(
+        index.contains(r#"action="/subscribe""#),
+        "the form is on the index"
+    );
+    // As a browser sends the form: every field, commas and spaces form-encoded.
+    let form = "/subscribe?cat=emnews%2C+xihai&tag=&q=%E7%BE%8E%E5%85%83&not=";
+    let r = client().get(d.url(form)).send().unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = header(&r, "location");
+    assert_eq!(location, "/feed.xml?cat=emnews,xihai&q=%E7%BE%8E%E5%85%83");
+    let page = common::get_with_headers(
+        &client(),
+        &d.url(&location),
+        &[("Sec-Fetch-Dest", "document")],
+    );
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(header(&page, "content-type").starts_with("text/html"));
+    let html = page.text().unwrap();
+    assert!(
+        html.contains("https://t.example/rss.xml?cat=emnews,xihai&amp;q=%E7%BE%8E%E5%85%83"),
+        "the page shows the feed's addresses"
+    );
+    let want = expected(|k| ["emnews", "xihai"].contains(&k.category) && k.text.contains("美元"));
+    assert!(html.contains(&want[0]), "and its newest entry");
+    // An empty form goes back to the index; a bad one says why.
+    let r = client()
+        .get(d.url("/subscribe?cat=&tag=&q=&not="))
+        .send()
+        .unwrap();
+    assert_eq!(header(&r, "location"), "/");
+    let r = client().get(d.url("/subscribe?q=%FF")).send().unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}

@@ -23,6 +23,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::names::FeedName;
 
 pub mod feed;
+pub mod form;
 #[cfg(test)]
 mod tests;
 

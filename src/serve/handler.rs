@@ -67,6 +67,9 @@ pub fn respond(
     }
     let head = method == Method::HEAD;
     let browser = is_navigation(headers);
+    if settings.queries.is_some() && is_subscribe(path, &settings.baseurl) {
+        return subscribe(query.unwrap_or(""), settings, head);
+    }
     let route = route(path, snapshot, &settings.baseurl);
     if let (Route::File { rel, page }, Some(raw)) = (&route, query.filter(|q| !q.is_empty())) {
         let page = browser && page.is_some();
@@ -120,6 +123,44 @@ pub fn respond(
         Some(file) => file_response(file, headers, settings, head, vary),
         None => not_found(snapshot, browser, head),
     }
+}
+
+/// `baseurl` as an absolute path prefix without a trailing `/` (`""` or `/blog`).
+fn base_path(baseurl: &str) -> String {
+    match baseurl.trim_matches('/') {
+        "" => String::new(),
+        base => format!("/{base}"),
+    }
+}
+
+/// The builder's path, with or without the baseurl (as the feeds are answered).
+fn is_subscribe(path: &str, baseurl: &str) -> bool {
+    let with_base = format!("{}{}", base_path(baseurl), crate::layout::SUBSCRIBE_PATH);
+    path == crate::layout::SUBSCRIBE_PATH || path == with_base
+}
+
+/// The builder's form: sent on (303) to the custom feed's canonical URL, whose page a
+/// browser is shown; to the index when the form was empty.
+fn subscribe(raw: &str, settings: &HttpSettings, head: bool) -> Response<Body> {
+    let base = base_path(&settings.baseurl);
+    let feed = crate::layout::Format::Atom.file_name();
+    let location = match crate::query::form::from_form(raw) {
+        Ok(Some(query)) => format!("{base}/{feed}?{}", query.canonical()),
+        Ok(None) => format!("{base}/"),
+        Err(e) => {
+            let mut r = text(StatusCode::BAD_REQUEST, format!("bad query: {e}\n"));
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return strip_body(r, head);
+        }
+    };
+    let mut response = text(StatusCode::SEE_OTHER, "see other\n");
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        h.insert(header::LOCATION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    strip_body(response, head)
 }
 
 /// A feed file asked for with a query that selects: its custom feed (its page for a

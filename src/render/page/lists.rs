@@ -33,6 +33,9 @@ pub fn index(
             p.lead { (description) }
         }
         (shell.subscribe(head))
+        @if shell.config.query.enabled {
+            (builder(shell, infos))
+        }
         @for kind in [FeedKind::Custom, FeedKind::Category, FeedKind::Tag] {
             @let all = active(infos, kind);
             @if !all.is_empty() {
@@ -52,6 +55,50 @@ pub fn index(
         .page(&head.title, &alternates, html! {}, main)
         .into_string()
         .into_bytes()
+}
+
+/// Names offered for the builder's fields (the most active): the page stays small on a
+/// site with thousands of tags, and any other name can still be typed.
+const SUGGESTED: usize = 200;
+
+/// The custom-feed builder: a plain GET form (no script needed) that the server answers
+/// with the feed's URL, whose page shows its addresses and how to subscribe.
+fn builder(shell: &Shell<'_>, infos: &[&FeedInfo]) -> Markup {
+    let t = shell.texts;
+    let names = |kind| {
+        let all = active(infos, kind);
+        let shown: Vec<String> = (all.iter().take(SUGGESTED))
+            .map(|i| i.label.clone())
+            .collect();
+        shown
+    };
+    let field = |label: &str, name: &str, list: Option<&str>| {
+        html! {
+            label {
+                span { (label) }
+                input type="text" name=(name) list=[list] autocomplete="off";
+            }
+        }
+    };
+    html! {
+        section.builder aria-labelledby="build" {
+            h2 id="build" { (t.build) }
+            p { (t.build_help) }
+            form action=(shell.href(crate::layout::SUBSCRIBE_PATH)) method="get" {
+                (field(t.categories, "cat", Some("feedd-categories")))
+                (field(t.tags, "tag", Some("feedd-tags")))
+                (field(t.words_in, "q", None))
+                (field(t.words_out, "not", None))
+                button type="submit" { (t.build_button) }
+            }
+            datalist id="feedd-categories" {
+                @for name in names(FeedKind::Category) { option value=(name) {} }
+            }
+            datalist id="feedd-tags" {
+                @for name in names(FeedKind::Tag) { option value=(name) {} }
+            }
+        }
+    }
 }
 
 /// Every feed of one kind, with a filter box and the A–Z order when scripts run.

@@ -30,6 +30,11 @@ pub struct Texts {
     pub feeds_of_site: &'static str,
     pub no_posts: &'static str,
     pub on_the_site: &'static str,
+    pub build: &'static str,
+    pub build_help: &'static str,
+    pub words_in: &'static str,
+    pub words_out: &'static str,
+    pub build_button: &'static str,
 }
 
 static ZH: Texts = Texts {
@@ -57,6 +62,11 @@ static ZH: Texts = Texts {
     feeds_of_site: "全部订阅",
     no_posts: "暂无文章。",
     on_the_site: "在网站上查看 →",
+    build: "自选订阅",
+    build_help: "只要你关心的文章：选分类和标签（多个用逗号分隔，表示“任一”），再填要包含和要排除的词（多个用空格分隔）。提交后会打开这个订阅的页面和地址。",
+    words_in: "包含的词",
+    words_out: "排除的词",
+    build_button: "生成订阅",
 };
 
 static EN: Texts = Texts {
@@ -84,6 +94,11 @@ static EN: Texts = Texts {
     feeds_of_site: "All feeds",
     no_posts: "No posts yet.",
     on_the_site: "See it on the site →",
+    build: "Build a custom feed",
+    build_help: "Only the posts you want: pick categories and tags (several, separated by commas, mean any of them), then words to include and to exclude (separated by spaces). Submitting opens the feed's page and its address.",
+    words_in: "Words to include",
+    words_out: "Words to exclude",
+    build_button: "Make the feed",
 };
 
 impl Texts {
