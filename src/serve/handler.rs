@@ -15,7 +15,7 @@ use crate::snapshot::{Encoding, FeedFile, Snapshot};
 
 pub type Body = Full<Bytes>;
 
-fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
+pub(super) fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
     let body: Bytes = body.into();
     let len = body.len();
     let mut response = Response::new(Full::new(body));
@@ -67,13 +67,13 @@ pub fn respond(
     }
     let head = method == Method::HEAD;
     let browser = is_navigation(headers);
-    if settings.queries.is_some() && is_subscribe(path, &settings.baseurl) {
-        return subscribe(query.unwrap_or(""), settings, head);
+    if settings.queries.is_some() && super::custom::is_subscribe(path, &settings.baseurl) {
+        return super::custom::subscribe(query.unwrap_or(""), settings, head);
     }
     let route = route(path, snapshot, &settings.baseurl);
     if let (Route::File { rel, page }, Some(raw)) = (&route, query.filter(|q| !q.is_empty())) {
         let page = browser && page.is_some();
-        if let Some(response) = custom(rel, raw, headers, snapshot, head, page) {
+        if let Some(response) = super::custom::respond(rel, raw, headers, snapshot, head, page) {
             return response;
         }
     }
@@ -125,104 +125,10 @@ pub fn respond(
     }
 }
 
-/// `baseurl` as an absolute path prefix without a trailing `/` (`""` or `/blog`).
-fn base_path(baseurl: &str) -> String {
-    match baseurl.trim_matches('/') {
-        "" => String::new(),
-        base => format!("/{base}"),
-    }
-}
-
-/// The builder's path, with or without the baseurl (as the feeds are answered).
-fn is_subscribe(path: &str, baseurl: &str) -> bool {
-    let with_base = format!("{}{}", base_path(baseurl), crate::layout::SUBSCRIBE_PATH);
-    path == crate::layout::SUBSCRIBE_PATH || path == with_base
-}
-
-/// The builder's form: sent on (303) to the custom feed's canonical URL, whose page a
-/// browser is shown; to the index when the form was empty.
-fn subscribe(raw: &str, settings: &HttpSettings, head: bool) -> Response<Body> {
-    let base = base_path(&settings.baseurl);
-    let feed = crate::layout::Format::Atom.file_name();
-    let location = match crate::query::form::from_form(raw) {
-        Ok(Some(query)) => format!("{base}/{feed}?{}", query.canonical()),
-        Ok(None) => format!("{base}/"),
-        Err(e) => {
-            let mut r = text(StatusCode::BAD_REQUEST, format!("bad query: {e}\n"));
-            r.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            return strip_body(r, head);
-        }
-    };
-    let mut response = text(StatusCode::SEE_OTHER, "see other\n");
-    let h = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        h.insert(header::LOCATION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    strip_body(response, head)
-}
-
-/// A feed file asked for with a query that selects: its custom feed (its page for a
-/// browser), or the 400 that says what is wrong with the query. `None`: the query
-/// selects nothing (or queries are off) and the file is answered as it is.
-fn custom(
-    rel: &str,
-    raw: &str,
-    headers: &HeaderMap,
-    snapshot: &Snapshot,
-    head: bool,
-    page: bool,
-) -> Option<Response<Body>> {
-    use super::custom::Answer;
-    let settings = &snapshot.settings;
-    let cache = settings.queries.as_ref()?;
-    let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
-    crate::layout::Format::from_file_name(name)?;
-    let query = match crate::query::Query::parse(raw) {
-        Ok(Some(query)) => query,
-        Ok(None) => return None,
-        Err(e) => {
-            let mut r = text(StatusCode::BAD_REQUEST, format!("bad query: {e}\n"));
-            r.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            return Some(strip_body(r, head));
-        }
-    };
-    let Some(catalog) = &snapshot.catalog else {
-        let mut r = text(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "custom feeds are ready once the first build is done; try again shortly\n",
-        );
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        return Some(strip_body(r, head));
-    };
-    // A folder whose name ends in a hash (a very long name) is found among the feeds.
-    let key = crate::layout::FeedKey::from_dir(dir)
-        .or_else(|| snapshot.feeds.keys().find(|k| k.dir() == dir).cloned());
-    let answer = match key {
-        Some(key) => cache.answer(catalog, rel, &key, &query, page),
-        None => Answer::NotFound,
-    };
-    Some(match answer {
-        Answer::NotFound => not_found(snapshot, page, head),
-        Answer::Feed(file) if page => {
-            let mut r = file_response(&file, headers, settings, head, VARY_NAVIGATION);
-            r.headers_mut().insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("private, no-cache"),
-            );
-            r
-        }
-        Answer::Feed(file) => file_response(&file, headers, settings, head, VARY_NAVIGATION),
-    })
-}
-
 /// Responses whose body depends on the encoding only, and those at a feed URL, whose
 /// body is the feed's page for a browser navigation: caches in front must keep them apart.
 const VARY_ENCODING: &str = "Accept-Encoding";
-const VARY_NAVIGATION: &str = "Accept-Encoding, Sec-Fetch-Dest";
+pub(super) const VARY_NAVIGATION: &str = "Accept-Encoding, Sec-Fetch-Dest";
 
 /// A top-level browser navigation (Fetch Metadata; every current browser sends it).
 fn is_navigation(headers: &HeaderMap) -> bool {
@@ -232,7 +138,7 @@ fn is_navigation(headers: &HeaderMap) -> bool {
 }
 
 /// A 404: the HTML page with a link to the index for a browser, a line of text otherwise.
-fn not_found(snapshot: &Snapshot, browser: bool, head: bool) -> Response<Body> {
+pub(super) fn not_found(snapshot: &Snapshot, browser: bool, head: bool) -> Response<Body> {
     let page = snapshot
         .files
         .get(crate::layout::NOT_FOUND_FILE)
@@ -296,7 +202,7 @@ fn page_headers(h: &mut HeaderMap) {
     );
 }
 
-fn strip_body(response: Response<Body>, head: bool) -> Response<Body> {
+pub(super) fn strip_body(response: Response<Body>, head: bool) -> Response<Body> {
     if !head {
         return response;
     }

@@ -1,0 +1,108 @@
+//! Custom feeds over HTTP: a query on a feed URL (the custom feed, or a 400 saying what
+//! is wrong with the query), and the builder's form at `<baseurl>/subscribe` (a 303 to
+//! the feed's canonical URL). What is selected and cached is `cache`'s.
+
+mod cache;
+
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{Response, StatusCode};
+
+pub use cache::{Answer, QueryCache};
+
+use super::handler::{
+    file_response, not_found, strip_body, text, Body, HttpSettings, VARY_NAVIGATION,
+};
+use crate::snapshot::Snapshot;
+
+/// `baseurl` as an absolute path prefix without a trailing `/` (`""` or `/blog`).
+fn base_path(baseurl: &str) -> String {
+    match baseurl.trim_matches('/') {
+        "" => String::new(),
+        base => format!("/{base}"),
+    }
+}
+
+/// The builder's path, with or without the baseurl (as the feeds are answered).
+pub fn is_subscribe(path: &str, baseurl: &str) -> bool {
+    let with_base = format!("{}{}", base_path(baseurl), crate::layout::SUBSCRIBE_PATH);
+    path == crate::layout::SUBSCRIBE_PATH || path == with_base
+}
+
+/// The builder's form: sent on (303) to the custom feed's canonical URL, whose page a
+/// browser is shown; to the index when the form was empty.
+pub fn subscribe(raw: &str, settings: &HttpSettings, head: bool) -> Response<Body> {
+    let base = base_path(&settings.baseurl);
+    let feed = crate::layout::Format::Atom.file_name();
+    let location = match crate::query::form::from_form(raw) {
+        Ok(Some(query)) => format!("{base}/{feed}?{}", query.canonical()),
+        Ok(None) => format!("{base}/"),
+        Err(e) => {
+            let mut r = text(StatusCode::BAD_REQUEST, format!("bad query: {e}\n"));
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return strip_body(r, head);
+        }
+    };
+    let mut response = text(StatusCode::SEE_OTHER, "see other\n");
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        h.insert(header::LOCATION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    strip_body(response, head)
+}
+
+/// A feed file asked for with a query that selects: its custom feed (its page for a
+/// browser), or the 400 that says what is wrong with the query. `None`: the query
+/// selects nothing (or queries are off) and the file is answered as it is.
+pub fn respond(
+    rel: &str,
+    raw: &str,
+    headers: &HeaderMap,
+    snapshot: &Snapshot,
+    head: bool,
+    page: bool,
+) -> Option<Response<Body>> {
+    let settings = &snapshot.settings;
+    let cache = settings.queries.as_ref()?;
+    let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+    crate::layout::Format::from_file_name(name)?;
+    let query = match crate::query::Query::parse(raw) {
+        Ok(Some(query)) => query,
+        Ok(None) => return None,
+        Err(e) => {
+            let mut r = text(StatusCode::BAD_REQUEST, format!("bad query: {e}\n"));
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return Some(strip_body(r, head));
+        }
+    };
+    let Some(catalog) = &snapshot.catalog else {
+        let mut r = text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "custom feeds are ready once the first build is done; try again shortly\n",
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        return Some(strip_body(r, head));
+    };
+    // A folder whose name ends in a hash (a very long name) is found among the feeds.
+    let key = crate::layout::FeedKey::from_dir(dir)
+        .or_else(|| snapshot.feeds.keys().find(|k| k.dir() == dir).cloned());
+    let answer = match key {
+        Some(key) => cache.answer(catalog, rel, &key, &query, page),
+        None => Answer::NotFound,
+    };
+    Some(match answer {
+        Answer::NotFound => not_found(snapshot, page, head),
+        Answer::Feed(file) if page => {
+            let mut r = file_response(&file, headers, settings, head, VARY_NAVIGATION);
+            r.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-cache"),
+            );
+            r
+        }
+        Answer::Feed(file) => file_response(&file, headers, settings, head, VARY_NAVIGATION),
+    })
+}
