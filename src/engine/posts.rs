@@ -27,7 +27,11 @@ pub(super) struct Batch {
 }
 
 /// A post and its `query::searchable` text.
-type Searchable = (Post, Box<str>);
+/// A post, its `query::searchable` text and its summary (made once, kept for rendering).
+type Searchable = (Post, Box<str>, String);
+
+/// A live post's text while its chunk is applied: the post, its body and summary.
+type Body = (Post, String, String);
 
 /// A change, parsed (the parallel part of a chunk). Lives only within one chunk.
 #[allow(clippy::large_enum_variant)]
@@ -53,7 +57,7 @@ impl Engine {
         out: &mut Output,
     ) {
         let parsed: Vec<Parsed> = chunk.into_par_iter().map(|c| self.parse(c)).collect();
-        let mut bodies: super::PathMap<(Post, String)> = super::PathMap::default();
+        let mut bodies: super::PathMap<Body> = super::PathMap::default();
 
         for change in parsed {
             match change {
@@ -85,7 +89,7 @@ impl Engine {
                         continue;
                     };
                     match result {
-                        Ok(Some((mut post, text))) => {
+                        Ok(Some((mut post, text, summary))) => {
                             let body = std::mem::take(&mut post.body);
                             // The bytes of the live version again (read for its text):
                             // the same bytes parse to the same post, so no change.
@@ -101,7 +105,7 @@ impl Engine {
                                 self.place(post, text, now, batch)
                             };
                             if let Some(post) = live.filter(|_| !self.parts.contains_key(&rel)) {
-                                bodies.insert(rel, (post, body));
+                                bodies.insert(rel, (post, body, summary));
                             }
                         }
                         Ok(None) => {
@@ -154,7 +158,7 @@ impl Engine {
                 let summary = crate::render::body::summary(&post, &post.body);
                 let title = crate::text::feed_title(&post.title);
                 let text = crate::query::searchable(&title, &summary);
-                (post, text)
+                (post, text, summary)
             }))
         });
         Parsed::File {
@@ -183,7 +187,7 @@ impl Engine {
     /// feed, from the text they were parsed from.
     fn render_members(
         &mut self,
-        mut bodies: super::PathMap<(Post, String)>,
+        mut bodies: super::PathMap<Body>,
         batch: &mut Batch,
         out: &mut Output,
     ) {
@@ -201,7 +205,7 @@ impl Engine {
                 );
             }
         }
-        let mut members: Vec<(Post, String)> = Vec::new();
+        let mut members: Vec<Body> = Vec::new();
         for key in &feeds {
             for rel in self.index.newest(key, &self.config) {
                 if let Some(member) = bodies.remove(rel) {
@@ -211,9 +215,10 @@ impl Engine {
         }
         let (site, site_url) = (&self.config.site, &self.site_url);
         let rendered: Vec<(String, super::EntryParts)> = members
-            .par_iter()
-            .map(|(post, body)| {
-                let parts = crate::render::site::entry_parts(post, body, site, site_url);
+            .into_par_iter()
+            .map(|(post, body, summary)| {
+                let parts =
+                    crate::render::site::entry_parts(&post, &body, Some(summary), site, site_url);
                 (post.source.clone(), parts)
             })
             .collect();

@@ -261,7 +261,28 @@ impl Terms {
 /// What `q=`/`not=` words are compared against: NFC, lower case, runs of whitespace
 /// one space.
 pub fn normalize_text(text: &str) -> String {
-    crate::text::normalize_whitespace(&text.nfc().collect::<String>().to_lowercase())
+    // Every post's title and summary goes through here. Text that is all ASCII and
+    // CJK (no case, no canonical decomposition, no combining) needs one pass; anything
+    // else takes the general way.
+    let mut fast = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            c if c.is_ascii() => fast.push(c.to_ascii_lowercase()),
+            // Punctuation (not U+2000/1, which decompose), CJK, Hangul, fullwidth forms
+            // other than the capitals.
+            '\u{2002}'..='\u{206F}'
+            | '\u{3000}'..='\u{3098}'
+            | '\u{309B}'..='\u{9FFF}'
+            | '\u{AC00}'..='\u{D7A3}'
+            | '\u{FF00}'..='\u{FF20}'
+            | '\u{FF3B}'..='\u{FFEF}' => fast.push(c),
+            _ => {
+                let lower = text.nfc().collect::<String>().to_lowercase();
+                return crate::text::normalize_whitespace(&lower);
+            }
+        }
+    }
+    crate::text::normalize_whitespace(&fast)
 }
 
 /// What a post's words are looked for in: its title and its summary, as the feeds show

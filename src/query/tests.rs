@@ -114,3 +114,13 @@ fn matching_follows_the_grammar() {
         "emnews · a+b, -港股 · 美元 · -x"
     );
 }
+
+proptest::proptest! {
+    /// The fast paths change nothing: NFC, then lower case, as `str` does it (final
+    /// sigma aside, which words and texts then agree on anyway).
+    #[test]
+    fn normalize_text_is_nfc_then_lower_case(s in "[a-zA-Z 美元ÅÉé\u{301}Ａｂ\u{3000}\u{3099}が가Ως\u{2000}\u{2001}…“，Ｚ]{0,24}") {
+        let naive: String = s.nfc().collect::<String>().to_lowercase();
+        proptest::prop_assert_eq!(normalize_text(&s), crate::text::normalize_whitespace(&naive));
+    }
+}

@@ -24,12 +24,13 @@ pub const MAX_SUMMARY_CHARS: usize = 500;
 
 /// Renders one post's `body` (its text after the front matter). `post_url` is its absolute
 /// URL, the base for relative links.
-pub fn render(post: &Post, body: &str, post_url: &str) -> RenderedBody {
+/// `summary`: what `summary` gives for this post, when already made.
+pub fn render(post: &Post, body: &str, post_url: &str, summary: Option<String>) -> RenderedBody {
     let body = xml_clean(body);
     let html = to_html(&body, post.markdown);
     let content = absolutize(html.trim(), post_url);
     RenderedBody {
-        summary: summary_of(post, &body, Some(&html)),
+        summary: summary.unwrap_or_else(|| summary_of(post, &body, Some(&html))),
         content,
     }
 }

@@ -9,9 +9,16 @@ use crate::post::Post;
 use crate::url::SiteUrl;
 
 /// Renders one post for every feed and format, from its body as read with it.
-pub fn entry_parts(post: &Post, body: &str, site: &Site, site_url: &SiteUrl) -> EntryParts {
+/// `summary`: `body::summary` of this post, when already made.
+pub fn entry_parts(
+    post: &Post,
+    body: &str,
+    summary: Option<String>,
+    site: &Site,
+    site_url: &SiteUrl,
+) -> EntryParts {
     let link = site_url.absolute(&post.url);
-    let body = super::body::render(post, body, &link);
+    let body = super::body::render(post, body, &link, summary);
     EntryParts::new(&super::entry(post, &body, site, site_url))
 }
 

@@ -165,8 +165,13 @@ impl QueryCache {
                 return None;
             }
         };
-        let parts =
-            crate::render::site::entry_parts(&post, &post.body, &config.site, &catalog.site_url);
+        let parts = crate::render::site::entry_parts(
+            &post,
+            &post.body,
+            None,
+            &config.site,
+            &catalog.site_url,
+        );
         let parts = Arc::new(parts);
         self.entries
             .insert(source.to_string(), (catalog.version, parts.clone()));
