@@ -44,6 +44,12 @@ impl quick_cache::Weighter<String, Arc<Made>> for Weight {
     }
 }
 
+impl quick_cache::Weighter<String, String> for Weight {
+    fn weight(&self, key: &String, value: &String) -> u64 {
+        (key.len() + value.len()) as u64 + OVERHEAD
+    }
+}
+
 impl quick_cache::Weighter<String, (u64, Arc<EntryParts>)> for Weight {
     fn weight(&self, key: &String, (_, parts): &(u64, Arc<EntryParts>)) -> u64 {
         let frames = parts.atom.before.len() + parts.rss.before.len() + parts.json.before.len();
@@ -54,6 +60,9 @@ impl quick_cache::Weighter<String, (u64, Arc<EntryParts>)> for Weight {
 /// Both caches; made with the HTTP settings (a reload starts afresh).
 pub struct QueryCache {
     results: Cache<String, Arc<Made>, Weight>,
+    /// A query string as sent → its result's key: a poll with the same URL (the common
+    /// case: a reader asking again) finds its result without parsing the query.
+    spelled: Cache<String, String, Weight>,
     entries: Cache<String, (u64, Arc<EntryParts>), Weight>,
 }
 
@@ -70,16 +79,31 @@ impl QueryCache {
         let items = (budget / 50_000).clamp(16, 1 << 20) as usize;
         QueryCache {
             results: Cache::with_weighter(items, budget * 3 / 4, Weight),
-            entries: Cache::with_weighter(items, budget / 4, Weight),
+            spelled: Cache::with_weighter(items, budget / 32, Weight),
+            entries: Cache::with_weighter(items, budget / 4 - budget / 32, Weight),
         }
     }
 
-    /// The custom feed `query` selects from the feed file `rel` (a page for a browser
-    /// when `page`), made now or taken from the cache.
-    pub fn answer(
+    /// The result for this URL as sent, if it was made for this very version.
+    pub fn current(
         &self,
         catalog: &Catalog,
         rel: &str,
+        raw: &str,
+        page: bool,
+    ) -> Option<Arc<FeedFile>> {
+        let key = self.spelled.get(&spelling(rel, raw, page))?;
+        let made = self.results.get(&key)?;
+        (made.version == catalog.version && Arc::ptr_eq(&made.config, &catalog.config))
+            .then(|| made.file.clone())
+    }
+
+    /// The custom feed `query` (sent as `raw`) selects from the feed file `rel` (a page
+    /// for a browser when `page`), made now or taken from the cache.
+    pub fn answer(
+        &self,
+        catalog: &Catalog,
+        (rel, raw): (&str, &str),
         key: &FeedKey,
         query: &Query,
         page: bool,
@@ -90,6 +114,8 @@ impl QueryCache {
         };
         let what = if page { "page" } else { format.file_name() };
         let cache_key = format!("{}{what}?{}", key.dir(), query.canonical());
+        self.spelled
+            .insert(spelling(rel, raw, page), cache_key.clone());
         let config = &catalog.config;
         let cached = (self.results.get(&cache_key)).filter(|m| Arc::ptr_eq(&m.config, config));
         if let Some(made) = &cached {
@@ -177,6 +203,10 @@ impl QueryCache {
             .insert(source.to_string(), (catalog.version, parts.clone()));
         Some(parts)
     }
+}
+
+fn spelling(rel: &str, raw: &str, page: bool) -> String {
+    format!("{rel}{}?{raw}", if page { "#page" } else { "" })
 }
 
 impl std::fmt::Debug for QueryCache {

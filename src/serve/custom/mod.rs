@@ -67,6 +67,20 @@ pub fn respond(
     let cache = settings.queries.as_ref()?;
     let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
     crate::layout::Format::from_file_name(name)?;
+    let send = |file: std::sync::Arc<crate::snapshot::FeedFile>| {
+        let mut r = file_response(&file, headers, settings, head, VARY_NAVIGATION);
+        if page {
+            r.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-cache"),
+            );
+        }
+        r
+    };
+    let current = (snapshot.catalog.as_ref()).and_then(|c| cache.current(c, rel, raw, page));
+    if let Some(file) = current {
+        return Some(send(file));
+    }
     let query = match crate::query::Query::parse(raw) {
         Ok(Some(query)) => query,
         Ok(None) => return None,
@@ -90,19 +104,11 @@ pub fn respond(
     let key = crate::layout::FeedKey::from_dir(dir)
         .or_else(|| snapshot.feeds.keys().find(|k| k.dir() == dir).cloned());
     let answer = match key {
-        Some(key) => cache.answer(catalog, rel, &key, &query, page),
+        Some(key) => cache.answer(catalog, (rel, raw), &key, &query, page),
         None => Answer::NotFound,
     };
     Some(match answer {
         Answer::NotFound => not_found(snapshot, page, head),
-        Answer::Feed(file) if page => {
-            let mut r = file_response(&file, headers, settings, head, VARY_NAVIGATION);
-            r.headers_mut().insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("private, no-cache"),
-            );
-            r
-        }
-        Answer::Feed(file) => file_response(&file, headers, settings, head, VARY_NAVIGATION),
+        Answer::Feed(file) => send(file),
     })
 }
