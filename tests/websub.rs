@@ -370,3 +370,49 @@ fn the_hub_answers_under_a_baseurl_and_its_database_is_private() {
         "{said}"
     );
 }
+
+#[test]
+fn a_custom_feed_url_is_a_topic_pushed_when_its_result_changes() {
+    let site = site("");
+    let d = Daemon::start(&site);
+    let r = Receiver::start();
+    // Subscribed as a reader might spell it: verified with that URL (as WebSub says),
+    // kept and pushed as the canonical one.
+    let asked = "https://fixture.example/feed.xml?utm_source=x&q=%E6%8E%A8%E9%80%81";
+    let topic = "https://fixture.example/feed.xml?q=%E6%8E%A8%E9%80%81";
+    let (status, text) = subscribe(&d, asked, &r.url("/custom"), &[]);
+    assert_eq!(status, 202, "{text}");
+    wait_subscribed(&site, 1);
+    assert_eq!(
+        r.to("GET", "/custom")[0].query("hub.topic").as_deref(),
+        Some(asked)
+    );
+    assert!(list(&site).contains(topic));
+    // The feed at that URL advertises the hub and itself.
+    let got = common::identity_client()
+        .get(d.url("/feed.xml?q=%E6%8E%A8%E9%80%81"))
+        .send()
+        .unwrap();
+    assert_eq!(
+        common::header(&got, "link"),
+        format!("<https://fixture.example/websub>; rel=\"hub\", <{topic}>; rel=\"self\"")
+    );
+    // A post that now says 推送 enters the result: pushed, and equal to what is served.
+    edit(&site, "推送测试三");
+    let got = wait_delivery(&r, "/custom", "推送测试三");
+    let (content_type, body) = fetch(&d, topic);
+    assert_eq!(got.header("content-type"), content_type);
+    assert_eq!(got.body, body, "the delivery is the custom feed as served");
+    assert_eq!(
+        got.header("link"),
+        format!("<https://fixture.example/websub>; rel=\"hub\", <{topic}>; rel=\"self\"")
+    );
+    // A malformed query is no topic.
+    let (status, _) = subscribe(
+        &d,
+        "https://fixture.example/feed.xml?cat=",
+        &r.url("/bad"),
+        &[],
+    );
+    assert_eq!(status, 400);
+}

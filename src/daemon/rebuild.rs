@@ -205,7 +205,12 @@ impl Loop {
     /// hands the writes to the disk thread.
     fn publish(&mut self, sink: Collect, out: &Output) {
         let files = sink.into_files();
-        if files.is_empty() && out.removed.is_empty() {
+        // A post changed that no published file shows still changes custom feeds: the
+        // catalog is published then too.
+        let served = self.served.snapshot.load();
+        let catalog_current =
+            (served.catalog.as_ref()).is_some_and(|c| c.version == self.engine.version());
+        if files.is_empty() && out.removed.is_empty() && catalog_current {
             return;
         }
         let (mut writes, mut changed) = (Vec::new(), Vec::new());

@@ -23,6 +23,8 @@ pub struct Catalog {
     pub parts: Parts,
     pub config: Arc<Config>,
     pub site_url: SiteUrl,
+    /// The WebSub hubs feeds advertise.
+    pub hubs: Arc<[String]>,
     /// Which apply this is (`Engine::version`).
     pub version: u64,
     /// Posts changed by each of the last applies, oldest first.
@@ -58,6 +60,11 @@ impl Catalog {
 }
 
 impl Engine {
+    /// Counts the applies that changed posts (the catalog's version).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
     /// The catalog of the current state.
     pub fn catalog(&self) -> Catalog {
         Catalog {
@@ -65,6 +72,7 @@ impl Engine {
             parts: self.parts.clone(),
             config: self.config.clone(),
             site_url: self.site_url.clone(),
+            hubs: self.hubs.iter().cloned().collect(),
             version: self.version,
             changes: self.changes.iter().cloned().collect(),
         }

@@ -104,8 +104,8 @@ pub fn still_valid(catalog: &Catalog, plan: &Plan, result: &[Arc<str>], since: u
     })
 }
 
-/// The feed's bytes in one format. Its title says what was selected; it advertises no
-/// WebSub hub (only published feed files are topics).
+/// The feed's bytes in one format. Its title says what was selected; its `rel="self"`
+/// (the canonical URL) is a WebSub topic like any feed's.
 pub fn render(
     catalog: &Catalog,
     plan: &Plan,
@@ -140,7 +140,7 @@ fn parts<'a>(
     };
     let entries: Vec<&EntryParts> = entries.iter().map(|e| &**e).collect();
     let site = &catalog.config.site;
-    let mut head = crate::render::head(site, &[], &catalog.site_url, &group, &entries);
+    let mut head = crate::render::head(site, &catalog.hubs, &catalog.site_url, &group, &entries);
     let selected = &plan.selected;
     head.title = crate::text::xml_clean(&format!("{} · {selected}", head.title)).into_owned();
     head.display = if head.display.is_empty() {

@@ -116,7 +116,8 @@ impl HttpSettings {
     /// its topic (exactly one `rel="self"`, each format being a topic of its own).
     pub fn links(&self, rel: &str) -> Option<HeaderValue> {
         let hubs = self.hub_links.as_ref()?;
-        crate::layout::Format::from_file_name(rel.rsplit('/').next().unwrap_or(rel))?;
+        let file = rel.split_once('?').map_or(rel, |(file, _)| file);
+        crate::layout::Format::from_file_name(file.rsplit('/').next().unwrap_or(file))?;
         let topic = self.topic(rel);
         HeaderValue::from_str(&format!("{hubs}, <{topic}>; rel=\"self\"")).ok()
     }
@@ -132,8 +133,12 @@ impl HttpSettings {
         &self.origin
     }
 
-    /// The topic URL of a feed file: its absolute URL, exactly as its `rel="self"`.
+    /// The topic URL of a feed file: its absolute URL, exactly as its `rel="self"`. A
+    /// custom feed's is `<file>?<canonical query>`.
     pub fn topic(&self, rel: &str) -> String {
+        if let Some((file, query)) = rel.split_once('?') {
+            return format!("{}?{query}", self.topic(file));
+        }
         // A file's path is its folder names as on disk; in a URL each is encoded, as
         // `FeedKey::url_path` does for the feed's own links.
         let path: Vec<String> = rel.split('/').map(crate::url::encode_segment).collect();

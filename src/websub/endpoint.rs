@@ -144,18 +144,34 @@ impl Hub {
 
 /// The feed file a topic URL names, if it is one of the feeds served now: the URL as a
 /// reader would request it (any spelling the server routes to that feed), in any format.
+/// With a query that selects, a custom feed: `<file>?<canonical query>` (so every
+/// spelling of one selection is one topic); a query that selects nothing is the file.
 pub fn topic_file(topic: &str, snapshot: &Snapshot) -> Option<String> {
     let normalized = crate::url::normalize(topic);
     let path = normalized.strip_prefix(snapshot.settings.origin())?;
-    if !path.starts_with('/') || path.contains(['?', '#']) {
+    let (path, query) = match path.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (path, None),
+    };
+    if !path.starts_with('/') || path.contains('#') || query.is_some_and(|q| q.contains('#')) {
         return None;
     }
-    match route(path, snapshot, &snapshot.settings.baseurl) {
-        Route::File { rel, .. } => {
-            let name = rel.rsplit('/').next().unwrap_or(&rel);
-            crate::layout::Format::from_file_name(name)?;
+    let rel = match route(path, snapshot, &snapshot.settings.baseurl) {
+        Route::File { rel, .. } => rel,
+        _ => return None,
+    };
+    let name = rel.rsplit('/').next().unwrap_or(&rel);
+    crate::layout::Format::from_file_name(name)?;
+    let selects = match query {
+        Some(q) if snapshot.settings.queries.is_some() => crate::query::Query::parse(q).ok()?,
+        _ => None,
+    };
+    match selects {
+        Some(query) => {
+            let rel = format!("{rel}?{}", query.canonical());
+            crate::serve::custom::topic_body(snapshot, &rel)?;
             Some(rel)
         }
-        _ => None,
+        None => Some(rel),
     }
 }

@@ -103,6 +103,7 @@ impl QueryCache {
     pub fn answer(
         &self,
         catalog: &Catalog,
+        settings: &crate::serve::HttpSettings,
         (rel, raw): (&str, &str),
         key: &FeedKey,
         query: &Query,
@@ -147,7 +148,11 @@ impl QueryCache {
             let bytes = feed::render(catalog, &plan, &entries, format);
             (bytes, format.content_type())
         };
-        let mut file = FeedFile::new(Bytes::from(bytes), content_type, SystemTime::now());
+        let links = (!page)
+            .then(|| settings.links(&format!("{rel}?{}", plan.canonical)))
+            .flatten();
+        let mut file =
+            FeedFile::new(Bytes::from(bytes), content_type, SystemTime::now()).with_links(links);
         // The same bytes as before keep their Last-Modified.
         if let Some(old) = cached.filter(|old| old.file.same_bytes(&file)) {
             file = file.with_last_modified(old.file.last_modified);

@@ -12,7 +12,35 @@ pub use cache::{Answer, QueryCache};
 use super::handler::{
     file_response, not_found, strip_body, text, Body, HttpSettings, VARY_NAVIGATION,
 };
-use crate::snapshot::Snapshot;
+use std::sync::Arc;
+
+use crate::snapshot::{FeedFile, Snapshot};
+
+/// The feed in folder `dir`; one whose name ends in a hash (a very long name) is found
+/// among the feeds.
+fn key_of(dir: &str, snapshot: &Snapshot) -> Option<crate::layout::FeedKey> {
+    crate::layout::FeedKey::from_dir(dir)
+        .or_else(|| snapshot.feeds.keys().find(|k| k.dir() == dir).cloned())
+}
+
+/// A WebSub topic's current file: a published feed file (`tags/x/feed.xml`), or a
+/// custom feed (`tags/x/feed.xml?<canonical query>`, as `websub::topic_file` gives it).
+pub fn topic_body(snapshot: &Snapshot, rel: &str) -> Option<Arc<FeedFile>> {
+    let Some((file, raw)) = rel.split_once('?') else {
+        return snapshot.files.get(rel).cloned();
+    };
+    let (cache, catalog) = (
+        snapshot.settings.queries.as_ref()?,
+        snapshot.catalog.as_ref()?,
+    );
+    let query = crate::query::Query::parse(raw).ok()??;
+    let key = key_of(file.rsplit_once('/').map_or("", |(dir, _)| dir), snapshot)?;
+    let settings = &snapshot.settings;
+    match cache.answer(catalog, settings, (file, raw), &key, &query, false) {
+        Answer::Feed(file) => Some(file),
+        Answer::NotFound => None,
+    }
+}
 
 /// `baseurl` as an absolute path prefix without a trailing `/` (`""` or `/blog`).
 fn base_path(baseurl: &str) -> String {
@@ -100,11 +128,9 @@ pub fn respond(
             .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         return Some(strip_body(r, head));
     };
-    // A folder whose name ends in a hash (a very long name) is found among the feeds.
-    let key = crate::layout::FeedKey::from_dir(dir)
-        .or_else(|| snapshot.feeds.keys().find(|k| k.dir() == dir).cloned());
+    let key = key_of(dir, snapshot);
     let answer = match key {
-        Some(key) => cache.answer(catalog, (rel, raw), &key, &query, page),
+        Some(key) => cache.answer(catalog, settings, (rel, raw), &key, &query, page),
         None => Answer::NotFound,
     };
     Some(match answer {

@@ -238,6 +238,18 @@ impl Actor {
                     writes.extend(self.ledger.changed(&topic, file.hash(), now));
                     writes.extend(self.ledger.announce(&self.external, &topic, now));
                 }
+                // Custom feeds are no files: each subscribed one is asked again (a
+                // cached result still valid costs a check of the posts changed).
+                let custom: std::collections::BTreeMap<String, String> =
+                    (self.ledger.subscriptions())
+                        .filter(|(_, s)| s.rel.contains('?'))
+                        .map(|(k, s)| (k.topic.clone(), s.rel.clone()))
+                        .collect();
+                for (topic, rel) in custom {
+                    if let Some(file) = crate::serve::custom::topic_body(&snapshot, &rel) {
+                        writes.extend(self.ledger.changed(&topic, file.hash(), now));
+                    }
+                }
                 writes
             }
             Cmd::Delivered {
@@ -323,7 +335,7 @@ impl Actor {
             .collect();
         let mut writes = Vec::new();
         for (topic, rel) in topics {
-            if let Some(file) = snapshot.files.get(&rel) {
+            if let Some(file) = crate::serve::custom::topic_body(&snapshot, &rel) {
                 writes.extend(self.ledger.changed(&topic, file.hash(), now));
             }
         }

@@ -74,8 +74,10 @@ pub struct Refused {
 pub struct Notifier(Option<Sender<Cmd>>);
 
 impl Notifier {
+    /// Sent on every publish, even with no file changed: custom feeds' results may
+    /// have (a post no published feed shows was edited).
     pub fn changed(&self, rels: Vec<String>) {
-        if let (Some(tx), false) = (&self.0, rels.is_empty()) {
+        if let Some(tx) = &self.0 {
             let _ = tx.send(Cmd::Changed(rels));
         }
     }

@@ -98,7 +98,7 @@ impl Actor {
                 continue;
             };
             let body = bodies.entry(sub.rel.clone()).or_insert_with(|| {
-                let file = snapshot.files.get(&sub.rel)?;
+                let file = crate::serve::custom::topic_body(&snapshot, &sub.rel)?;
                 match file.body(Encoding::Identity, &snapshot.settings.bodies) {
                     Ok((bytes, _)) => Some((bytes, file.hash().to_string())),
                     Err(e) => {
@@ -111,7 +111,7 @@ impl Actor {
                 unreadable.push(key);
                 continue;
             };
-            let Some(file) = snapshot.files.get(&sub.rel) else {
+            let Some(file) = crate::serve::custom::topic_body(&snapshot, &sub.rel) else {
                 continue;
             };
             let mut headers = HeaderMap::new();
