@@ -186,7 +186,7 @@ impl Index {
             )),
             FeedKey::Custom(name) => {
                 let custom = config.custom.get(name)?;
-                let limit = custom.limit.unwrap_or(config.limit);
+                let limit = self.limit(key, config);
                 let all = self.select(&FeedKey::Site, &custom.query);
                 let (mut posts, mut total) = (Vec::new(), 0);
                 for source in all {
@@ -214,7 +214,7 @@ impl Index {
                     label,
                     filter.title(name).map(str::to_string),
                     (filter.page(name).map(str::to_string)).or_else(page),
-                    sources(&term.members, filter.limit(name).unwrap_or(config.limit)),
+                    sources(&term.members, self.limit(other, config)),
                     term.members.len(),
                 ))
             }
@@ -234,16 +234,13 @@ impl Index {
                 let Some(custom) = config.custom.get(name) else {
                     return Box::new(std::iter::empty());
                 };
-                let limit = custom.limit.unwrap_or(config.limit);
+                let limit = self.limit(key, config);
                 let all = self.select(&FeedKey::Site, &custom.query);
                 return Box::new(all.take(limit).map(|s| &**s));
             }
             other => filter(config, other)
                 .filter(|(f, name)| f.wants(name))
-                .and_then(|(f, name)| {
-                    let term = self.terms.get(other)?;
-                    Some((&term.members, f.limit(name).unwrap_or(config.limit)))
-                }),
+                .and_then(|_| Some((&self.terms.get(other)?.members, self.limit(other, config)))),
         };
         Box::new(
             found
