@@ -224,7 +224,11 @@ pub fn feed_page(
     let main = html! {
         h1 { (head.display) }
         p.lead {
-            (t.lead(kind, &head.display, shell.site_name()))
+            @if head.query.is_some() {
+                (t.selection_lead(&head.display, shell.site_name()))
+            } @else {
+                (t.lead(kind, &head.display, shell.site_name()))
+            }
             // The site's own page for the term, when it has one.
             @if group.page.as_deref().is_some_and(|p| p != group.key.url_path()) {
                 " " a href=(head.alternate_url) { (t.on_the_site) }

@@ -47,7 +47,7 @@ static ZH: Texts = Texts {
     related: "相关订阅",
     categories: "分类",
     tags: "标签",
-    custom: "自选",
+    custom: "自选订阅",
     all_posts: "全部文章",
     posts: "篇",
     updated: "更新于",
@@ -62,7 +62,7 @@ static ZH: Texts = Texts {
     feeds_of_site: "全部订阅",
     no_posts: "暂无文章。",
     on_the_site: "在网站上查看 →",
-    build: "自选订阅",
+    build: "定制订阅",
     build_help: "只要你关心的文章：选分类和标签（多个用逗号分隔，表示“任一”），再填要包含和要排除的词（多个用空格分隔）。提交后会打开这个订阅的页面和地址。",
     words_in: "包含的词",
     words_out: "排除的词",
@@ -140,6 +140,15 @@ impl Texts {
             (false, FeedKind::Tag) => format!("Posts tagged “{label}” on {site}."),
             (false, FeedKind::Site) => format!("All posts on {site}."),
             (false, FeedKind::Custom) => format!("The custom feed “{label}” of {site}."),
+        }
+    }
+
+    /// The lead line of a custom feed asked for in a URL.
+    pub fn selection_lead(&self, label: &str, site: &str) -> String {
+        if self.zh {
+            format!("{site}中符合「{label}」的文章。")
+        } else {
+            format!("Posts on {site} that match “{label}”.")
         }
     }
 
