@@ -335,3 +335,18 @@ fn the_builder_form_lands_on_the_feed_page() {
     let r = client().get(d.url("/subscribe?q=%FF")).send().unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }
+
+#[test]
+fn a_limit_at_or_above_the_feeds_own_is_the_plain_feed() {
+    let site = site("");
+    let d = Daemon::start(&site);
+    let etag = |path: &str| header(&client().get(d.url(path)).send().unwrap(), "etag");
+    let plain = etag("/feed.xml");
+    assert_eq!(etag("/feed.xml?limit=100"), plain);
+    assert_eq!(etag("/feed.xml?limit=999&utm_source=x"), plain);
+    // Below it: a selection, titled by what it is.
+    let r = client().get(d.url("/feed.json?limit=2")).send().unwrap();
+    let feed = parse_feed(&r.bytes().unwrap());
+    assert_eq!(feed.entries.len(), 2);
+    assert_eq!(feed.title.unwrap().content, "T · limit=2");
+}

@@ -195,12 +195,18 @@ impl WebSub {
     /// Without a site URL the built-in hub has no absolute URL and topics would be
     /// paths: it is not advertised then (unless `hub_url` is set).
     pub fn advertised(&self, site_url: &crate::url::SiteUrl) -> Vec<String> {
+        let own = self.own(site_url);
+        own.into_iter().chain(self.hubs.iter().cloned()).collect()
+    }
+
+    /// The built-in hub's URL, when it is on and has one: the only hub custom feeds
+    /// asked for in a URL advertise (external hubs are told of published files only).
+    pub fn own(&self, site_url: &crate::url::SiteUrl) -> Option<String> {
         let own = self.hub.then(|| match &self.hub_url {
             Some(url) => Some(url.clone()),
             None => site_url.has_origin().then(|| site_url.absolute(HUB_PATH)),
         });
-        let own = own.flatten();
-        own.into_iter().chain(self.hubs.iter().cloned()).collect()
+        own.flatten()
     }
 }
 

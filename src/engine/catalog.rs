@@ -23,7 +23,7 @@ pub struct Catalog {
     pub parts: Parts,
     pub config: Arc<Config>,
     pub site_url: SiteUrl,
-    /// The WebSub hubs feeds advertise.
+    /// The WebSub hub custom feeds advertise (the built-in one, if on).
     pub hubs: Arc<[String]>,
     /// Which apply this is (`Engine::version`).
     pub version: u64,
@@ -72,7 +72,7 @@ impl Engine {
             parts: self.parts.clone(),
             config: self.config.clone(),
             site_url: self.site_url.clone(),
-            hubs: self.hubs.iter().cloned().collect(),
+            hubs: self.config.websub.own(&self.site_url).into_iter().collect(),
             version: self.version,
             changes: self.changes.iter().cloned().collect(),
         }

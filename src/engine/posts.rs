@@ -203,6 +203,7 @@ impl Engine {
                         .into_iter()
                         .flat_map(crate::index::feeds_of),
                 );
+                feeds.extend(self.index.customs_of(rel, &self.config));
             }
         }
         let mut members: Vec<Body> = Vec::new();

@@ -82,3 +82,78 @@ fn an_old_post_shown_only_in_a_custom_feed_keeps_its_rendered_entry() {
     );
     assert!(out.reread.is_empty(), "{:?}", out.reread);
 }
+
+#[test]
+fn a_post_entering_only_a_custom_feed_is_read_once_and_rendered() {
+    let custom = "[[custom]]\nname = \"USD\"\nquery = \"q=美元\"\nlimit = 2\n";
+    let mut e = engine(&format!("limit = 1\n{custom}"));
+    let (p1, p2, p3) = (
+        "_posts/2020-01-03-p1.md",
+        "_posts/2020-01-02-p2.md",
+        "_posts/2020-01-01-p3.md",
+    );
+    let newest = "_posts/2024-01-01-n.md";
+    let text = |title: &str, date: &str| post(title, date, "old", "x");
+    apply(
+        &mut e,
+        vec![
+            file(p1, &text("美元 1", "2020-01-03")),
+            file(p2, &text("美元 2", "2020-01-02")),
+            file(p3, &text("美元 3", "2020-01-01")),
+            file(newest, &post("news", "2024-01-01", "new", "y")),
+        ],
+        now(),
+    );
+    // p3 enters the custom feed: its text is asked for once, then it is rendered.
+    let (out, _) = apply(&mut e, vec![gone(p1)], now());
+    assert_eq!(out.reread, vec![p3.to_string()]);
+    let (out, _) = apply(&mut e, vec![file(p3, &text("美元 3", "2020-01-01"))], now());
+    assert!(out.reread.is_empty(), "asked again: {:?}", out.reread);
+    assert_eq!(e.index.feed(&usd(), &e.config).unwrap().posts, [p2, p3]);
+    assert!(e.parts.contains_key(p3));
+}
+
+#[test]
+fn a_cached_selection_is_stale_when_its_base_is_spelled_anew() {
+    let mut e = engine("");
+    let a = "_posts/2024-01-01-a.md";
+    apply(
+        &mut e,
+        vec![file(a, &post("美元", "2024-01-01", "emnews", "x"))],
+        now(),
+    );
+    let catalog = e.catalog();
+    let query = crate::query::Query::parse("q=美元").unwrap().unwrap();
+    let key = FeedKey::Category(FeedName::new("emnews"));
+    let plan = crate::query::feed::plan(&catalog, &key, &query).unwrap();
+    let result = crate::query::feed::select(&catalog, &plan);
+    // A post outside the result, spelling the category so that the feed's name changes.
+    let b = "_posts/2024-01-02-b.md";
+    apply(
+        &mut e,
+        vec![file(b, &post("other", "2024-01-02", "EMNews", "x"))],
+        now(),
+    );
+    let later = e.catalog();
+    assert!(!crate::query::feed::still_valid(
+        &later,
+        &plan,
+        &result,
+        catalog.version
+    ));
+    // An unrelated post elsewhere leaves it valid.
+    let plan = crate::query::feed::plan(&later, &key, &query).unwrap();
+    let result = crate::query::feed::select(&later, &plan);
+    let c = "_posts/2024-01-03-c.md";
+    apply(
+        &mut e,
+        vec![file(c, &post("other", "2024-01-03", "xihai", "x"))],
+        now(),
+    );
+    assert!(crate::query::feed::still_valid(
+        &e.catalog(),
+        &plan,
+        &result,
+        later.version
+    ));
+}

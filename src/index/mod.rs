@@ -249,6 +249,13 @@ impl Index {
         )
     }
 
+    /// A category's or tag's name as its feed shows it (its smallest spelling in use);
+    /// `None` when no post has it.
+    pub fn label(&self, key: &FeedKey) -> Option<&str> {
+        let term = self.terms.get(key)?;
+        term.spellings.keys().next().map(String::as_str)
+    }
+
     /// How many entries a feed shows.
     pub fn limit(&self, key: &FeedKey, config: &Config) -> usize {
         match key {

@@ -170,11 +170,16 @@ mod selection {
     }
 
     /// The rule applied to every post, one by one: what the index must agree with.
-    fn naive(all: &[(Post, Box<str>)], base: Option<&str>, query: &Query) -> Vec<String> {
+    fn naive(all: &[(Post, Box<str>)], base: &FeedKey, query: &Query) -> Vec<String> {
         let names = |list: &[String]| list.iter().map(|n| FeedName::new(n)).collect::<Vec<_>>();
+        let in_base = |p: &Post| match base {
+            FeedKey::Category(b) => names(&p.categories).contains(b),
+            FeedKey::Tag(b) => names(&p.tags).contains(b),
+            _ => true,
+        };
         let mut hits: Vec<&Post> = all
             .iter()
-            .filter(|(p, _)| base.is_none_or(|b| names(&p.categories).contains(&FeedName::new(b))))
+            .filter(|(p, _)| in_base(p))
             .filter(|(p, text)| query.matches(&names(&p.categories), &names(&p.tags), text))
             .map(|(p, _)| p)
             .collect();
@@ -190,12 +195,15 @@ mod selection {
         ) {
             let (index, all) = build(&posts);
             let query = Query::parse(&raw).unwrap().unwrap();
-            let got: Vec<String> = index.select(&FeedKey::Site, &query).map(|s| s.to_string()).collect();
-            prop_assert_eq!(&got, &naive(&all, None, &query), "{}", raw);
-            let base = FeedKey::Category(FeedName::new("a"));
-            let got: Vec<String> = index.select(&base, &query).map(|s| s.to_string()).collect();
-            prop_assert_eq!(&got, &naive(&all, Some("a"), &query), "{}", raw);
-            let everywhere = naive(&all, None, &query);
+            for base in [
+                FeedKey::Site,
+                FeedKey::Category(FeedName::new("a")),
+                FeedKey::Tag(FeedName::new("港股")),
+            ] {
+                let got: Vec<String> = index.select(&base, &query).map(|s| s.to_string()).collect();
+                prop_assert_eq!(&got, &naive(&all, &base, &query), "{:?} {}", base, raw);
+            }
+            let everywhere = naive(&all, &FeedKey::Site, &query);
             for (post, _) in &all {
                 prop_assert_eq!(
                     index.picks(&query, &post.source),

@@ -30,9 +30,17 @@ pub struct Plan {
     page: Option<String>,
 }
 
-/// The plan for `query` on the feed at `key`; `None` when that feed does not exist.
+/// The plan for `query` on the feed at `key`; `None` when that feed does not exist. A
+/// `limit=` at or above the feed's own is no selection (`Plan::is_plain` then, when
+/// nothing else selects either).
 pub fn plan(catalog: &Catalog, key: &FeedKey, query: &Query) -> Option<Plan> {
     let config = &catalog.config;
+    let own_limit = catalog.index.limit(key, config);
+    let mut query = query.clone();
+    if query.limit.is_some_and(|n| n >= own_limit) {
+        query.limit = None;
+    }
+    let query = &query;
     let (base, combined, limit, label, title, page) = match key {
         FeedKey::Custom(name) => {
             let custom = config.custom.get(name)?;
@@ -75,6 +83,13 @@ pub fn plan(catalog: &Catalog, key: &FeedKey, query: &Query) -> Option<Plan> {
     })
 }
 
+impl Plan {
+    /// The request selects nothing the feed does not: answer the published file.
+    pub fn is_plain(&self) -> bool {
+        self.canonical.is_empty()
+    }
+}
+
 /// The selected posts, newest first, at most `limit`.
 pub fn select(catalog: &Catalog, plan: &Plan) -> Vec<Arc<str>> {
     (catalog.index.select(&plan.base, &plan.query))
@@ -90,6 +105,13 @@ pub fn still_valid(catalog: &Catalog, plan: &Plan, result: &[Arc<str>], since: u
         return false;
     };
     let index = &catalog.index;
+    // The base's name is in the title: a post outside the result can change its
+    // spelling, or take the last post of the base away.
+    if matches!(plan.base, FeedKey::Category(_) | FeedKey::Tag(_))
+        && index.label(&plan.base) != Some(plan.label.as_str())
+    {
+        return false;
+    }
     let last = result.last().and_then(|s| index.member(s));
     changed.all(|post| {
         if result.iter().any(|r| &**r == post) {
@@ -141,10 +163,14 @@ fn parts<'a>(
     let entries: Vec<&EntryParts> = entries.iter().map(|e| &**e).collect();
     let site = &catalog.config.site;
     let mut head = crate::render::head(site, &catalog.hubs, &catalog.site_url, &group, &entries);
-    let selected = &plan.selected;
+    // Only `limit=`: say so.
+    let selected = match plan.selected.as_str() {
+        "" => format!("limit={}", plan.limit),
+        s => s.to_string(),
+    };
     head.title = crate::text::xml_clean(&format!("{} · {selected}", head.title)).into_owned();
     head.display = if head.display.is_empty() {
-        selected.clone()
+        selected
     } else {
         format!("{} · {selected}", head.display)
     };

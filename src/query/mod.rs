@@ -115,13 +115,6 @@ impl Query {
         if !selects {
             return Ok(None);
         }
-        let names: usize = (query.categories.iter().chain(&query.tags))
-            .flat_map(|t| &t.0)
-            .map(Vec::len)
-            .sum();
-        if names + query.words.len() + query.nots.len() > MAX_TERMS {
-            return Err(QueryError::TooManyTerms);
-        }
         for list in [&mut query.categories, &mut query.tags] {
             list.sort();
             list.dedup();
@@ -130,7 +123,20 @@ impl Query {
             list.sort();
             list.dedup();
         }
+        // Counted once de-duplicated: a repeated word is one term.
+        let names: usize = (query.categories.iter().chain(&query.tags))
+            .flat_map(|t| &t.0)
+            .map(Vec::len)
+            .sum();
+        if names + query.words.len() + query.nots.len() > MAX_TERMS {
+            return Err(QueryError::TooManyTerms);
+        }
         Ok(Some(query))
+    }
+
+    /// Whether it selects nothing beyond its feed: no names, no words, no limit.
+    pub fn is_plain(&self) -> bool {
+        *self == Query::default()
     }
 
     /// Both selections at once (a query on a named custom feed's URL).
@@ -357,7 +363,7 @@ fn word(value: &str, param: &'static str) -> Result<String, QueryError> {
     let text = decode(&value.replace('+', " "), param)?;
     let text = normalize_text(&text);
     if text.is_empty() {
-        return Err(QueryError::EmptyItem(param));
+        return Err(QueryError::Empty(param));
     }
     Ok(text)
 }

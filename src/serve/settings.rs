@@ -22,6 +22,8 @@ pub struct HttpSettings {
     pub bodies: Arc<super::bodies::BodyCache>,
     /// The `rel="hub"` part of a feed's `Link` header (`None`: no hub advertised).
     hub_links: Option<String>,
+    /// The same for custom feeds asked for in a URL: the built-in hub only.
+    own_hub_link: Option<String>,
     site_url: crate::url::SiteUrl,
     /// The site's scheme and host (`https://example.com`), normalised: what a topic URL
     /// starts with.
@@ -54,6 +56,7 @@ impl HttpSettings {
     ) -> HttpSettings {
         let site_url = crate::url::SiteUrl::new(url, baseurl);
         let hubs = websub.advertised(&site_url);
+        let own_hub_link = websub.own(&site_url).map(|h| format!("<{h}>; rel=\"hub\""));
         let has_origin = site_url.has_origin();
         let hub_links = (!hubs.is_empty()).then(|| {
             let links: Vec<String> = hubs.iter().map(|h| format!("<{h}>; rel=\"hub\"")).collect();
@@ -77,6 +80,7 @@ impl HttpSettings {
             queries: None,
             origin: origin.trim_end_matches('/').to_string(),
             hub_links,
+            own_hub_link,
             site_url,
             // Only with an absolute URL to advertise (see `WebSub::advertised`); under the
             // normalised base path, as feeds are.
@@ -115,8 +119,10 @@ impl HttpSettings {
     /// The `Link` header of a published file: for a feed, its hubs and its own URL as
     /// its topic (exactly one `rel="self"`, each format being a topic of its own).
     pub fn links(&self, rel: &str) -> Option<HeaderValue> {
-        let hubs = self.hub_links.as_ref()?;
-        let file = rel.split_once('?').map_or(rel, |(file, _)| file);
+        let (file, hubs) = match rel.split_once('?') {
+            Some((file, _)) => (file, self.own_hub_link.as_ref()?),
+            None => (rel, self.hub_links.as_ref()?),
+        };
         crate::layout::Format::from_file_name(file.rsplit('/').next().unwrap_or(file))?;
         let topic = self.topic(rel);
         HeaderValue::from_str(&format!("{hubs}, <{topic}>; rel=\"self\"")).ok()

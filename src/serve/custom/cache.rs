@@ -71,6 +71,8 @@ pub enum Answer {
     Feed(Arc<FeedFile>),
     /// The feed at the path does not exist.
     NotFound,
+    /// The query selects nothing the feed does not (`limit=` at or above its own).
+    Plain,
 }
 
 impl QueryCache {
@@ -138,6 +140,9 @@ impl QueryCache {
         let Some(plan) = feed::plan(catalog, key, query) else {
             return Answer::NotFound;
         };
+        if plan.is_plain() {
+            return Answer::Plain;
+        }
         let result = feed::select(catalog, &plan);
         let entries: Vec<Arc<EntryParts>> = (result.iter())
             .filter_map(|source| self.entry(catalog, source))
@@ -158,6 +163,11 @@ impl QueryCache {
             file = file.with_last_modified(old.file.last_modified);
         }
         let file = Arc::new(file);
+        // An entry that could not be read now (a post being written) is missing from
+        // these bytes: served, but not kept, so the next request tries again.
+        if entries.len() < result.len() {
+            return Answer::Feed(file);
+        }
         let made = Made {
             file: file.clone(),
             plan,

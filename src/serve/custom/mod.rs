@@ -38,6 +38,7 @@ pub fn topic_body(snapshot: &Snapshot, rel: &str) -> Option<Arc<FeedFile>> {
     let settings = &snapshot.settings;
     match cache.answer(catalog, settings, (file, raw), &key, &query, false) {
         Answer::Feed(file) => Some(file),
+        Answer::Plain => snapshot.files.get(file).cloned(),
         Answer::NotFound => None,
     }
 }
@@ -134,6 +135,7 @@ pub fn respond(
         None => Answer::NotFound,
     };
     Some(match answer {
+        Answer::Plain => return None,
         Answer::NotFound => not_found(snapshot, page, head),
         Answer::Feed(file) => send(file),
     })

@@ -197,11 +197,8 @@ impl Actor {
                             );
                             return Vec::new();
                         }
-                        let current = self
-                            .snapshot
-                            .load()
-                            .files
-                            .get(&rel)
+                        let snapshot = self.snapshot.load();
+                        let current = crate::serve::custom::topic_body(&snapshot, &rel)
                             .map(|f| f.hash().to_string());
                         tracing::info!(
                             topic = key.topic,
