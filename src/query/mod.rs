@@ -141,23 +141,11 @@ impl Query {
 
     /// Both selections at once (a query on a named custom feed's URL).
     pub fn and(&self, other: &Query) -> Query {
-        let join = |a: &Vec<Terms>, b: &Vec<Terms>| {
-            let mut all: Vec<Terms> = a.iter().chain(b).cloned().collect();
-            all.sort();
-            all.dedup();
-            all
-        };
-        let words = |a: &Vec<String>, b: &Vec<String>| {
-            let mut all: Vec<String> = a.iter().chain(b).cloned().collect();
-            all.sort();
-            all.dedup();
-            all
-        };
         Query {
-            categories: join(&self.categories, &other.categories),
-            tags: join(&self.tags, &other.tags),
-            words: words(&self.words, &other.words),
-            nots: words(&self.nots, &other.nots),
+            categories: sorted_union(&self.categories, &other.categories),
+            tags: sorted_union(&self.tags, &other.tags),
+            words: sorted_union(&self.words, &other.words),
+            nots: sorted_union(&self.nots, &other.nots),
             limit: match (self.limit, other.limit) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -262,6 +250,14 @@ impl Terms {
             .collect();
         alternatives.join(", ")
     }
+}
+
+/// Both lists in one, sorted and without duplicates (the form every list of a `Query` has).
+fn sorted_union<T: Ord + Clone>(a: &[T], b: &[T]) -> Vec<T> {
+    let mut all: Vec<T> = a.iter().chain(b).cloned().collect();
+    all.sort();
+    all.dedup();
+    all
 }
 
 /// What `q=`/`not=` words are compared against: NFC, lower case, runs of whitespace

@@ -84,13 +84,8 @@ impl HttpSettings {
             site_url,
             // Only with an absolute URL to advertise (see `WebSub::advertised`); under the
             // normalised base path, as feeds are.
-            hub_path: (websub.hub && (websub.hub_url.is_some() || has_origin)).then(|| {
-                let base = baseurl.trim_matches('/');
-                match base.is_empty() {
-                    true => crate::config::HUB_PATH.to_string(),
-                    false => format!("/{base}{}", crate::config::HUB_PATH),
-                }
-            }),
+            hub_path: (websub.hub && (websub.hub_url.is_some() || has_origin))
+                .then(|| crate::url::under_base(baseurl, crate::config::HUB_PATH)),
             bodies,
             cache_control: HeaderValue::from_str(&value)
                 .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=300")),

@@ -239,6 +239,15 @@ impl SiteUrl {
     }
 }
 
+/// A site-relative absolute path (`/feed.xml`) under the site's `baseurl`, as links
+/// and the server's own paths use it: `/blog/feed.xml`, or the path itself without one.
+pub fn under_base(baseurl: &str, path: &str) -> String {
+    match baseurl.trim_matches('/') {
+        "" => path.to_string(),
+        base => format!("/{base}{path}"),
+    }
+}
+
 /// Addressable `normalize` for the URLs we emit: ASCII-only, percent-encoded.
 pub fn normalize(url: &str) -> String {
     let (scheme, rest) = match url.split_once("://") {

@@ -43,10 +43,7 @@ impl<'a> Shell<'a> {
     /// A site-relative path under `baseurl` (`/blog` + `/tags/x/`); `blog`, `/blog/`
     /// and `/blog` are the same base.
     pub fn href(&self, path: &str) -> String {
-        match self.config.site.baseurl.trim_matches('/') {
-            "" => path.to_string(),
-            base => format!("/{base}{path}"),
-        }
+        crate::url::under_base(&self.config.site.baseurl, path)
     }
 
     fn site_name(&self) -> &str {

@@ -6,6 +6,7 @@
 //! feed is read from its post file and rendered by the engine's own functions (the same
 //! `read`, parse and `entry_parts`), and kept in the same budget.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -27,8 +28,9 @@ struct Made {
     file: Arc<FeedFile>,
     plan: Plan,
     result: Vec<Arc<str>>,
-    /// The catalog version it holds for, and the configuration it was made with.
-    version: u64,
+    /// The newest catalog version it is known to hold for (moved on when a check finds
+    /// it still valid), and the configuration it was made with.
+    version: AtomicU64,
     config: Arc<crate::config::Config>,
 }
 
@@ -96,8 +98,9 @@ impl QueryCache {
     ) -> Option<Arc<FeedFile>> {
         let key = self.spelled.get(&spelling(rel, raw, page))?;
         let made = self.results.get(&key)?;
-        (made.version == catalog.version && Arc::ptr_eq(&made.config, &catalog.config))
-            .then(|| made.file.clone())
+        (made.version.load(Ordering::Relaxed) == catalog.version
+            && Arc::ptr_eq(&made.config, &catalog.config))
+        .then(|| made.file.clone())
     }
 
     /// The custom feed `query` (sent as `raw`) selects from the feed file `rel` (a page
@@ -122,18 +125,11 @@ impl QueryCache {
         let config = &catalog.config;
         let cached = (self.results.get(&cache_key)).filter(|m| Arc::ptr_eq(&m.config, config));
         if let Some(made) = &cached {
-            if made.version == catalog.version {
-                return Answer::Feed(made.file.clone());
-            }
-            if feed::still_valid(catalog, &made.plan, &made.result, made.version) {
-                let again = Made {
-                    file: made.file.clone(),
-                    plan: made.plan.clone(),
-                    result: made.result.clone(),
-                    version: catalog.version,
-                    config: config.clone(),
-                };
-                self.results.insert(cache_key, Arc::new(again));
+            let version = made.version.load(Ordering::Relaxed);
+            if version == catalog.version
+                || feed::still_valid(catalog, &made.plan, &made.result, version)
+            {
+                made.version.fetch_max(catalog.version, Ordering::Relaxed);
                 return Answer::Feed(made.file.clone());
             }
         }
@@ -172,7 +168,7 @@ impl QueryCache {
             file: file.clone(),
             plan,
             result,
-            version: catalog.version,
+            version: AtomicU64::new(catalog.version),
             config: config.clone(),
         };
         self.results.insert(cache_key, Arc::new(made));

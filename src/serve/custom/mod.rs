@@ -43,28 +43,23 @@ pub fn topic_body(snapshot: &Snapshot, rel: &str) -> Option<Arc<FeedFile>> {
     }
 }
 
-/// `baseurl` as an absolute path prefix without a trailing `/` (`""` or `/blog`).
-fn base_path(baseurl: &str) -> String {
-    match baseurl.trim_matches('/') {
-        "" => String::new(),
-        base => format!("/{base}"),
-    }
-}
-
 /// The builder's path, with or without the baseurl (as the feeds are answered).
 pub fn is_subscribe(path: &str, baseurl: &str) -> bool {
-    let with_base = format!("{}{}", base_path(baseurl), crate::layout::SUBSCRIBE_PATH);
+    let with_base = crate::url::under_base(baseurl, crate::layout::SUBSCRIBE_PATH);
     path == crate::layout::SUBSCRIBE_PATH || path == with_base
 }
 
 /// The builder's form: sent on (303) to the custom feed's canonical URL, whose page a
 /// browser is shown; to the index when the form was empty.
 pub fn subscribe(raw: &str, settings: &HttpSettings, head: bool) -> Response<Body> {
-    let base = base_path(&settings.baseurl);
-    let feed = crate::layout::Format::Atom.file_name();
+    let feed = format!("/{}", crate::layout::Format::Atom.file_name());
     let location = match crate::query::form::from_form(raw) {
-        Ok(Some(query)) => format!("{base}/{feed}?{}", query.canonical()),
-        Ok(None) => format!("{base}/"),
+        Ok(Some(query)) => format!(
+            "{}?{}",
+            crate::url::under_base(&settings.baseurl, &feed),
+            query.canonical()
+        ),
+        Ok(None) => crate::url::under_base(&settings.baseurl, "/"),
         Err(e) => {
             let mut r = text(StatusCode::BAD_REQUEST, format!("bad query: {e}\n"));
             r.headers_mut()
