@@ -42,7 +42,7 @@ pub fn build(config: &Config, now: DateTime<Utc>) -> Result<Built, BuildError> {
     // The old manifest no longer describes the output while it is being rewritten.
     let _ = std::fs::remove_file(&manifest_path);
     let mut engine = Engine::new(config.clone());
-    let publisher = Publisher::new(&config.output_dir)?;
+    let publisher = Publisher::new(&config.output_dir, config.precompress)?;
     let output = crate::driver::apply_found(&mut engine, found, now, &publisher);
     let publish = publisher.finish(engine.files(), config.pages.enabled)?;
     let built = Built {
@@ -65,22 +65,30 @@ pub fn build(config: &Config, now: DateTime<Utc>) -> Result<Built, BuildError> {
     Ok(built)
 }
 
-/// The manifest of a finished build.
+/// The manifest of a finished build: the same record `feedd serve` keeps, so a serve
+/// after a build serves its files at once. A file first published by this build, or
+/// unchanged since an earlier one, was first published at its mtime.
 fn record(config: &Config, engine: &Engine, built: &Built) -> Manifest {
     let posts = Some(
         engine
             .known()
-            .map(|rel| {
-                (
-                    rel.to_string(),
-                    format!("{:032x}", engine.hash(rel).unwrap_or(0)),
-                )
-            })
+            .map(|rel| (rel.to_string(), crate::hash::tag(engine.hash(rel).unwrap_or(0))))
             .collect(),
     );
     let files = engine
         .files()
-        .filter_map(|rel| Some((rel.to_string(), file_stamp(&config.output_dir.join(rel))?)))
+        .filter_map(|rel| {
+            let (len, mtime) = file_stamp(&config.output_dir.join(rel))?;
+            let hash = crate::hash::tag(engine.print(rel)?);
+            let first_published = i64::try_from(mtime.div_euclid(1_000_000_000)).ok()?;
+            let published = Published {
+                len,
+                mtime,
+                hash,
+                first_published,
+            };
+            Some((rel.to_string(), published))
+        })
         .collect();
     Manifest {
         config: manifest::fingerprint(config),
@@ -90,14 +98,15 @@ fn record(config: &Config, engine: &Engine, built: &Built) -> Manifest {
         errors: built.output.report.errors.clone(),
         live: built.posts,
         feeds: built.feeds,
-        infos: Vec::new(),
+        infos: engine.infos().values().map(|info| (**info).clone()).collect(),
     }
 }
 
-fn file_stamp(path: &Path) -> Option<Published> {
+/// Size and mtime (Unix nanoseconds) of a file.
+fn file_stamp(path: &Path) -> Option<(u64, i128)> {
     let meta = std::fs::metadata(path).ok()?;
     let mtime = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
-    Some(Published::stamp(meta.len(), mtime.as_nanos() as i128))
+    Some((meta.len(), mtime.as_nanos() as i128))
 }
 
 /// `Some` when the last build's output is current: same config, nothing due since, every
@@ -116,19 +125,29 @@ fn unchanged(config: &Config, now: DateTime<Utc>, m: &Manifest, found: &[Found])
             0 // the engine's hash of a post it did not read
         } else {
             match std::fs::read(config.content_dir.join(&f.rel)) {
-                Ok(bytes) => xxhash_rust::xxh3::xxh3_128(&bytes),
+                Ok(bytes) => crate::hash::of(&bytes),
                 Err(_) => return false,
             }
         };
-        manifest::hex(hash) == *want
+        crate::hash::tag(hash) == *want
     });
     let same_files = same_posts
         && m.files.iter().all(|(rel, p)| {
-            file_stamp(&config.output_dir.join(rel))
-                .is_some_and(|s| (s.len, s.mtime) == (p.len, p.mtime))
+            file_stamp(&config.output_dir.join(rel)) == Some((p.len, p.mtime))
         });
     if !same_files {
         return None;
+    }
+    if config.precompress {
+        // Copies a run stopped before making (or deleted since) are made now.
+        let made = m.files.par_iter().try_for_each(|(rel, _)| {
+            let path = config.output_dir.join(rel);
+            if crate::publish::copies_current(&path) {
+                return Ok(());
+            }
+            crate::publish::write_copies(&path, &std::fs::read(&path)?)
+        });
+        made.ok()?;
     }
     let keep: std::collections::BTreeSet<String> = m.files.keys().cloned().collect();
     let removed =

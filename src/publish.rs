@@ -1,6 +1,9 @@
-//! Writing rendered files to the output directory: each file to a temporary file in its
-//! own folder, then renamed over the old one, so readers never see half a feed.
-//! Unchanged files are not rewritten (their mtime stays); feeds that vanished are removed.
+//! Writing rendered files to the output directory, the same way for `feedd build` and
+//! `feedd serve`: each file to a temporary file in its own folder, then renamed over the
+//! old one, so readers never see half a feed. Unchanged files are not rewritten (their
+//! mtime stays); feeds that vanished are removed. With `precompress`, each file gets its
+//! `.gz`, `.br` and `.zst` copies (the bytes feedd serves for those encodings), made
+//! after the file, so a copy never pairs with bytes other than its file's.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -34,6 +37,33 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
     Ok(true)
 }
 
+/// Whether a file's precompressed copies are all there and no older than it (a copy
+/// older than its file was made for an earlier version, or the run making it stopped).
+pub fn copies_current(path: &Path) -> bool {
+    let Ok(file) = std::fs::metadata(path).and_then(|m| m.modified()) else {
+        return true; // no file, no copies to make
+    };
+    crate::layout::VARIANT_SUFFIXES.iter().all(|suffix| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        std::fs::metadata(Path::new(&name))
+            .is_ok_and(|m| m.is_file() && m.modified().is_ok_and(|copy| copy >= file))
+    })
+}
+
+/// Writes the precompressed copies of `bytes`, the file at `path`.
+pub fn write_copies(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    for encoding in crate::compress::Encoding::COMPRESSED {
+        let Some(suffix) = encoding.suffix() else {
+            continue;
+        };
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        write_atomic(Path::new(&name), &crate::compress::compress(bytes, encoding))?;
+    }
+    Ok(())
+}
+
 /// Removes the precompressed copies of a published file (those that exist).
 pub fn remove_variants(path: &Path) -> std::io::Result<()> {
     for suffix in crate::layout::VARIANT_SUFFIXES {
@@ -60,7 +90,8 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    pub fn new(out_dir: &Path) -> Result<Publisher, BuildError> {
+    /// Writes under `out_dir`, with precompressed copies when `precompress`.
+    pub fn new(out_dir: &Path, precompress: bool) -> Result<Publisher, BuildError> {
         let failed = |source| BuildError::Write {
             path: out_dir.to_path_buf(),
             source,
@@ -83,7 +114,13 @@ impl Publisher {
                             break;
                         };
                         let path = dir.join(&rel);
-                        match write_if_changed(&path, &bytes) {
+                        let result = write_if_changed(&path, &bytes).and_then(|wrote| {
+                            if precompress && (wrote || !copies_current(&path)) {
+                                write_copies(&path, &bytes)?;
+                            }
+                            Ok(wrote)
+                        });
+                        match result {
                             Ok(true) => written += 1,
                             Ok(false) => unchanged += 1,
                             Err(source) => {
@@ -187,10 +224,11 @@ pub fn remove_stale(
             let rel = crate::content::relative(out_dir, &path).unwrap_or_default();
             let ours =
                 name.starts_with(TEMP_PREFIX) || crate::layout::is_published_path(&rel, pages);
-            let base = crate::layout::variant_base(&rel).unwrap_or(&rel);
-            if ours && !keep.contains(base) {
+            let copy = crate::layout::variant_base(&rel);
+            if ours && !keep.contains(copy.unwrap_or(&rel)) {
                 std::fs::remove_file(&path)?;
-                removed += 1;
+                // Counted as published files are: a copy goes with its file.
+                removed += usize::from(copy.is_none());
             }
         }
     }
@@ -208,7 +246,7 @@ mod tests {
 
     fn publish(dir: &Path, pairs: &[(&str, &str)]) -> PublishStats {
         use crate::engine::Sink;
-        let p = Publisher::new(dir).unwrap();
+        let p = Publisher::new(dir, false).unwrap();
         for (k, v) in pairs {
             p.file(k, v.as_bytes().to_vec());
         }

@@ -79,7 +79,18 @@ impl FeedFile {
 
     /// A file held in memory.
     pub fn new(bytes: Bytes, content_type: &'static str, last_modified: SystemTime) -> FeedFile {
-        let hash = crate::hash::hex64(&bytes);
+        let hash = crate::hash::of(&bytes);
+        FeedFile::rendered(bytes, hash, content_type, last_modified)
+    }
+
+    /// A file held in memory whose bytes hash to `hash` (`hash::of`, as the engine took it).
+    pub fn rendered(
+        bytes: Bytes,
+        hash: u128,
+        content_type: &'static str,
+        last_modified: SystemTime,
+    ) -> FeedFile {
+        let hash = crate::hash::tag(hash);
         let store = Store::Memory {
             bytes,
             variants: Default::default(),

@@ -107,3 +107,95 @@ fn a_manifest_of_another_configuration_is_not_used() {
     assert_eq!(feed["items"].as_array().map(Vec::len), Some(1));
     assert!(!d.log().contains(RESTORED), "log: {}", d.log());
 }
+
+/// `feedd build` leaves what `feedd serve` leaves: the files, their precompressed copies
+/// and a manifest, so a serve after a build answers at once, with the build's bytes.
+#[test]
+fn a_serve_after_a_build_serves_the_build_at_once() {
+    let site = Site::fixture("site", "");
+    site.build();
+    let copies = common::variants(&site.path("feeds"));
+    let files = common::tree(&site.path("feeds"));
+    assert_eq!(copies.len(), 3 * files.len(), "a copy of each file in each encoding");
+    for (rel, bytes) in &files {
+        let mut plain = Vec::new();
+        let gz = &copies[&format!("{rel}.gz")];
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut plain)
+            .expect("gunzip");
+        assert!(plain == *bytes, "{rel}.gz");
+        assert!(zstd::decode_all(&copies[&format!("{rel}.zst")][..]).expect("zstd") == *bytes);
+    }
+    let d = Daemon::start(&site);
+    let (status, etag, _, body) = validators(&d, "/categories/emnews/feed.xml");
+    assert_eq!(status, 200);
+    assert!(!etag.is_empty());
+    assert_eq!(body.as_bytes(), &files["categories/emnews/feed.xml"][..]);
+    assert!(d.log().contains(RESTORED), "log: {}", d.log());
+    eventually("the first build behind it", || {
+        d.log().contains("initial build published").then_some(())
+    });
+    assert!(d.log().contains("written=0"), "nothing to write: {}", d.log());
+    let again = validators(&d, "/categories/emnews/feed.xml");
+    assert_eq!(again.1, etag, "the same ETag after the build behind");
+}
+
+/// Copies a run never made (stopped in the middle, deleted, or left older than their
+/// file) are made at the next start, and a copy that cannot be written is tried again
+/// until it can; the gauge counts them until done.
+#[test]
+fn owed_precompressed_copies_are_made_at_start_and_retried_until_written() {
+    let site = Site::fixture("site", "");
+    site.build();
+    let feeds = site.path("feeds");
+    std::fs::remove_file(feeds.join("feed.json.br")).expect("rm");
+    std::fs::remove_file(feeds.join("tags/西海新闻/rss.xml.gz")).expect("rm");
+    // Older than its file: made for an earlier version.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let zst = std::fs::File::options()
+        .write(true)
+        .open(feeds.join("categories/emnews/feed.xml.zst"))
+        .expect("open");
+    zst.set_modified(old).expect("mtime");
+    std::fs::write(feeds.join("categories/emnews/feed.xml.zst"), b"stale").ok();
+    zst.set_modified(old).expect("mtime");
+    // Cannot be written: a folder with something in it where the copy goes.
+    std::fs::remove_file(feeds.join("rss.xml.gz")).expect("rm");
+    std::fs::create_dir_all(feeds.join("rss.xml.gz")).expect("mkdir");
+    std::fs::write(feeds.join("rss.xml.gz/blocker"), "not feedd's").expect("blocker");
+    let d = Daemon::start(&site);
+    assert!(d.log().contains(RESTORED), "log: {}", d.log());
+    let files = common::tree(&feeds);
+    eventually("the missing and stale copies", || {
+        let copies = common::variants(&feeds);
+        let ok = ["feed.json.br", "tags/西海新闻/rss.xml.gz"]
+            .iter()
+            .all(|c| copies.contains_key(*c))
+            && copies.get("categories/emnews/feed.xml.zst").is_some_and(|z| {
+                zstd::decode_all(&z[..]).ok().as_deref()
+                    == Some(&files["categories/emnews/feed.xml"][..])
+            });
+        ok.then_some(())
+    });
+    let pending = |d: &Daemon| {
+        let metrics = common::identity_client()
+            .get(d.url("/metrics"))
+            .send()
+            .and_then(|r| r.text())
+            .unwrap_or_default();
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("feedd_disk_pending_copies "))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert_eq!(pending(&d), Some(1), "the blocked copy is still owed");
+    std::fs::remove_dir_all(feeds.join("rss.xml.gz")).expect("unblock");
+    eventually("the blocked copy, once it can be written", || {
+        (pending(&d) == Some(0) && feeds.join("rss.xml.gz").is_file()).then_some(())
+    });
+    let mut plain = Vec::new();
+    let gz = std::fs::read(feeds.join("rss.xml.gz")).expect("gz");
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut plain)
+        .expect("gunzip");
+    assert!(plain == files["rss.xml"]);
+}

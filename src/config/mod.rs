@@ -41,6 +41,7 @@ struct RawConfig {
     formats: Option<Vec<String>>,
     future: Option<bool>,
     max_post_bytes: Option<u64>,
+    precompress: Option<bool>,
     #[serde(default)]
     site: RawSite,
     #[serde(default)]
@@ -83,6 +84,9 @@ pub struct Config {
     pub formats: Vec<Format>,
     pub future: bool,
     pub max_post_bytes: u64,
+    /// Precompressed copies (`.gz`, `.br`, `.zst`) beside every published file, written
+    /// by `feedd build` and `feedd serve` alike.
+    pub precompress: bool,
     pub categories: TermFeeds,
     pub tags: TermFeeds,
     pub serve: Serve,
@@ -307,6 +311,7 @@ impl Config {
             formats,
             future: raw.future.unwrap_or(false),
             max_post_bytes: raw.max_post_bytes.unwrap_or(DEFAULT_MAX_POST_BYTES),
+            precompress: raw.precompress.unwrap_or(true),
             categories: TermFeeds::from_raw(raw.categories),
             tags: TermFeeds::from_raw(raw.tags),
         })

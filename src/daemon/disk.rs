@@ -8,9 +8,13 @@
 //!
 //! When there is nothing to write, the thread makes the precompressed copies of what it
 //! wrote (`feed.xml.gz`, `.br`, `.zst`, the bytes feedd itself serves for those
-//! encodings), one file at a time, so a static server can serve `output_dir` directly.
-//! Identity bytes always go first: compressing a gigabyte of feeds takes tens of seconds
-//! and never delays a write (at most one file's compression, a few milliseconds).
+//! encodings; unless `precompress = false`), one file at a time, so a static server can
+//! serve `output_dir` directly. Identity bytes always go first: compressing a gigabyte of
+//! feeds takes tens of seconds and never delays a write (at most one file's compression,
+//! a few milliseconds). Copies are owed work that survives anything: at start every
+//! published file whose copies are missing or older than it is queued (a run stopped by
+//! SIGTERM, `kill -9` or a full disk left them so), and a copy that cannot be written is
+//! tried again with the writes' backoff; `feedd_disk_pending_copies` counts them.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -62,17 +66,20 @@ pub fn start(
     metrics: Arc<Metrics>,
     served: Served,
     first: Writes,
+    precompress: bool,
 ) -> std::io::Result<(Sender<Job>, std::thread::JoinHandle<()>)> {
     let (tx, rx) = mpsc::channel::<Job>();
     let mut writer = Writer::new(out_dir, metrics, served);
+    writer.precompress = precompress;
     writer.write(first);
     let handle = std::thread::Builder::new()
         .name("feedd-disk".into())
         .spawn(move || {
             yield_to_others();
+            writer.owed_copies();
             loop {
                 let retry = writer.next_retry();
-                let wait = if writer.compress.is_empty() {
+                let wait = if writer.copies_owed() == 0 || writer.copies_wait() {
                     retry.map_or(Duration::from_secs(3600), |at| {
                         at.saturating_duration_since(Instant::now())
                     })
@@ -82,12 +89,7 @@ pub fn start(
                 match rx.recv_timeout(wait) {
                     Ok(Job::Write(writes)) => writer.write(writes),
                     Ok(Job::Prune(keep, pages)) => writer.prune(&keep, pages),
-                    Err(RecvTimeoutError::Timeout)
-                        if retry.is_some_and(|at| at <= Instant::now()) =>
-                    {
-                        writer.retry()
-                    }
-                    Err(RecvTimeoutError::Timeout) => writer.compress_one(),
+                    Err(RecvTimeoutError::Timeout) => writer.due(),
                     Err(RecvTimeoutError::Disconnected) => {
                         // Copies not made now are made at the next start.
                         writer.retry();
@@ -133,6 +135,13 @@ pub struct Writer {
     compress: std::collections::BTreeSet<String>,
     /// Whether the output dir changed since the manifest was last written.
     dirty: bool,
+    /// Whether copies are made at all (`precompress`).
+    precompress: bool,
+    /// A copy failed to be written (disk full): no more tries until then.
+    copies_after: Option<Instant>,
+    /// Files whose copies failed: tried again after those queued (so one that can never
+    /// be written does not hold up the rest), all at once when a copy succeeds again.
+    blocked: std::collections::BTreeSet<String>,
 }
 
 impl Writer {
@@ -147,11 +156,59 @@ impl Writer {
             failing_since: None,
             compress: Default::default(),
             dirty: false,
+            precompress: true,
+            copies_after: None,
+            blocked: Default::default(),
         }
     }
 
     fn next_retry(&self) -> Option<Instant> {
-        self.retry_at.filter(|_| !self.pending.is_empty())
+        let copies = self.copies_after.filter(|_| self.copies_owed() > 0);
+        match (self.retry_at.filter(|_| !self.pending.is_empty()), copies) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Does what is due: failed writes first, then one file's copies.
+    fn due(&mut self) {
+        let now = Instant::now();
+        if !self.pending.is_empty() && self.retry_at.is_some_and(|at| at <= now) {
+            self.retry();
+        } else if !self.copies_wait() {
+            self.compress_one();
+        }
+    }
+
+    fn copies_owed(&self) -> usize {
+        self.compress.len() + self.blocked.len()
+    }
+
+    /// Whether copies wait for their backoff to pass.
+    fn copies_wait(&self) -> bool {
+        self.copies_after.is_some_and(|at| at > Instant::now())
+    }
+
+    /// Queues the copies that the files being served lack or that are older than their
+    /// file: what an earlier run left undone.
+    fn owed_copies(&mut self) {
+        if !self.precompress {
+            return;
+        }
+        let snapshot = self.served.snapshot.load();
+        for (rel, file) in snapshot.files.iter() {
+            let on_disk = file.on_disk_as().is_some();
+            if on_disk && !crate::publish::copies_current(&self.out_dir.join(rel)) {
+                self.compress.insert(rel.clone());
+            }
+        }
+        if !self.compress.is_empty() {
+            tracing::info!(
+                files = self.compress.len(),
+                "making the precompressed copies an earlier run left undone"
+            );
+        }
+        self.count_copies();
     }
 
     /// Writes (or removes) files; the failures join the pending ones.
@@ -160,6 +217,7 @@ impl Writer {
             // A newer version replaces a pending one, written or not.
             self.pending.remove(rel);
             self.compress.remove(rel);
+            self.blocked.remove(rel);
         }
         if let Some((failures, path, e)) = self.attempt(writes) {
             self.failed(failures, &path, &e);
@@ -187,7 +245,7 @@ impl Writer {
                 Ok(copies) => {
                     self.dirty = true;
                     if let Some(bytes) = bytes {
-                        if copies {
+                        if copies && self.precompress {
                             self.compress.insert(rel.clone());
                         }
                         done.push((rel, bytes));
@@ -237,29 +295,43 @@ impl Writer {
         });
     }
 
-    /// Makes the precompressed copies of one file. A copy that cannot be written is
-    /// dropped (the server and nginx then fall back to identity or compress themselves);
-    /// it is made again with the file's next version or the next start.
+    /// Makes the precompressed copies of one file. One that cannot be written (a full
+    /// disk) stays owed and is tried again after the backoff; meanwhile the server and
+    /// nginx fall back to identity or compress themselves.
     fn compress_one(&mut self) {
+        if self.compress.is_empty() {
+            self.compress.append(&mut self.blocked);
+        }
         let Some(rel) = self.compress.pop_first() else {
             return;
         };
-        self.metrics.pending_copies(self.compress.len());
         let path = self.out_dir.join(&rel);
         let Ok(bytes) = std::fs::read(&path) else {
-            return; // removed meanwhile by someone else: no copies of nothing
+            // Removed meanwhile by someone else: no copies of nothing.
+            self.count_copies();
+            return;
         };
-        for encoding in crate::snapshot::Encoding::COMPRESSED {
-            let Some(suffix) = encoding.suffix() else {
-                continue;
-            };
-            let mut name = path.as_os_str().to_owned();
-            name.push(suffix);
-            let copy = crate::snapshot::compress(&bytes, encoding);
-            if let Err(e) = crate::publish::write_atomic(Path::new(&name), &copy) {
-                tracing::debug!("{}: no precompressed copy: {e}", Path::new(&name).display());
+        match crate::publish::write_copies(&path, &bytes) {
+            Ok(()) => {
+                self.copies_after = None;
+                self.compress.append(&mut self.blocked);
+            }
+            Err(e) => {
+                if self.copies_after.is_none() {
+                    tracing::warn!(
+                        "{}: its precompressed copies are not written: {e}; trying again (gauge feedd_disk_pending_copies)",
+                        path.display()
+                    );
+                }
+                self.blocked.insert(rel);
+                self.copies_after = Some(Instant::now() + self.backoff.max(FIRST_RETRY));
             }
         }
+        self.count_copies();
+    }
+
+    fn count_copies(&self) {
+        (self.metrics).pending_copies(self.compress.len() + self.blocked.len());
     }
 
     fn prune(&mut self, keep: &std::collections::BTreeSet<String>, pages: bool) {
@@ -300,7 +372,7 @@ impl Writer {
     /// Schedules the next retry, or reports the end of a burst and records the manifest.
     fn settle(&mut self) {
         self.metrics.pending_writes(self.pending.len());
-        self.metrics.pending_copies(self.compress.len());
+        self.count_copies();
         if self.pending.is_empty() && self.dirty {
             self.record();
         }
@@ -337,12 +409,7 @@ fn put(out_dir: &Path, rel: &str, bytes: Option<&Bytes>) -> std::io::Result<bool
     match bytes {
         Some(data) => {
             let written = crate::publish::write_if_changed(&path, data)?;
-            Ok(written
-                || crate::layout::VARIANT_SUFFIXES.iter().any(|suffix| {
-                    let mut name = path.as_os_str().to_owned();
-                    name.push(suffix);
-                    !Path::new(&name).exists()
-                }))
+            Ok(written || !crate::publish::copies_current(&path))
         }
         None => {
             crate::publish::remove_variants(&path)?;

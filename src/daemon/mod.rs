@@ -185,6 +185,7 @@ impl First {
             self.metrics.clone(),
             self.served.clone(),
             fresh.writes,
+            fresh.engine.config().precompress,
         )
         .map_err(|source| BuildError::Write {
             path: out_dir,

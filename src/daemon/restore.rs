@@ -20,8 +20,15 @@ use crate::snapshot::{FeedFile, Snapshot};
 pub fn restore(config: &Config, settings: Arc<HttpSettings>) -> Option<Snapshot> {
     let out_dir = &config.output_dir;
     let text = std::fs::read_to_string(out_dir.join(manifest::FILE)).ok()?;
-    let m = Manifest::parse(&text)?;
+    let Some(m) = Manifest::parse(&text) else {
+        tracing::info!("{}: unreadable; building before serving", out_dir.join(manifest::FILE).display());
+        return None;
+    };
     if m.config != manifest::fingerprint(config) || m.files.is_empty() {
+        tracing::info!(
+            "{}: written by another version or configuration; building before serving",
+            out_dir.join(manifest::FILE).display()
+        );
         return None;
     }
     let files: Option<Vec<(String, Arc<FeedFile>)>> = m
@@ -59,10 +66,10 @@ pub fn restore(config: &Config, settings: Arc<HttpSettings>) -> Option<Snapshot>
     })
 }
 
-/// One file, if it is on disk as recorded and the record is a serve's (hash and time).
+/// One file, if it is on disk as recorded.
 fn restored(out_dir: &Path, rel: &str, p: &Published) -> Option<FeedFile> {
     let content_type = crate::layout::content_type(rel)?;
-    let (hash, first) = (p.hash.clone()?, p.first_published?);
+    let (hash, first) = (p.hash.clone(), p.first_published);
     let path = out_dir.join(rel);
     let meta = std::fs::metadata(&path).ok()?;
     let modified = meta.modified().ok()?;
@@ -96,8 +103,8 @@ pub fn record(snapshot: &Snapshot) -> Option<Manifest> {
                 Published {
                     len,
                     mtime: nanos(modified)?,
-                    hash: Some(hash.to_string()),
-                    first_published: i64::try_from(first).ok(),
+                    hash: hash.to_string(),
+                    first_published: i64::try_from(first).ok()?,
                 },
             ))
         })

@@ -218,7 +218,7 @@ impl Engine {
                 for &format in formats {
                     let mut buf = Vec::new();
                     crate::render::render(format, &head, &entries, &mut buf);
-                    let print = (buf.len(), xxhash_rust::xxh3::xxh3_128(&buf));
+                    let print = (buf.len(), crate::hash::of(&buf));
                     let rel = group.key.file(format);
                     if self.published.get(&rel) != Some(&print) {
                         sink.file(&rel, buf);
@@ -231,7 +231,7 @@ impl Engine {
                             self.index
                                 .related(&group.posts, &group.key, &self.config, 12);
                         let buf = page::feed_page(&shell, &head, group, &entries, &related);
-                        let print = (buf.len(), xxhash_rust::xxh3::xxh3_128(&buf));
+                        let print = (buf.len(), crate::hash::of(&buf));
                         let rel = group.key.page_file();
                         let changed = self.published.get(&rel) != Some(&print);
                         if changed {
@@ -305,7 +305,7 @@ impl Engine {
     }
 
     fn publish_if_changed(&mut self, rel: &str, bytes: Vec<u8>, sink: &dyn Sink, out: &mut Output) {
-        let print = (bytes.len(), xxhash_rust::xxh3::xxh3_128(&bytes));
+        let print = (bytes.len(), crate::hash::of(&bytes));
         if self.published.get(rel) != Some(&print) {
             self.published.insert(rel.to_string(), print);
             out.published.push(rel.to_string());

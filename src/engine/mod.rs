@@ -303,6 +303,12 @@ impl Engine {
         self.published.keys().map(String::as_str)
     }
 
+    /// The hash of a published file's bytes (`hash::of`): the one hash of a version,
+    /// which its ETag and the manifest are made of.
+    pub fn print(&self, rel: &str) -> Option<u128> {
+        self.published.get(rel).map(|(_, hash)| *hash)
+    }
+
     /// Every feed's description, for the index page and lists.
     pub fn infos(&self) -> imbl::OrdMap<FeedKey, Arc<FeedInfo>> {
         self.infos.clone()

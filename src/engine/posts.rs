@@ -147,7 +147,7 @@ impl Engine {
         };
         // The hash of a file that was not read is 0: its next read is a change.
         let hash = match &content {
-            Content::Bytes(bytes) => xxhash_rust::xxh3::xxh3_128(bytes),
+            Content::Bytes(bytes) => crate::hash::of(bytes),
             Content::TooLarge(_) | Content::Unreadable(_) => 0,
         };
         let known =
