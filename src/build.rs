@@ -72,7 +72,12 @@ fn record(config: &Config, engine: &Engine, built: &Built) -> Manifest {
     let posts = Some(
         engine
             .known()
-            .map(|rel| (rel.to_string(), crate::hash::tag(engine.hash(rel).unwrap_or(0))))
+            .map(|rel| {
+                (
+                    rel.to_string(),
+                    crate::hash::tag(engine.hash(rel).unwrap_or(0)),
+                )
+            })
             .collect(),
     );
     let files = engine
@@ -98,7 +103,11 @@ fn record(config: &Config, engine: &Engine, built: &Built) -> Manifest {
         errors: built.output.report.errors.clone(),
         live: built.posts,
         feeds: built.feeds,
-        infos: engine.infos().values().map(|info| (**info).clone()).collect(),
+        infos: engine
+            .infos()
+            .values()
+            .map(|info| (**info).clone())
+            .collect(),
     }
 }
 
@@ -132,9 +141,9 @@ fn unchanged(config: &Config, now: DateTime<Utc>, m: &Manifest, found: &[Found])
         crate::hash::tag(hash) == *want
     });
     let same_files = same_posts
-        && m.files.iter().all(|(rel, p)| {
-            file_stamp(&config.output_dir.join(rel)) == Some((p.len, p.mtime))
-        });
+        && m.files
+            .iter()
+            .all(|(rel, p)| file_stamp(&config.output_dir.join(rel)) == Some((p.len, p.mtime)));
     if !same_files {
         return None;
     }

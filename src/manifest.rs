@@ -6,6 +6,7 @@
 //!   Last-Modified, and rebuilds behind them;
 //! - `feedd build` whose inputs hash as recorded (`posts`, from a build) and whose
 //!   outputs are untouched has nothing to do.
+//!
 //! Pure: text in, text out; the drivers do the reads and writes.
 
 use std::collections::BTreeMap;
@@ -81,17 +82,15 @@ mod tests {
                 "_posts/2024-01-01-a.md".into(),
                 crate::hash::tag(crate::hash::of(b"x")),
             )])),
-            files: BTreeMap::from([
-                (
-                    "rss.xml".into(),
-                    Published {
-                        len: 4,
-                        mtime: -6,
-                        hash: "ab".into(),
-                        first_published: 9,
-                    },
-                ),
-            ]),
+            files: BTreeMap::from([(
+                "rss.xml".into(),
+                Published {
+                    len: 4,
+                    mtime: -6,
+                    hash: "ab".into(),
+                    first_published: 9,
+                },
+            )]),
             errors: vec!["e".into()],
             live: 1,
             feeds: 2,

@@ -59,7 +59,10 @@ pub fn write_copies(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         };
         let mut name = path.as_os_str().to_owned();
         name.push(suffix);
-        write_atomic(Path::new(&name), &crate::compress::compress(bytes, encoding))?;
+        write_atomic(
+            Path::new(&name),
+            &crate::compress::compress(bytes, encoding),
+        )?;
     }
     Ok(())
 }

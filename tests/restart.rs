@@ -116,7 +116,11 @@ fn a_serve_after_a_build_serves_the_build_at_once() {
     site.build();
     let copies = common::variants(&site.path("feeds"));
     let files = common::tree(&site.path("feeds"));
-    assert_eq!(copies.len(), 3 * files.len(), "a copy of each file in each encoding");
+    assert_eq!(
+        copies.len(),
+        3 * files.len(),
+        "a copy of each file in each encoding"
+    );
     for (rel, bytes) in &files {
         let mut plain = Vec::new();
         let gz = &copies[&format!("{rel}.gz")];
@@ -134,7 +138,11 @@ fn a_serve_after_a_build_serves_the_build_at_once() {
     eventually("the first build behind it", || {
         d.log().contains("initial build published").then_some(())
     });
-    assert!(d.log().contains("written=0"), "nothing to write: {}", d.log());
+    assert!(
+        d.log().contains("written=0"),
+        "nothing to write: {}",
+        d.log()
+    );
     let again = validators(&d, "/categories/emnews/feed.xml");
     assert_eq!(again.1, etag, "the same ETag after the build behind");
 }
@@ -170,10 +178,12 @@ fn owed_precompressed_copies_are_made_at_start_and_retried_until_written() {
         let ok = ["feed.json.br", "tags/西海新闻/rss.xml.gz"]
             .iter()
             .all(|c| copies.contains_key(*c))
-            && copies.get("categories/emnews/feed.xml.zst").is_some_and(|z| {
-                zstd::decode_all(&z[..]).ok().as_deref()
-                    == Some(&files["categories/emnews/feed.xml"][..])
-            });
+            && copies
+                .get("categories/emnews/feed.xml.zst")
+                .is_some_and(|z| {
+                    zstd::decode_all(&z[..]).ok().as_deref()
+                        == Some(&files["categories/emnews/feed.xml"][..])
+                });
         ok.then_some(())
     });
     let pending = |d: &Daemon| {

@@ -484,8 +484,5 @@ fn a_full_disk_is_survived_and_caught_up_once_space_returns() {
         (common::variants(&feeds).len() == 3 * fresh.len()).then_some(())
     });
     let gauge = get(&d, "/metrics").text().unwrap_or_default();
-    assert!(
-        gauge.contains("feedd_disk_pending_copies 0"),
-        "{gauge}"
-    );
+    assert!(gauge.contains("feedd_disk_pending_copies 0"), "{gauge}");
 }

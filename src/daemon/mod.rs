@@ -6,6 +6,7 @@
 
 mod debounce;
 mod disk;
+mod follow;
 mod publish;
 mod rebuild;
 mod reload;
@@ -80,9 +81,10 @@ impl Running {
 pub fn start(config: Config, hub: crate::websub::hub::Notifier) -> Result<Running, BuildError> {
     let started = std::time::Instant::now();
     let root = canonical(&config.content_dir)?;
+    let folder = follow::Folder::resolve(&config.content_dir);
     // Watch before the first read, so nothing written meanwhile is missed.
     let (tx, rx) = mpsc::channel();
-    let watcher = start_watcher(&root, &tx);
+    let watcher = start_watcher(&root, &tx, true);
     let metrics = Arc::new(Metrics::default());
     let settings = Arc::new(crate::serve::HttpSettings::new(&config, None));
     let restored = restore::restore(&config, settings);
@@ -122,6 +124,7 @@ pub fn start(config: Config, hub: crate::websub::hub::Notifier) -> Result<Runnin
             let mut ctx = rebuild::Loop {
                 engine,
                 root,
+                folder,
                 watcher,
                 rx,
                 tx: loop_tx,
@@ -259,7 +262,9 @@ fn canonical(dir: &Path) -> Result<PathBuf, crate::error::ContentError> {
     })
 }
 
-fn start_watcher(root: &Path, tx: &Sender<Msg>) -> Option<notify::RecommendedWatcher> {
+/// Watches `root`; a failure is logged when `loud` (the rebuild loop tries again every
+/// turn, quietly).
+fn start_watcher(root: &Path, tx: &Sender<Msg>, loud: bool) -> Option<notify::RecommendedWatcher> {
     let sink = tx.clone();
     let result = watch::watch(root, move |event| {
         let msgs: Vec<Msg> = match event {
@@ -273,10 +278,12 @@ fn start_watcher(root: &Path, tx: &Sender<Msg>) -> Option<notify::RecommendedWat
     match result {
         Ok(w) => Some(w),
         Err(e) => {
-            tracing::error!(
-                "{}: cannot watch: {e}; changes will not be seen until restart",
-                root.display()
-            );
+            if loud {
+                tracing::error!(
+                    "{}: cannot watch: {e}; trying again every second (changes meanwhile are found by a rescan then)",
+                    root.display()
+                );
+            }
             None
         }
     }

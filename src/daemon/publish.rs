@@ -38,7 +38,9 @@ pub fn next(
     for (rel, bytes) in files {
         let content_type = crate::layout::content_type(&rel).unwrap_or("application/octet-stream");
         let bytes = Bytes::from(bytes);
-        let hash = engine.print(&rel).unwrap_or_else(|| crate::hash::of(&bytes));
+        let hash = engine
+            .print(&rel)
+            .unwrap_or_else(|| crate::hash::of(&bytes));
         let file = FeedFile::rendered(bytes.clone(), hash, content_type, now)
             .with_links(settings.links(&rel));
         let previous = map

@@ -19,6 +19,9 @@ pub struct Loop {
     pub engine: Engine,
     /// The canonical content dir (what the watcher reports paths under).
     pub root: PathBuf,
+    /// The folder the configured content dir led to when it was last looked at (`None`
+    /// while it is gone): a new one is watched and rescanned.
+    pub folder: Option<super::follow::Folder>,
     pub watcher: Option<notify::RecommendedWatcher>,
     pub rx: Receiver<Msg>,
     pub tx: Sender<Msg>,
@@ -104,8 +107,54 @@ impl Loop {
         }
     }
 
+    /// Follows the configured content dir to the folder it leads to now: a replaced one
+    /// is watched and rescanned whole (`batch.rescan`); `false` while there is none.
+    fn follow(&mut self, batch: &mut Batch) -> bool {
+        use super::follow::{follow, Folder, Follow};
+        let configured = self.engine.config().content_dir.clone();
+        match follow(self.folder.as_ref(), Folder::resolve(&configured)) {
+            Follow::Same if self.watcher.is_some() => true,
+            Follow::Same => {
+                // Watching failed before (e.g. the inotify limit): try again, and rescan
+                // once it works, for what changed unseen.
+                self.watcher = super::start_watcher(&self.root, &self.tx, false);
+                batch.rescan |= self.watcher.is_some();
+                true
+            }
+            Follow::Gone => {
+                if self.folder.take().is_some() {
+                    tracing::warn!(
+                        "{}: the content dir is gone; still serving what was published, and following the path",
+                        configured.display()
+                    );
+                }
+                self.watcher = None;
+                false
+            }
+            Follow::Replaced(folder) => {
+                tracing::info!(
+                    "{}: the content dir is now {}; rescanning it",
+                    configured.display(),
+                    folder.path.display()
+                );
+                self.root = folder.path.clone();
+                self.folder = Some(folder);
+                self.watcher = None; // the rescan watches the new folder
+                                     // Paths seen in the folder before are no business of the new one's.
+                self.retry.clear();
+                self.new_dirs.clear();
+                batch.paths.clear();
+                batch.rescan = true;
+                true
+            }
+        }
+    }
+
     /// Reads what the batch names, applies it, publishes the result.
     fn rebuild(&mut self, mut batch: Batch) {
+        if !self.follow(&mut batch) {
+            return;
+        }
         for rel in self.retry.drain(..) {
             batch.paths.entry(rel).or_insert(true);
         }
@@ -117,8 +166,10 @@ impl Loop {
         let now = chrono::Utc::now();
         let sink = Collect::default();
         let out = if batch.rescan {
-            self.watcher = None;
-            self.watcher = super::start_watcher(&self.root, &self.tx);
+            // Watch first, so that nothing changed during the scan is missed.
+            if self.watcher.is_none() {
+                self.watcher = super::start_watcher(&self.root, &self.tx, true);
+            }
             match crate::driver::apply_scan(&mut self.engine, now, &sink) {
                 Ok(out) => out,
                 Err(e) => {
@@ -237,12 +288,13 @@ impl Loop {
     fn reload(&mut self, config: Config) -> Result<String, super::ReloadError> {
         let started = Instant::now();
         let root = super::canonical(&config.content_dir)?;
+        let folder = super::follow::Folder::resolve(&config.content_dir);
         let fresh = super::reload::fresh(config, &self.served.snapshot.load())?;
         self.engine = fresh.engine;
-        if root != self.root {
-            self.root = root;
+        if root != self.root || folder != self.folder {
+            (self.root, self.folder) = (root, folder);
             self.watcher = None;
-            self.watcher = super::start_watcher(&self.root, &self.tx);
+            self.watcher = super::start_watcher(&self.root, &self.tx, true);
         }
         // Entries the disk writer moved to disk meanwhile are the same bytes: keep them.
         let next = fresh.snapshot;

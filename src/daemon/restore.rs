@@ -21,7 +21,10 @@ pub fn restore(config: &Config, settings: Arc<HttpSettings>) -> Option<Snapshot>
     let out_dir = &config.output_dir;
     let text = std::fs::read_to_string(out_dir.join(manifest::FILE)).ok()?;
     let Some(m) = Manifest::parse(&text) else {
-        tracing::info!("{}: unreadable; building before serving", out_dir.join(manifest::FILE).display());
+        tracing::info!(
+            "{}: unreadable; building before serving",
+            out_dir.join(manifest::FILE).display()
+        );
         return None;
     };
     if m.config != manifest::fingerprint(config) || m.files.is_empty() {
