@@ -16,6 +16,7 @@
 //! Everything from `engine` inward is pure (no I/O, no clock); `layout` is the one
 //! place that knows where each feed lives.
 
+pub(crate) mod background;
 pub mod build;
 pub mod check;
 pub(crate) mod compress;

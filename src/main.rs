@@ -246,6 +246,8 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
         metrics: running.metrics.clone(),
         max_connections,
         hub: hub.clone(),
+        work: feedd::serve::work::WorkPool::new(0, 2 * workers(0))
+            .context("starting the custom feeds' threads")?,
     });
     // Listen for SIGHUP before saying we serve: its default action would end us.
     let hup = {

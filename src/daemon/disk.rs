@@ -75,7 +75,7 @@ pub fn start(
     let handle = std::thread::Builder::new()
         .name("feedd-disk".into())
         .spawn(move || {
-            yield_to_others();
+            crate::background::lower_priority();
             writer.owed_copies();
             loop {
                 let retry = writer.next_retry();
@@ -99,22 +99,6 @@ pub fn start(
             }
         })?;
     Ok((tx, handle))
-}
-
-/// Lowers this thread's CPU priority (nice 10): its work — compressing every changed file
-/// three ways — is background work, and on a small machine it competed with the rebuild
-/// and the server for the same cores (measured: 84% of a 10k site's CPU during a stream
-/// of changes, and a change took twice as long to be served).
-fn yield_to_others() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: gettid has no preconditions; setpriority on our own thread id only
-    // changes this thread's nice value.
-    unsafe {
-        let tid = libc::gettid();
-        if libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10) != 0 {
-            tracing::debug!("cannot lower the disk writer's priority");
-        }
-    }
 }
 
 /// The writer's state: what failed and when to try again.

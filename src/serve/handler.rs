@@ -48,7 +48,23 @@ pub fn too_many_requests(retry_after: std::time::Duration) -> Response<Body> {
     response
 }
 
-/// Answers one request. `metrics` renders the metrics page when asked for.
+/// 503 for a custom feed while the work of making such feeds is over its budget: come
+/// back shortly (plain feeds are answered meanwhile).
+pub fn busy() -> Response<Body> {
+    let mut response = text(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "busy making other custom feeds; try again shortly\n",
+    );
+    let h = response.headers_mut();
+    h.insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Answers one request. `metrics` renders the metrics page when asked for. A custom
+/// feed that is not cached for this version takes reading and rendering: with
+/// `may_work` false that is not done here and the answer is `None`, for the server to
+/// ask again where such work may run (off the request workers, within a budget).
 pub fn respond(
     method: &Method,
     path: &str,
@@ -56,25 +72,57 @@ pub fn respond(
     headers: &HeaderMap,
     snapshot: &Snapshot,
     metrics: &dyn Fn() -> String,
-) -> Response<Body> {
+    may_work: bool,
+) -> Option<Response<Body>> {
+    Some(
+        match answer(method, path, query, headers, snapshot, metrics, may_work) {
+            Answer::Done(response) => response,
+            Answer::Work => return None,
+        },
+    )
+}
+
+/// A response, or the word that making it takes the work `may_work` allows.
+enum Answer {
+    Done(Response<Body>),
+    Work,
+}
+
+impl From<Response<Body>> for Answer {
+    fn from(response: Response<Body>) -> Answer {
+        Answer::Done(response)
+    }
+}
+
+fn answer(
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    snapshot: &Snapshot,
+    metrics: &dyn Fn() -> String,
+    may_work: bool,
+) -> Answer {
     let settings = &snapshot.settings;
     if method != Method::GET && method != Method::HEAD {
         let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
         response
             .headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return response;
+        return response.into();
     }
     let head = method == Method::HEAD;
     let browser = is_navigation(headers);
     if settings.queries.is_some() && super::custom::is_subscribe(path, &settings.baseurl) {
-        return super::custom::subscribe(query.unwrap_or(""), settings, head);
+        return super::custom::subscribe(query.unwrap_or(""), settings, head).into();
     }
     let route = route(path, snapshot, &settings.baseurl);
     if let (Route::File { rel, page }, Some(raw)) = (&route, query.filter(|q| !q.is_empty())) {
         let page = browser && page.is_some();
-        if let Some(response) = super::custom::respond(rel, raw, headers, snapshot, head, page) {
-            return response;
+        match super::custom::respond(rel, raw, headers, snapshot, (head, page), may_work) {
+            super::custom::Custom::Plain => {}
+            super::custom::Custom::Response(response) => return response.into(),
+            super::custom::Custom::Work => return Answer::Work,
         }
     }
     let (rel, vary) = match route {
@@ -83,7 +131,7 @@ pub fn respond(
             response
                 .headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            return strip_body(response, head);
+            return strip_body(response, head).into();
         }
         Route::Metrics => {
             let mut response = Response::new(Full::new(Bytes::from(metrics())));
@@ -94,7 +142,7 @@ pub fn respond(
             response
                 .headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            return strip_body(response, head);
+            return strip_body(response, head).into();
         }
         // A browser navigating to a feed's URL gets the feed's page, at the same URL (so
         // the address bar shows what to paste into a reader); readers never send
@@ -106,22 +154,22 @@ pub fn respond(
             // hand this page to a feed reader asking for the same URL.
             let mut response = match snapshot.files.get(&page) {
                 Some(file) => file_response(file, headers, settings, head, VARY_NAVIGATION),
-                None => return not_found(snapshot, browser, head),
+                None => return not_found(snapshot, browser, head).into(),
             };
             response.headers_mut().insert(
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("private, no-cache"),
             );
-            return response;
+            return response.into();
         }
         Route::File { rel, page: Some(_) } => (rel, VARY_NAVIGATION),
         Route::File { rel, page: None } => (rel, VARY_ENCODING),
-        Route::Redirect(location) => return redirect(&location, settings, head),
-        Route::NotFound => return not_found(snapshot, browser, head),
+        Route::Redirect(location) => return redirect(&location, settings, head).into(),
+        Route::NotFound => return not_found(snapshot, browser, head).into(),
     };
     match snapshot.files.get(&rel) {
-        Some(file) => file_response(file, headers, settings, head, vary),
-        None => not_found(snapshot, browser, head),
+        Some(file) => file_response(file, headers, settings, head, vary).into(),
+        None => not_found(snapshot, browser, head).into(),
     }
 }
 
@@ -324,7 +372,7 @@ mod tests {
                 HeaderValue::from_str(v).unwrap(),
             );
         }
-        respond(&method, path, None, &map, &snapshot(), &String::new)
+        respond(&method, path, None, &map, &snapshot(), &String::new, true).unwrap()
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod idle;
 pub mod ratelimit;
 pub mod route;
 mod settings;
+pub mod work;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -60,6 +61,8 @@ pub struct Server {
     pub max_connections: usize,
     /// The built-in WebSub hub, answering at `HttpSettings::hub_path`.
     pub hub: Option<Arc<crate::websub::hub::Hub>>,
+    /// Where custom feeds are made when they are not cached (`work`).
+    pub work: work::WorkPool,
 }
 
 impl Server {
@@ -109,7 +112,7 @@ impl Server {
                             server.metrics.response(response.status().as_u16(), 0);
                             response
                         }
-                        None => server.handle(&req, peer.ip()),
+                        None => server.handle(req, peer.ip()).await,
                     };
                     Ok::<_, std::convert::Infallible>(response)
                 }
@@ -133,20 +136,50 @@ impl Server {
         }
     }
 
-    fn handle(
+    /// Answers on this worker, or, for a custom feed that must be made, on the work
+    /// pool (503 when its budget is spent).
+    async fn handle(
+        self: &Arc<Self>,
+        req: Request<Incoming>,
+        client: std::net::IpAddr,
+    ) -> hyper::Response<handler::Body> {
+        let snapshot = self.snapshot.load_full();
+        let (parts, _) = req.into_parts();
+        let here = handler::respond(
+            &parts.method,
+            parts.uri.path(),
+            parts.uri.query(),
+            &parts.headers,
+            &snapshot,
+            &|| self.metrics.render(),
+            false,
+        );
+        let response = match here {
+            Some(response) => response,
+            None => {
+                let server = self.clone();
+                let made = self.work.run(move || {
+                    let (uri, method, headers) = (&parts.uri, &parts.method, &parts.headers);
+                    let metrics = || server.metrics.render();
+                    let (path, query) = (uri.path(), uri.query());
+                    handler::respond(method, path, query, headers, &snapshot, &metrics, true)
+                });
+                match made.await.flatten() {
+                    Some(response) => response,
+                    None => handler::busy(),
+                }
+            }
+        };
+        self.finish(response, client)
+    }
+
+    /// The download limit and the metrics, for every response from `handle`.
+    fn finish(
         &self,
-        req: &Request<Incoming>,
+        response: hyper::Response<handler::Body>,
         client: std::net::IpAddr,
     ) -> hyper::Response<handler::Body> {
         let snapshot = self.snapshot.load();
-        let response = handler::respond(
-            req.method(),
-            req.uri().path(),
-            req.uri().query(),
-            req.headers(),
-            &snapshot,
-            &|| self.metrics.render(),
-        );
         // Only full feed downloads count (not pages or their style sheet and script);
         // 304s and errors are cheap and never limited.
         let is_feed = response

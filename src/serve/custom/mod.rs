@@ -76,17 +76,42 @@ pub fn subscribe(raw: &str, settings: &HttpSettings, head: bool) -> Response<Bod
     strip_body(response, head)
 }
 
-/// A feed file asked for with a query that selects: its custom feed (its page for a
-/// browser), or the 400 that says what is wrong with the query. `None`: the query
-/// selects nothing (or queries are off) and the file is answered as it is.
+/// What a feed file asked for with a query gets.
+pub enum Custom {
+    /// The query selects nothing (or queries are off): the file as it is.
+    Plain,
+    /// The custom feed (its page for a browser), or the 400 that says what is wrong
+    /// with the query.
+    Response(Response<Body>),
+    /// Not cached for this version, and making it is work `may_work` does not allow.
+    Work,
+}
+
+/// A feed file asked for with a query: answered from the cache when the result made for
+/// this version is there, else made when `may_work`.
 pub fn respond(
     rel: &str,
     raw: &str,
     headers: &HeaderMap,
     snapshot: &Snapshot,
-    head: bool,
-    page: bool,
-) -> Option<Response<Body>> {
+    (head, page): (bool, bool),
+    may_work: bool,
+) -> Custom {
+    match respond_with(rel, raw, headers, snapshot, (head, page), may_work) {
+        Some(Some(response)) => Custom::Response(response),
+        Some(None) => Custom::Work,
+        None => Custom::Plain,
+    }
+}
+
+fn respond_with(
+    rel: &str,
+    raw: &str,
+    headers: &HeaderMap,
+    snapshot: &Snapshot,
+    (head, page): (bool, bool),
+    may_work: bool,
+) -> Option<Option<Response<Body>>> {
     let settings = &snapshot.settings;
     let cache = settings.queries.as_ref()?;
     let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
@@ -103,7 +128,7 @@ pub fn respond(
     };
     let current = (snapshot.catalog.as_ref()).and_then(|c| cache.current(c, rel, raw, page));
     if let Some(file) = current {
-        return Some(send(file));
+        return Some(Some(send(file)));
     }
     let query = match crate::query::Query::parse(raw) {
         Ok(Some(query)) => query,
@@ -112,7 +137,7 @@ pub fn respond(
             let mut r = text(StatusCode::BAD_REQUEST, format!("bad query: {e}\n"));
             r.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            return Some(strip_body(r, head));
+            return Some(Some(strip_body(r, head)));
         }
     };
     let Some(catalog) = &snapshot.catalog else {
@@ -122,16 +147,19 @@ pub fn respond(
         );
         r.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        return Some(strip_body(r, head));
+        return Some(Some(strip_body(r, head)));
     };
+    if !may_work {
+        return Some(None);
+    }
     let key = key_of(dir, snapshot);
     let answer = match key {
         Some(key) => cache.answer(catalog, settings, (rel, raw), &key, &query, page),
         None => Answer::NotFound,
     };
-    Some(match answer {
+    Some(Some(match answer {
         Answer::Plain => return None,
         Answer::NotFound => not_found(snapshot, page, head),
         Answer::Feed(file) => send(file),
-    })
+    }))
 }
