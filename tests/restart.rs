@@ -209,3 +209,29 @@ fn owed_precompressed_copies_are_made_at_start_and_retried_until_written() {
         .expect("gunzip");
     assert!(plain == files["rss.xml"]);
 }
+
+/// A change published just before SIGTERM is on disk and in the manifest when feedd
+/// exits, so the next start serves it at once instead of building first.
+#[test]
+fn a_change_published_just_before_sigterm_is_served_at_once_after_restart() {
+    let site = Site::fixture("site", "");
+    let mut d = Daemon::start(&site);
+    eventually("manifest written", || {
+        site.path("feeds/.feedd-manifest").exists().then_some(())
+    });
+    let post = site.path("content/_posts/2021-12-08-000002.md");
+    let text = std::fs::read_to_string(&post).expect("post");
+    write_atomically(&post, &text.replace("小幅走高", "停机前的标题"));
+    eventually("the edit served", || {
+        let now = validators(&d, "/categories/emnews/feed.xml");
+        now.3.contains("停机前的标题").then_some(())
+    });
+    assert!(d.terminate().success());
+    let d = Daemon::start(&site);
+    assert!(d.log().contains(RESTORED), "log: {}", d.log());
+    let now = validators(&d, "/categories/emnews/feed.xml");
+    assert!(
+        now.3.contains("停机前的标题"),
+        "served at once after the restart"
+    );
+}

@@ -24,25 +24,16 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::Msg;
 use crate::metrics::Metrics;
-use crate::snapshot::Snapshot;
 
-/// What the server reads, and the lock that both the rebuild thread and the disk writer
-/// hold while they replace it (so neither loses the other's change).
-#[derive(Clone)]
-pub struct Served {
-    pub snapshot: Arc<arc_swap::ArcSwap<Snapshot>>,
-    pub lock: Arc<std::sync::Mutex<()>>,
-}
-
-impl Served {
-    /// Replaces the snapshot with `change(current)`, under the lock.
-    pub fn update(&self, change: impl FnOnce(&Snapshot) -> Option<Snapshot>) {
-        let _held = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(next) = change(&self.snapshot.load()) {
-            self.snapshot.store(Arc::new(next));
-        }
-    }
+/// A file the writer has put on disk: the bytes it was handed (their identity tells
+/// whether the snapshot still serves that version) and the size and mtime it found.
+pub struct Stored {
+    pub rel: String,
+    pub bytes: Bytes,
+    pub len: u64,
+    pub modified: std::time::SystemTime,
 }
 
 /// Files to write (`Some`) or remove (`None`), by path relative to the output dir.
@@ -50,6 +41,11 @@ pub type Writes = Vec<(String, Option<Bytes>)>;
 
 pub enum Job {
     Write(Writes),
+    /// Files already on disk (restored, or unchanged since an earlier run) whose copies
+    /// may be owed.
+    Owed(Vec<String>),
+    /// The manifest of a snapshot whose files are all on disk.
+    Record(crate::manifest::Manifest),
     /// Remove published-looking files that are not in the set (after a full build);
     /// whether page names are feedd's.
     Prune(std::collections::BTreeSet<String>, bool),
@@ -60,23 +56,23 @@ const LAST_RETRY: Duration = Duration::from_secs(5);
 
 /// Writes `first` (the first build: on disk before feedd says it serves, as a static
 /// server in front may read it at once), then starts the writer thread with whatever
-/// failed; dropping the sender lets it finish what is queued and stop.
+/// failed; dropping the sender lets it finish what is queued and stop. What it stores is
+/// reported to the rebuild loop (`Msg::Stored`), the one writer of the snapshot.
 pub fn start(
     out_dir: PathBuf,
     metrics: Arc<Metrics>,
-    served: Served,
+    report: Sender<Msg>,
     first: Writes,
     precompress: bool,
 ) -> std::io::Result<(Sender<Job>, std::thread::JoinHandle<()>)> {
     let (tx, rx) = mpsc::channel::<Job>();
-    let mut writer = Writer::new(out_dir, metrics, served);
+    let mut writer = Writer::new(out_dir, metrics, report);
     writer.precompress = precompress;
     writer.write(first);
     let handle = std::thread::Builder::new()
         .name("feedd-disk".into())
         .spawn(move || {
             crate::background::lower_priority();
-            writer.owed_copies();
             loop {
                 let retry = writer.next_retry();
                 let wait = if writer.copies_owed() == 0 || writer.copies_wait() {
@@ -89,6 +85,8 @@ pub fn start(
                 match rx.recv_timeout(wait) {
                     Ok(Job::Write(writes)) => writer.write(writes),
                     Ok(Job::Prune(keep, pages)) => writer.prune(&keep, pages),
+                    Ok(Job::Owed(files)) => writer.owed_copies(files),
+                    Ok(Job::Record(manifest)) => writer.record(&manifest),
                     Err(RecvTimeoutError::Timeout) => writer.due(),
                     Err(RecvTimeoutError::Disconnected) => {
                         // Copies not made now are made at the next start.
@@ -105,7 +103,7 @@ pub fn start(
 pub struct Writer {
     out_dir: PathBuf,
     metrics: Arc<Metrics>,
-    served: Served,
+    report: Sender<Msg>,
     /// The newest version of each file that could not be written yet.
     pending: BTreeMap<String, Option<Bytes>>,
     backoff: Duration,
@@ -117,8 +115,6 @@ pub struct Writer {
     /// output on the heap for the tens of seconds compression takes. This thread alone
     /// writes the output dir, so the file read back is the version that was written.
     compress: std::collections::BTreeSet<String>,
-    /// Whether the output dir changed since the manifest was last written.
-    dirty: bool,
     /// Whether copies are made at all (`precompress`).
     precompress: bool,
     /// A copy failed to be written (disk full): no more tries until then.
@@ -129,17 +125,16 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn new(out_dir: PathBuf, metrics: Arc<Metrics>, served: Served) -> Writer {
+    pub fn new(out_dir: PathBuf, metrics: Arc<Metrics>, report: Sender<Msg>) -> Writer {
         Writer {
             out_dir,
             metrics,
-            served,
+            report,
             pending: BTreeMap::new(),
             backoff: FIRST_RETRY,
             retry_at: None,
             failing_since: None,
             compress: Default::default(),
-            dirty: false,
             precompress: true,
             copies_after: None,
             blocked: Default::default(),
@@ -173,22 +168,21 @@ impl Writer {
         self.copies_after.is_some_and(|at| at > Instant::now())
     }
 
-    /// Queues the copies that the files being served lack or that are older than their
-    /// file: what an earlier run left undone.
-    fn owed_copies(&mut self) {
+    /// Queues the copies that these files (on disk already) lack or that are older than
+    /// their file: what an earlier run left undone.
+    fn owed_copies(&mut self, files: Vec<String>) {
         if !self.precompress {
             return;
         }
-        let snapshot = self.served.snapshot.load();
-        for (rel, file) in snapshot.files.iter() {
-            let on_disk = file.on_disk_as().is_some();
-            if on_disk && !crate::publish::copies_current(&self.out_dir.join(rel)) {
-                self.compress.insert(rel.clone());
+        let before = self.copies_owed();
+        for rel in files {
+            if !crate::publish::copies_current(&self.out_dir.join(&rel)) {
+                self.compress.insert(rel);
             }
         }
-        if !self.compress.is_empty() {
+        if self.copies_owed() > before {
             tracing::info!(
-                files = self.compress.len(),
+                files = self.copies_owed() - before,
                 "making the precompressed copies an earlier run left undone"
             );
         }
@@ -227,7 +221,6 @@ impl Writer {
         for (rel, bytes) in writes {
             match put(&self.out_dir, &rel, bytes.as_ref()) {
                 Ok(copies) => {
-                    self.dirty = true;
                     if let Some(bytes) = bytes {
                         if copies && self.precompress {
                             self.compress.insert(rel.clone());
@@ -246,37 +239,25 @@ impl Writer {
         first_error.map(|(path, e)| (failures, path, e))
     }
 
-    /// Points the served entries of files now on disk at their file, so their bytes
-    /// leave memory (an entry whose bytes have been replaced meanwhile stays as it is).
+    /// Tells the rebuild loop which files are on disk now, so their bytes leave memory.
     fn serve_from_disk(&self, done: Vec<(String, Bytes)>) {
-        if done.is_empty() {
-            return;
-        }
-        let stamps: Vec<(String, Bytes, u64, std::time::SystemTime)> = done
+        let stored: Vec<Stored> = done
             .into_iter()
             .filter_map(|(rel, bytes)| {
                 let meta = std::fs::metadata(self.out_dir.join(&rel)).ok()?;
-                Some((rel, bytes, meta.len(), meta.modified().ok()?))
+                let modified = meta.modified().ok()?;
+                let len = meta.len();
+                Some(Stored {
+                    rel,
+                    bytes,
+                    len,
+                    modified,
+                })
             })
             .collect();
-        self.served.update(|current| {
-            let mut files = current.files.clone();
-            let mut moved = 0;
-            for (rel, bytes, len, modified) in stamps {
-                let Some(entry) = files.get(&rel) else {
-                    continue;
-                };
-                let same = entry
-                    .in_memory()
-                    .is_some_and(|b| b.as_ptr() == bytes.as_ptr() && b.len() == bytes.len());
-                if same {
-                    let on_disk = entry.on_disk(self.out_dir.join(&rel), len, modified);
-                    files.insert(rel, Arc::new(on_disk));
-                    moved += 1;
-                }
-            }
-            (moved > 0).then(|| current.with_files(files))
-        });
+        if !stored.is_empty() {
+            let _ = self.report.send(Msg::Stored(stored));
+        }
     }
 
     /// Makes the precompressed copies of one file. One that cannot be written (a full
@@ -339,27 +320,20 @@ impl Writer {
         }
     }
 
-    /// Records what is on disk in the manifest, for an instant restart; only when every
-    /// served file is on disk (otherwise a later write completes it and comes here again).
-    fn record(&mut self) {
-        let Some(manifest) = super::restore::record(&self.served.snapshot.load()) else {
-            return;
-        };
+    /// Writes the manifest, for an instant restart (queued after the writes of the
+    /// snapshot it describes, so it is written after them).
+    fn record(&mut self, manifest: &crate::manifest::Manifest) {
         let path = self.out_dir.join(crate::manifest::FILE);
-        match crate::publish::write_atomic(&path, manifest.to_text().as_bytes()) {
-            Ok(()) => self.dirty = false,
+        if let Err(e) = crate::publish::write_atomic(&path, manifest.to_text().as_bytes()) {
             // Only the next start's shortcut is lost; it builds before serving.
-            Err(e) => tracing::debug!("{}: cannot write: {e}", path.display()),
+            tracing::debug!("{}: cannot write: {e}", path.display());
         }
     }
 
-    /// Schedules the next retry, or reports the end of a burst and records the manifest.
+    /// Schedules the next retry, or reports the end of a burst.
     fn settle(&mut self) {
         self.metrics.pending_writes(self.pending.len());
         self.count_copies();
-        if self.pending.is_empty() && self.dirty {
-            self.record();
-        }
         if self.pending.is_empty() {
             if let Some(since) = self.failing_since.take() {
                 tracing::info!(

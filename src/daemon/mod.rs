@@ -34,8 +34,14 @@ pub enum Msg {
     WatchError(String),
     /// Rebuild everything with a new configuration; the answer says how it went.
     Reload(Box<Config>, Sender<Result<String, ReloadError>>),
+    /// The disk writer put these files on disk.
+    Stored(Vec<disk::Stored>),
     Stop,
 }
+
+/// What the server reads. Only the rebuild loop replaces it (the first build did, before
+/// the loop started): one writer, so no update is ever lost to another.
+type Served = Arc<ArcSwap<Snapshot>>;
 
 /// A running watcher + rebuilder; the server reads `snapshot`.
 pub struct Running {
@@ -88,16 +94,14 @@ pub fn start(config: Config, hub: crate::websub::hub::Notifier) -> Result<Runnin
     let metrics = Arc::new(Metrics::default());
     let settings = Arc::new(crate::serve::HttpSettings::new(&config, None));
     let restored = restore::restore(&config, settings);
-    let served = disk::Served {
-        snapshot: Arc::new(ArcSwap::from_pointee(Snapshot::default())),
-        lock: Arc::new(Mutex::new(())),
-    };
+    let served: Served = Arc::new(ArcSwap::from_pointee(Snapshot::default()));
     let heartbeat = Arc::new(AtomicU64::new(now_millis()));
     let mut first = First {
         config,
         hub: hub.clone(),
         served: served.clone(),
         metrics: metrics.clone(),
+        report: tx.clone(),
         started,
     };
     let ready = match restored {
@@ -107,12 +111,12 @@ pub fn start(config: Config, hub: crate::websub::hub::Notifier) -> Result<Runnin
                 ms = started.elapsed().as_millis() as u64,
                 "serving the output dir as the last run left it; building behind it"
             );
-            served.snapshot.store(Arc::new(snapshot));
+            served.store(Arc::new(snapshot));
             None
         }
         None => Some(first.build()?),
     };
-    let snapshot = served.snapshot.clone();
+    let snapshot = served.clone();
     let (loop_tx, loop_metrics, loop_heartbeat) = (tx.clone(), metrics.clone(), heartbeat.clone());
     let thread = std::thread::Builder::new()
         .name("feedd-rebuild".into())
@@ -129,6 +133,7 @@ pub fn start(config: Config, hub: crate::websub::hub::Notifier) -> Result<Runnin
                 rx,
                 tx: loop_tx,
                 served,
+                unrecorded: true,
                 metrics: loop_metrics,
                 heartbeat: loop_heartbeat,
                 disk,
@@ -137,8 +142,11 @@ pub fn start(config: Config, hub: crate::websub::hub::Notifier) -> Result<Runnin
                 hub,
             };
             ctx.run();
-            drop(ctx);
+            // The writer finishes what is queued and stops; what it stored meanwhile is
+            // recorded, so the next start serves it at once.
+            ctx.disk = mpsc::channel().0;
             let _ = disk_thread.join();
+            ctx.finish();
         })
         .map_err(|source| BuildError::Write {
             path: PathBuf::from("(rebuild thread)"),
@@ -164,8 +172,10 @@ type Built = (
 struct First {
     config: Config,
     hub: crate::websub::hub::Notifier,
-    served: disk::Served,
+    served: Served,
     metrics: Arc<Metrics>,
+    /// Where the disk writer reports what it stored.
+    report: Sender<Msg>,
     started: std::time::Instant,
 }
 
@@ -173,20 +183,24 @@ impl First {
     /// Builds everything, serves it (only the differences from what is served, after a
     /// restore) and starts the disk writer with the writes that bring the disk there.
     fn build(&mut self) -> Result<Built, BuildError> {
-        let fresh = reload::fresh(self.config.clone(), &self.served.snapshot.load())?;
+        let fresh = reload::fresh(self.config.clone(), &self.served.load())?;
         let (posts, feeds, files) = (
             fresh.snapshot.posts,
             fresh.snapshot.feeds.len(),
             fresh.snapshot.files.len(),
         );
         let writes = fresh.writes.len();
-        self.served.update(|_| Some(fresh.snapshot));
+        let on_disk: Vec<String> = (fresh.snapshot.files.iter())
+            .filter(|(_, file)| file.on_disk_as().is_some())
+            .map(|(rel, _)| rel.clone())
+            .collect();
+        self.served.store(Arc::new(fresh.snapshot));
         self.hub.changed(fresh.changed);
         let out_dir = fresh.engine.config().output_dir.clone();
         let (disk, disk_thread) = disk::start(
             out_dir.clone(),
             self.metrics.clone(),
-            self.served.clone(),
+            self.report.clone(),
             fresh.writes,
             fresh.engine.config().precompress,
         )
@@ -194,6 +208,7 @@ impl First {
             path: out_dir,
             source,
         })?;
+        let _ = disk.send(disk::Job::Owed(on_disk));
         let _ = disk.send(disk::Job::Prune(
             fresh.engine.files().map(str::to_string).collect(),
             fresh.engine.config().pages.enabled,

@@ -25,7 +25,9 @@ pub struct Loop {
     pub watcher: Option<notify::RecommendedWatcher>,
     pub rx: Receiver<Msg>,
     pub tx: Sender<Msg>,
-    pub served: disk::Served,
+    pub served: super::Served,
+    /// Whether the output dir changed since the manifest was last recorded.
+    pub unrecorded: bool,
     pub metrics: Arc<Metrics>,
     pub heartbeat: Arc<AtomicU64>,
     pub disk: Sender<disk::Job>,
@@ -93,6 +95,10 @@ impl Loop {
                 Msg::WatchError(e) => {
                     tracing::warn!("watch error: {e}; rescanning");
                     batch.rescan = true;
+                }
+                Msg::Stored(stored) => {
+                    self.stored(stored);
+                    continue;
                 }
                 Msg::Stop => return Turn::Stop,
                 Msg::Reload(config, answer) if !gathering => return Turn::Reload(config, answer),
@@ -193,11 +199,8 @@ impl Loop {
             || batch.rescan
             || !report.errors.is_empty()
         {
-            self.metrics.rebuild(
-                seconds,
-                self.engine.posts(),
-                self.served.snapshot.load().feeds.len(),
-            );
+            self.metrics
+                .rebuild(seconds, self.engine.posts(), self.served.load().feeds.len());
         }
         for e in &report.errors {
             tracing::warn!("{e} (the previous version, if any, keeps serving)");
@@ -258,29 +261,85 @@ impl Loop {
         let files = sink.into_files();
         // A post changed that no published file shows still changes custom feeds: the
         // catalog is published then too.
-        let served = self.served.snapshot.load();
+        let served = self.served.load();
         let catalog_current =
             (served.catalog.as_ref()).is_some_and(|c| c.version == self.engine.version());
         if files.is_empty() && out.removed.is_empty() && catalog_current {
             return;
         }
-        let (mut writes, mut changed) = (Vec::new(), Vec::new());
-        let engine = &self.engine;
-        self.served.update(|prev| {
-            let next = super::publish::next(
-                prev,
-                engine,
-                files,
-                &out.removed,
-                prev.settings.clone(),
-                std::time::SystemTime::now(),
-            );
-            (writes, changed) = (next.writes, next.changed);
-            Some(next.snapshot)
-        });
-        self.hub.changed(changed);
-        crate::systemd::status(&status_line(&self.engine, &self.served.snapshot.load()));
-        let _ = self.disk.send(disk::Job::Write(writes));
+        let prev = self.served.load();
+        let next = super::publish::next(
+            &prev,
+            &self.engine,
+            files,
+            &out.removed,
+            prev.settings.clone(),
+            std::time::SystemTime::now(),
+        );
+        self.served.store(Arc::new(next.snapshot));
+        self.hub.changed(next.changed);
+        crate::systemd::status(&status_line(&self.engine, &self.served.load()));
+        let _ = self.disk.send(disk::Job::Write(next.writes));
+        self.unrecorded = true;
+        self.record();
+    }
+
+    /// Points the entries of files now on disk at their file, so their bytes leave
+    /// memory (an entry whose bytes have been replaced meanwhile stays as it is); then
+    /// records the manifest if every file is on disk.
+    fn stored(&mut self, stored: Vec<disk::Stored>) {
+        let current = self.served.load();
+        let mut files = current.files.clone();
+        let mut moved = 0;
+        for s in stored {
+            let Some(entry) = files.get(&s.rel) else {
+                continue;
+            };
+            let same = (entry.in_memory())
+                .is_some_and(|b| b.as_ptr() == s.bytes.as_ptr() && b.len() == s.bytes.len());
+            if same {
+                let path = self.engine.config().output_dir.join(&s.rel);
+                let on_disk = entry.on_disk(path, s.len, s.modified);
+                files.insert(s.rel, Arc::new(on_disk));
+                moved += 1;
+            }
+        }
+        if moved > 0 {
+            self.served.store(Arc::new(current.with_files(files)));
+            self.unrecorded = true;
+        }
+        self.record();
+    }
+
+    /// After the disk writer stopped: takes in what it stored last and writes the
+    /// manifest itself, if every file is on disk.
+    pub fn finish(&mut self) {
+        while let Ok(msg) = self.rx.try_recv() {
+            if let Msg::Stored(stored) = msg {
+                self.stored(stored);
+            }
+        }
+        if !self.unrecorded {
+            return;
+        }
+        if let Some(manifest) = super::restore::record(&self.served.load()) {
+            let path = self.engine.config().output_dir.join(crate::manifest::FILE);
+            if let Err(e) = crate::publish::write_atomic(&path, manifest.to_text().as_bytes()) {
+                tracing::debug!("{}: cannot write: {e}", path.display());
+            }
+        }
+    }
+
+    /// Has the disk writer record the manifest once every served file is on disk and the
+    /// output changed since it was last recorded.
+    fn record(&mut self) {
+        if !self.unrecorded {
+            return;
+        }
+        if let Some(manifest) = super::restore::record(&self.served.load()) {
+            // Not sent once the writer has stopped: `finish` writes it then.
+            self.unrecorded = self.disk.send(disk::Job::Record(manifest)).is_err();
+        }
     }
 
     /// Rebuilds from scratch with a new config; on success the new engine replaces the
@@ -289,7 +348,7 @@ impl Loop {
         let started = Instant::now();
         let root = super::canonical(&config.content_dir)?;
         let folder = super::follow::Folder::resolve(&config.content_dir);
-        let fresh = super::reload::fresh(config, &self.served.snapshot.load())?;
+        let fresh = super::reload::fresh(config, &self.served.load())?;
         self.engine = fresh.engine;
         if root != self.root || folder != self.folder {
             (self.root, self.folder) = (root, folder);
@@ -297,23 +356,16 @@ impl Loop {
             self.watcher = super::start_watcher(&self.root, &self.tx, true);
         }
         // Entries the disk writer moved to disk meanwhile are the same bytes: keep them.
-        let next = fresh.snapshot;
-        self.served.update(|current| {
-            let mut files = next.files.clone();
-            for (rel, file) in next.files.iter() {
-                if let Some(old) = current.files.get(rel).filter(|old| old.same_bytes(file)) {
-                    files.insert(rel.clone(), old.clone());
-                }
-            }
-            Some(next.with_files(files))
-        });
+        // Unchanged files kept their entries (`publish::next`), on disk or not.
+        self.served.store(Arc::new(fresh.snapshot));
         let _ = self.disk.send(disk::Job::Write(fresh.writes));
+        self.unrecorded = true;
         self.hub.changed(fresh.changed);
         let _ = self.disk.send(disk::Job::Prune(
             self.engine.files().map(str::to_string).collect(),
             self.engine.config().pages.enabled,
         ));
-        let status = status_line(&self.engine, &self.served.snapshot.load());
+        let status = status_line(&self.engine, &self.served.load());
         tracing::info!(
             skipped = fresh.report.errors.len(),
             ms = started.elapsed().as_millis() as u64,
