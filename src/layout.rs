@@ -196,7 +196,8 @@ impl Format {
 
 /// Precompressed copies written beside each published file (`feed.xml.gz`, …), so a
 /// static server (nginx `gzip_static`, `brotli_static`) serves the same bytes feedd does.
-pub const VARIANT_SUFFIXES: [&str; 3] = [".gz", ".br", ".zst"];
+/// (Defined with the names a term folder must not take.)
+pub use crate::names::VARIANT_SUFFIXES;
 
 /// The published file a precompressed copy belongs to.
 pub fn variant_base(rel: &str) -> Option<&str> {
@@ -205,7 +206,8 @@ pub fn variant_base(rel: &str) -> Option<&str> {
 
 /// A folder's page for people: `index.html` at the root, in `categories/` and `tags/`,
 /// and in each feed's folder, so a static server answers folder URLs with it too.
-pub const PAGE_FILE: &str = "index.html";
+/// (Defined with the names a term folder must not take.)
+pub use crate::names::PAGE_FILE;
 
 pub const PAGE_CONTENT_TYPE: &str = "text/html; charset=utf-8";
 

@@ -17,16 +17,20 @@
 //! place that knows where each feed lives.
 
 pub(crate) mod background;
+pub mod bodies;
 pub mod build;
+pub mod caches;
 pub mod check;
 pub(crate) mod compress;
 pub mod config;
 pub(crate) mod content;
+pub mod custom;
 pub mod daemon;
 pub(crate) mod driver;
 pub(crate) mod engine;
 pub mod error;
 pub(crate) mod hash;
+pub mod http_settings;
 pub(crate) mod index;
 pub(crate) mod layout;
 pub(crate) mod manifest;
@@ -35,7 +39,9 @@ pub mod names;
 pub mod post;
 pub(crate) mod publish;
 pub mod query;
+pub mod ratelimit;
 pub(crate) mod render;
+pub mod route;
 pub mod serve;
 pub mod snapshot;
 pub mod systemd;

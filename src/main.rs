@@ -223,6 +223,11 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
     let started_websub = websub.clone();
     let (notifier, inbox) = feedd::websub::hub::channel();
     let running = std::sync::Arc::new(feedd::daemon::start(config, notifier)?);
+    // The server's caches, shared with the hub; made for the settings served now and
+    // remade (keeping what may be kept) when a reload changes them.
+    let caches = std::sync::Arc::new(feedd::caches::Shared::new(
+        &running.snapshot.load().settings,
+    ));
     // Announcements to external hubs need the hub's thread too, even with our own hub off.
     let hub = if websub.hub || !websub.hubs.is_empty() {
         let database = websub.database.clone();
@@ -230,7 +235,7 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
             inbox,
             websub,
             database,
-            running.snapshot.clone(),
+            (running.snapshot.clone(), caches.clone()),
             runtime.handle().clone(),
             running.metrics.clone(),
         )
@@ -248,6 +253,7 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
         hub: hub.clone(),
         work: feedd::serve::work::WorkPool::new(0, 2 * workers(0))
             .context("starting the custom feeds' threads")?,
+        caches,
     });
     // Listen for SIGHUP before saying we serve: its default action would end us.
     let hup = {

@@ -81,6 +81,23 @@ fn escape_char(out: &mut String, c: char) {
     }
 }
 
+/// The page feedd writes in each folder (`categories/index.html`, …); `layout` names
+/// it from here, so that no term folder can take its name.
+pub const PAGE_FILE: &str = "index.html";
+
+/// The suffixes of the precompressed copies feedd writes beside each file.
+pub const VARIANT_SUFFIXES: [&str; 3] = [".gz", ".br", ".zst"];
+
+/// Whether a term folder of this name would be a file feedd writes beside the term
+/// folders: the kind's list page or one of its precompressed copies.
+fn is_own_file(name: &str) -> bool {
+    let base = VARIANT_SUFFIXES
+        .iter()
+        .find_map(|suffix| name.strip_suffix(suffix))
+        .unwrap_or(name);
+    base == PAGE_FILE
+}
+
 /// Maps a normalised name to its segment. See the module doc for the rules.
 fn segment(name: &str) -> String {
     if name.is_empty() {
@@ -90,7 +107,7 @@ fn segment(name: &str) -> String {
     let chars: Vec<char> = name.chars().collect();
     let stem = name.split('.').next().unwrap_or("");
     // A term folder named like its kind's list page would be that page.
-    let reserved = WINDOWS_RESERVED.contains(&stem) || name == crate::layout::PAGE_FILE;
+    let reserved = WINDOWS_RESERVED.contains(&stem) || is_own_file(name);
     let last = chars.len() - 1;
     let mut out = String::with_capacity(name.len());
     for (i, &c) in chars.iter().enumerate() {
@@ -139,6 +156,8 @@ mod tests {
             ("%2e%2e", "%252e%252e"),
             ("CON", "%63on"),
             ("index.html", "%69ndex.html"),
+            ("index.html.gz", "%69ndex.html.gz"),
+            ("index.html.zst", "%69ndex.html.zst"),
             ("", "%"),
             ("a\\b", "a%5Cb"),
             ("tab\there", "tab%09here"),

@@ -1,11 +1,12 @@
-//! The published state the server answers from: every file's bytes with its precomputed
-//! cache headers, and the HTTP settings of the configuration that built them, swapped
-//! whole (`arc-swap`) so a request sees one version or the next, never a mix — a reload
-//! changes feeds and settings in one store. Compressed variants are made once per
-//! version, on first request, and kept.
+//! The published state the server answers from, as data: every file's validators and
+//! where its bytes are, the feed list, the HTTP settings of the configuration that built
+//! them and the catalog custom feeds select from, swapped whole (`arc-swap`) so a
+//! request sees one version or the next, never a mix — a reload changes feeds and
+//! settings in one store. Only the rebuild loop makes snapshots. Reading the bytes, and
+//! the compressed variants and caches that go with reading, are `bodies`'s.
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -13,35 +14,18 @@ use bytes::Bytes;
 pub use crate::compress::{compress, Encoding};
 
 /// Where a published file's bytes are. Files are replaced on disk by rename, never
-/// rewritten in place, and are read whole into memory for a response (no mapping: a file
-/// truncated behind feedd's back is a short read, not a SIGBUS), so a response never
-/// changes under its reader.
-#[derive(Debug)]
-enum Store {
-    /// Not on disk (yet): the disk writer has not written it, or it never will (the index
-    /// page). Compressed variants are made on first use and kept with it.
-    Memory {
-        bytes: Bytes,
-        variants: [OnceLock<Bytes>; 3],
-    },
+/// rewritten in place, so a file with the recorded size and mtime is still this version.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// Not on disk (yet): the disk writer has not written it, or it never will (a custom
+    /// feed made for a request).
+    Memory(Bytes),
     /// In `path`, as long as the file there has this size and mtime; its precompressed
     /// copies beside it.
     Disk {
         path: PathBuf,
         len: u64,
         modified: SystemTime,
-    },
-}
-
-/// Why a body could not be had.
-#[derive(Debug, thiserror::Error)]
-pub enum BodyError {
-    #[error("{}: changed behind feedd's back (size or mtime differ from what was published)", .0.display())]
-    Changed(PathBuf),
-    #[error("{}: cannot read", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
     },
 }
 
@@ -56,7 +40,7 @@ pub struct FeedFile {
     hash: String,
     /// A feed's `Link` header: its WebSub hubs and its topic URL (`rel="self"`).
     pub links: Option<hyper::header::HeaderValue>,
-    store: Store,
+    pub store: Store,
 }
 
 impl FeedFile {
@@ -91,11 +75,7 @@ impl FeedFile {
         last_modified: SystemTime,
     ) -> FeedFile {
         let hash = crate::hash::tag(hash);
-        let store = Store::Memory {
-            bytes,
-            variants: Default::default(),
-        };
-        FeedFile::with_store(content_type, last_modified, hash, store)
+        FeedFile::with_store(content_type, last_modified, hash, Store::Memory(bytes))
     }
 
     /// The same file with its `Link` header (see `HttpSettings::links`).
@@ -147,14 +127,14 @@ impl FeedFile {
     pub fn on_disk_as(&self) -> Option<(&str, u64, SystemTime)> {
         match &self.store {
             Store::Disk { len, modified, .. } => Some((&self.hash, *len, *modified)),
-            Store::Memory { .. } => None,
+            Store::Memory(_) => None,
         }
     }
 
     /// The bytes, while held in memory (`None` once on disk).
     pub fn in_memory(&self) -> Option<&Bytes> {
         match &self.store {
-            Store::Memory { bytes, .. } => Some(bytes),
+            Store::Memory(bytes) => Some(bytes),
             Store::Disk { .. } => None,
         }
     }
@@ -170,93 +150,6 @@ impl FeedFile {
             Encoding::Identity => format!("\"{}\"", self.hash),
             other => format!("\"{}-{}\"", self.hash, other.token()),
         }
-    }
-
-    /// The body for an encoding, and the encoding it is in: a file on disk whose
-    /// precompressed copy is not written yet is answered in identity, at once. Bodies read
-    /// from disk go through `hot`, the bounded cache of the most requested ones.
-    pub fn body(
-        &self,
-        encoding: Encoding,
-        hot: &crate::serve::bodies::BodyCache,
-    ) -> Result<(Bytes, Encoding), BodyError> {
-        match &self.store {
-            Store::Memory { bytes, variants } => {
-                let Some(at) = Encoding::COMPRESSED.iter().position(|e| *e == encoding) else {
-                    return Ok((bytes.clone(), Encoding::Identity));
-                };
-                let variant = variants[at].get_or_init(|| {
-                    // Compressors over-allocate (zstd reserves its worst-case bound);
-                    // keep only what is used, since variants live as long as the file.
-                    let mut out = compress(bytes, encoding);
-                    out.shrink_to_fit();
-                    Bytes::from(out)
-                });
-                Ok((variant.clone(), encoding))
-            }
-            Store::Disk {
-                path,
-                len,
-                modified,
-            } => {
-                if let Some(body) = hot.get(&self.hash, encoding) {
-                    return Ok((body, encoding));
-                }
-                if let Some(suffix) = encoding.suffix() {
-                    let mut copy = path.as_os_str().to_owned();
-                    copy.push(suffix);
-                    if let Ok(bytes) = std::fs::read(Path::new(&copy)) {
-                        // Copies go before their file is replaced and come after it: if
-                        // the file is still this version, so is the copy just read.
-                        self.check(path, *len, *modified)?;
-                        let body = Bytes::from(bytes);
-                        hot.insert(&self.hash, encoding, &body);
-                        return Ok((body, encoding));
-                    }
-                    if let Some(body) = hot.get(&self.hash, Encoding::Identity) {
-                        return Ok((body, Encoding::Identity));
-                    }
-                }
-                let body = self.read_identity(path, *len, *modified)?;
-                hot.insert(&self.hash, Encoding::Identity, &body);
-                Ok((body, Encoding::Identity))
-            }
-        }
-    }
-
-    fn check(&self, path: &Path, len: u64, modified: SystemTime) -> Result<(), BodyError> {
-        let meta = std::fs::metadata(path).map_err(|source| BodyError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        if meta.len() != len || meta.modified().ok() != Some(modified) {
-            return Err(BodyError::Changed(path.to_path_buf()));
-        }
-        Ok(())
-    }
-
-    fn read_identity(
-        &self,
-        path: &Path,
-        len: u64,
-        modified: SystemTime,
-    ) -> Result<Bytes, BodyError> {
-        use std::io::Read;
-        let failed = |source| BodyError::Read {
-            path: path.to_path_buf(),
-            source,
-        };
-        let mut file = std::fs::File::open(path).map_err(failed)?;
-        let meta = file.metadata().map_err(failed)?;
-        if meta.len() != len || meta.modified().ok() != Some(modified) {
-            return Err(BodyError::Changed(path.to_path_buf()));
-        }
-        let mut bytes = Vec::with_capacity(len as usize);
-        file.read_to_end(&mut bytes).map_err(failed)?;
-        if bytes.len() as u64 != len {
-            return Err(BodyError::Changed(path.to_path_buf()));
-        }
-        Ok(Bytes::from(bytes))
     }
 
     /// Whether an entity tag (from If-None-Match, `W/` already removed, quotes kept)
@@ -292,7 +185,7 @@ pub struct Snapshot {
     pub site_title: String,
     pub formats: Vec<crate::layout::Format>,
     /// The HTTP settings of the configuration these files were built with.
-    pub settings: Arc<crate::serve::HttpSettings>,
+    pub settings: Arc<crate::http_settings::HttpSettings>,
     pub posts: usize,
     /// Counts each publish; for logs and `/healthz`.
     pub generation: u64,
@@ -323,25 +216,10 @@ impl Snapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Read;
 
     #[test]
-    fn variants_decode_to_identity_and_share_the_hash() {
-        let cold = crate::serve::bodies::BodyCache::new(0);
-        let body = "<feed>".repeat(1000);
-        let file = FeedFile::new(Bytes::from(body.clone()), "text/plain", SystemTime::now());
-        let (gz, _) = file.body(Encoding::Gzip, &cold).unwrap();
-        let mut out = String::new();
-        flate2::read::GzDecoder::new(&gz[..])
-            .read_to_string(&mut out)
-            .unwrap();
-        assert_eq!(out, body);
-        let (br, _) = file.body(Encoding::Brotli, &cold).unwrap();
-        let mut out = Vec::new();
-        brotli::BrotliDecompress(&mut &br[..], &mut out).unwrap();
-        assert_eq!(out, body.as_bytes());
-        let (zs, _) = file.body(Encoding::Zstd, &cold).unwrap();
-        assert_eq!(zstd::decode_all(&zs[..]).unwrap(), body.as_bytes());
+    fn every_variant_tag_names_the_same_bytes() {
+        let file = FeedFile::new(Bytes::from("<feed/>"), "text/plain", SystemTime::now());
         for encoding in [
             Encoding::Identity,
             Encoding::Gzip,
@@ -352,55 +230,11 @@ mod tests {
         }
         assert!(!file.has_tag("\"0000000000000000\""));
         assert!(!file.has_tag(&file.etag(Encoding::Identity).replace('"', "")));
-    }
-
-    #[test]
-    fn a_file_on_disk_is_read_whole_and_a_file_changed_behind_our_back_is_refused() {
-        let cold = crate::serve::bodies::BodyCache::new(0);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("feed.xml");
-        let body = "<feed>".repeat(1000);
-        std::fs::write(&path, &body).unwrap();
-        let meta = std::fs::metadata(&path).unwrap();
-        let memory = FeedFile::new(Bytes::from(body.clone()), "text/plain", SystemTime::now());
-        let file = memory.on_disk(path.clone(), meta.len(), meta.modified().unwrap());
-        assert!(file.in_memory().is_none() && file.same_bytes(&memory));
-        assert_eq!(file.etag(Encoding::Gzip), memory.etag(Encoding::Gzip));
-        // No copy yet: gzip is answered in identity, at once.
-        let (bytes, sent) = file.body(Encoding::Gzip, &cold).unwrap();
-        assert_eq!((&bytes[..], sent), (body.as_bytes(), Encoding::Identity));
-        // With the copy: the copy.
-        let gz = compress(body.as_bytes(), Encoding::Gzip);
-        std::fs::write(dir.path().join("feed.xml.gz"), &gz).unwrap();
-        let (bytes, sent) = file.body(Encoding::Gzip, &cold).unwrap();
-        assert_eq!((&bytes[..], sent), (&gz[..], Encoding::Gzip));
-        // Truncated behind feedd's back: refused, not a crash, not wrong bytes.
-        std::fs::write(&path, "<fe").unwrap();
-        assert!(matches!(
-            file.body(Encoding::Identity, &cold),
-            Err(BodyError::Changed(_))
-        ));
-        assert!(matches!(
-            file.body(Encoding::Gzip, &cold),
-            Err(BodyError::Changed(_))
-        ));
-        std::fs::remove_file(&path).unwrap();
-        assert!(file.body(Encoding::Identity, &cold).is_err());
-    }
-
-    #[test]
-    fn a_hot_body_is_served_from_the_cache_as_published() {
-        let hot = crate::serve::bodies::BodyCache::new(1 << 20);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("feed.xml");
-        std::fs::write(&path, "<feed/>").unwrap();
-        let meta = std::fs::metadata(&path).unwrap();
-        let memory = FeedFile::new(Bytes::from("<feed/>"), "text/plain", SystemTime::now());
-        let file = memory.on_disk(path.clone(), meta.len(), meta.modified().unwrap());
-        assert_eq!(&file.body(Encoding::Gzip, &hot).unwrap().0[..], b"<feed/>");
-        // Gone from disk now: the published bytes, from memory, in the encoding read.
-        std::fs::remove_file(&path).unwrap();
-        let (bytes, sent) = file.body(Encoding::Gzip, &hot).unwrap();
-        assert_eq!((&bytes[..], sent), (&b"<feed/>"[..], Encoding::Identity));
+        let other = FeedFile::new(
+            Bytes::from("<feed></feed>"),
+            "text/plain",
+            SystemTime::now(),
+        );
+        assert!(!other.has_tag(&file.etag(Encoding::Gzip)) && !other.same_bytes(&file));
     }
 }

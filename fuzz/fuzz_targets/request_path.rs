@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use feedd::serve::route::{route, Route};
+use feedd::route::{route, Route};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

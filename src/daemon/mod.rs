@@ -92,7 +92,7 @@ pub fn start(config: Config, hub: crate::websub::hub::Notifier) -> Result<Runnin
     let (tx, rx) = mpsc::channel();
     let watcher = start_watcher(&root, &tx, true);
     let metrics = Arc::new(Metrics::default());
-    let settings = Arc::new(crate::serve::HttpSettings::new(&config, None));
+    let settings = Arc::new(crate::http_settings::HttpSettings::new(&config));
     let restored = restore::restore(&config, settings);
     let served: Served = Arc::new(ArcSwap::from_pointee(Snapshot::default()));
     let heartbeat = Arc::new(AtomicU64::new(now_millis()));

@@ -10,7 +10,7 @@ use bytes::Bytes;
 
 use super::disk::Writes;
 use crate::engine::Engine;
-use crate::serve::HttpSettings;
+use crate::http_settings::HttpSettings;
 use crate::snapshot::{FeedFile, Snapshot};
 
 /// What publishing produced: the next snapshot, the writes that bring `out_dir` to the

@@ -9,7 +9,7 @@ use super::disk::Writes;
 use crate::config::Config;
 use crate::engine::{Collect, Engine, Report};
 use crate::error::ContentError;
-use crate::serve::HttpSettings;
+use crate::http_settings::HttpSettings;
 use crate::snapshot::Snapshot;
 
 /// Why a reload did not take effect (the old configuration keeps serving).
@@ -34,7 +34,7 @@ pub struct Fresh {
 /// Builds everything with `config`. `prev` is what is being served (for Last-Modified
 /// of unchanged files and the rate limiter's state); nothing is changed here.
 pub fn fresh(config: Config, prev: &Snapshot) -> Result<Fresh, ContentError> {
-    let settings = Arc::new(HttpSettings::new(&config, Some(&prev.settings)));
+    let settings = Arc::new(HttpSettings::new(&config));
     let mut engine = Engine::new(config);
     let sink = Collect::default();
     let out = crate::driver::apply_scan(&mut engine, chrono::Utc::now(), &sink)?;

@@ -12,8 +12,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rayon::prelude::*;
 
 use crate::config::Config;
+use crate::http_settings::HttpSettings;
 use crate::manifest::{self, Manifest, Published};
-use crate::serve::HttpSettings;
 use crate::snapshot::{FeedFile, Snapshot};
 
 /// The snapshot of the output dir as the manifest describes it, if it still does.

@@ -9,8 +9,10 @@ use hyper::{Method, Response, StatusCode};
 
 use super::caching::not_modified;
 use super::encoding::negotiate;
-use super::route::{route, Route};
-pub use super::settings::HttpSettings;
+use crate::bodies::BodyCache;
+use crate::caches::Caches;
+pub use crate::http_settings::HttpSettings;
+use crate::route::{route, Route};
 use crate::snapshot::{Encoding, FeedFile, Snapshot};
 
 pub type Body = Full<Bytes>;
@@ -70,16 +72,14 @@ pub fn respond(
     path: &str,
     query: Option<&str>,
     headers: &HeaderMap,
-    snapshot: &Snapshot,
+    published: (&Snapshot, &Caches),
     metrics: &dyn Fn() -> String,
     may_work: bool,
 ) -> Option<Response<Body>> {
-    Some(
-        match answer(method, path, query, headers, snapshot, metrics, may_work) {
-            Answer::Done(response) => response,
-            Answer::Work => return None,
-        },
-    )
+    match answer(method, path, query, headers, published, metrics, may_work) {
+        Answer::Done(response) => Some(response),
+        Answer::Work => None,
+    }
 }
 
 /// A response, or the word that making it takes the work `may_work` allows.
@@ -99,10 +99,11 @@ fn answer(
     path: &str,
     query: Option<&str>,
     headers: &HeaderMap,
-    snapshot: &Snapshot,
+    (snapshot, caches): (&Snapshot, &Caches),
     metrics: &dyn Fn() -> String,
     may_work: bool,
 ) -> Answer {
+    let hot = &caches.bodies;
     let settings = &snapshot.settings;
     if method != Method::GET && method != Method::HEAD {
         let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
@@ -113,13 +114,20 @@ fn answer(
     }
     let head = method == Method::HEAD;
     let browser = is_navigation(headers);
-    if settings.queries.is_some() && super::custom::is_subscribe(path, &settings.baseurl) {
+    if caches.queries.is_some() && super::custom::is_subscribe(path, &settings.baseurl) {
         return super::custom::subscribe(query.unwrap_or(""), settings, head).into();
     }
     let route = route(path, snapshot, &settings.baseurl);
     if let (Route::File { rel, page }, Some(raw)) = (&route, query.filter(|q| !q.is_empty())) {
         let page = browser && page.is_some();
-        match super::custom::respond(rel, raw, headers, snapshot, (head, page), may_work) {
+        match super::custom::respond(
+            rel,
+            raw,
+            headers,
+            (snapshot, caches),
+            (head, page),
+            may_work,
+        ) {
             super::custom::Custom::Plain => {}
             super::custom::Custom::Response(response) => return response.into(),
             super::custom::Custom::Work => return Answer::Work,
@@ -153,8 +161,8 @@ fn answer(
             // Private: a cache in front that ignores `Vary: Sec-Fetch-Dest` must never
             // hand this page to a feed reader asking for the same URL.
             let mut response = match snapshot.files.get(&page) {
-                Some(file) => file_response(file, headers, settings, head, VARY_NAVIGATION),
-                None => return not_found(snapshot, browser, head).into(),
+                Some(file) => file_response(file, headers, (settings, hot), head, VARY_NAVIGATION),
+                None => return not_found((snapshot, hot), browser, head).into(),
             };
             response.headers_mut().insert(
                 header::CACHE_CONTROL,
@@ -165,11 +173,11 @@ fn answer(
         Route::File { rel, page: Some(_) } => (rel, VARY_NAVIGATION),
         Route::File { rel, page: None } => (rel, VARY_ENCODING),
         Route::Redirect(location) => return redirect(&location, settings, head).into(),
-        Route::NotFound => return not_found(snapshot, browser, head).into(),
+        Route::NotFound => return not_found((snapshot, hot), browser, head).into(),
     };
     match snapshot.files.get(&rel) {
-        Some(file) => file_response(file, headers, settings, head, vary).into(),
-        None => not_found(snapshot, browser, head).into(),
+        Some(file) => file_response(file, headers, (settings, hot), head, vary).into(),
+        None => not_found((snapshot, hot), browser, head).into(),
     }
 }
 
@@ -186,12 +194,16 @@ fn is_navigation(headers: &HeaderMap) -> bool {
 }
 
 /// A 404: the HTML page with a link to the index for a browser, a line of text otherwise.
-pub(super) fn not_found(snapshot: &Snapshot, browser: bool, head: bool) -> Response<Body> {
+pub(super) fn not_found(
+    (snapshot, hot): (&Snapshot, &BodyCache),
+    browser: bool,
+    head: bool,
+) -> Response<Body> {
     let page = snapshot
         .files
         .get(crate::layout::NOT_FOUND_FILE)
         .filter(|_| browser)
-        .and_then(|f| f.body(Encoding::Identity, &snapshot.settings.bodies).ok());
+        .and_then(|f| crate::bodies::read(f, Encoding::Identity, hot).ok());
     let mut response = match page {
         Some((bytes, _)) => {
             let len = bytes.len();
@@ -266,7 +278,7 @@ fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
 pub fn file_response(
     file: &FeedFile,
     headers: &HeaderMap,
-    settings: &HttpSettings,
+    (settings, hot): (&HttpSettings, &BodyCache),
     head: bool,
     vary: &'static str,
 ) -> Response<Body> {
@@ -280,7 +292,7 @@ pub fn file_response(
     let (etag, body) = if unmodified {
         (file.etag(encoding), None)
     } else {
-        match file.body(encoding, &settings.bodies) {
+        match crate::bodies::read(file, encoding, hot) {
             Ok((bytes, sent)) => (file.etag(sent), Some((bytes, sent))),
             Err(e) => {
                 // Only a file changed behind feedd's back gets here: say so, never send
@@ -372,7 +384,18 @@ mod tests {
                 HeaderValue::from_str(v).unwrap(),
             );
         }
-        respond(&method, path, None, &map, &snapshot(), &String::new, true).unwrap()
+        let snapshot = snapshot();
+        let caches = crate::caches::Shared::new(&snapshot.settings).get(&snapshot.settings);
+        respond(
+            &method,
+            path,
+            None,
+            &map,
+            (&snapshot, &caches),
+            &String::new,
+            true,
+        )
+        .unwrap()
     }
 
     #[test]

@@ -3,15 +3,11 @@
 //! Limits: header read timeout, header size, concurrent connections. Shutdown stops
 //! accepting and lets in-flight requests finish, bounded.
 
-pub mod bodies;
 pub mod caching;
 pub mod custom;
 pub mod encoding;
 pub mod handler;
 mod idle;
-pub mod ratelimit;
-pub mod route;
-mod settings;
 pub mod work;
 
 use std::future::Future;
@@ -63,6 +59,8 @@ pub struct Server {
     pub hub: Option<Arc<crate::websub::hub::Hub>>,
     /// Where custom feeds are made when they are not cached (`work`).
     pub work: work::WorkPool,
+    /// Hot bodies, custom feeds, the download limiter: the server's, shared with the hub.
+    pub caches: Arc<crate::caches::Shared>,
 }
 
 impl Server {
@@ -108,7 +106,9 @@ impl Server {
                     let response = match hub {
                         Some(hub) => {
                             let snapshot = server.snapshot.load_full();
-                            let response = hub.respond(req, peer.ip(), &snapshot).await;
+                            let caches = server.caches.get(&snapshot.settings);
+                            let published = (&*snapshot, caches.queries.as_deref());
+                            let response = hub.respond(req, peer.ip(), published).await;
                             server.metrics.response(response.status().as_u16(), 0);
                             response
                         }
@@ -144,25 +144,27 @@ impl Server {
         client: std::net::IpAddr,
     ) -> hyper::Response<handler::Body> {
         let snapshot = self.snapshot.load_full();
+        let caches = self.caches.get(&snapshot.settings);
         let (parts, _) = req.into_parts();
         let here = handler::respond(
             &parts.method,
             parts.uri.path(),
             parts.uri.query(),
             &parts.headers,
-            &snapshot,
+            (&*snapshot, &*caches),
             &|| self.metrics.render(),
             false,
         );
         let response = match here {
             Some(response) => response,
             None => {
-                let server = self.clone();
+                let (server, work_caches) = (self.clone(), caches.clone());
                 let made = self.work.run(move || {
                     let (uri, method, headers) = (&parts.uri, &parts.method, &parts.headers);
                     let metrics = || server.metrics.render();
                     let (path, query) = (uri.path(), uri.query());
-                    handler::respond(method, path, query, headers, &snapshot, &metrics, true)
+                    let published = (&*snapshot, &*work_caches);
+                    handler::respond(method, path, query, headers, published, &metrics, true)
                 });
                 match made.await.flatten() {
                     Some(response) => response,
@@ -170,7 +172,7 @@ impl Server {
                 }
             }
         };
-        self.finish(response, client)
+        self.finish(response, client, &caches)
     }
 
     /// The download limit and the metrics, for every response from `handle`.
@@ -178,8 +180,8 @@ impl Server {
         &self,
         response: hyper::Response<handler::Body>,
         client: std::net::IpAddr,
+        caches: &crate::caches::Caches,
     ) -> hyper::Response<handler::Body> {
-        let snapshot = self.snapshot.load();
         // Only full feed downloads count (not pages or their style sheet and script);
         // 304s and errors are cheap and never limited.
         let is_feed = response
@@ -193,7 +195,7 @@ impl Server {
         let full_download = response.status() == hyper::StatusCode::OK
             && response.headers().contains_key(hyper::header::ETAG)
             && is_feed;
-        let response = match (&snapshot.settings.rate_limit, full_download) {
+        let response = match (&caches.rate_limit, full_download) {
             (Some(limiter), true) => match limiter.take(client, std::time::Instant::now()) {
                 Ok(()) => response,
                 Err(wait) => handler::too_many_requests(wait),

@@ -18,8 +18,9 @@ use super::request::{Mode, Request, MAX_BODY};
 
 /// Time to receive a subscription request's body.
 const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-use crate::serve::handler::Body;
-use crate::serve::route::{route, Route};
+/// The same body type as the server's responses.
+type Body = http_body_util::Full<bytes::Bytes>;
+use crate::route::{route, Route};
 use crate::snapshot::Snapshot;
 
 fn answer(status: StatusCode, message: &str) -> Response<Body> {
@@ -45,7 +46,7 @@ impl Hub {
         &self,
         request: hyper::Request<hyper::body::Incoming>,
         client: IpAddr,
-        snapshot: &Snapshot,
+        (snapshot, queries): (&Snapshot, Option<&crate::custom::QueryCache>),
     ) -> Response<Body> {
         if request.method() != Method::POST {
             let mut r = answer(
@@ -103,7 +104,7 @@ impl Hub {
             Ok(parsed) => parsed,
             Err(e) => return answer(StatusCode::BAD_REQUEST, &e.to_string()),
         };
-        let (topic, rel) = match topic_file(&parsed.topic, snapshot) {
+        let (topic, rel) = match topic_file(&parsed.topic, snapshot, queries) {
             Some(rel) => (snapshot.settings.topic(&rel), rel),
             // A feed that is gone can still be unsubscribed from, by its URL as stored.
             None if parsed.mode == Mode::Unsubscribe => {
@@ -146,7 +147,11 @@ impl Hub {
 /// reader would request it (any spelling the server routes to that feed), in any format.
 /// With a query that selects, a custom feed: `<file>?<canonical query>` (so every
 /// spelling of one selection is one topic); a query that selects nothing is the file.
-pub fn topic_file(topic: &str, snapshot: &Snapshot) -> Option<String> {
+pub fn topic_file(
+    topic: &str,
+    snapshot: &Snapshot,
+    queries: Option<&crate::custom::QueryCache>,
+) -> Option<String> {
     let normalized = crate::url::normalize(topic);
     let path = normalized.strip_prefix(snapshot.settings.origin())?;
     let (path, query) = match path.split_once('?') {
@@ -163,13 +168,13 @@ pub fn topic_file(topic: &str, snapshot: &Snapshot) -> Option<String> {
     let name = rel.rsplit('/').next().unwrap_or(&rel);
     crate::layout::Format::from_file_name(name)?;
     let selects = match query {
-        Some(q) if snapshot.settings.queries.is_some() => crate::query::Query::parse(q).ok()?,
+        Some(q) if queries.is_some() => crate::query::Query::parse(q).ok()?,
         _ => None,
     };
     match selects {
         Some(query) => {
             let rel = format!("{rel}?{}", query.canonical());
-            crate::serve::custom::topic_body(snapshot, &rel)?;
+            crate::custom::topic_body(snapshot, queries, &rel)?;
             Some(rel)
         }
         None => Some(rel),

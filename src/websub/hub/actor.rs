@@ -25,6 +25,8 @@ pub(super) struct Actor {
     pub(super) rx: Receiver<Cmd>,
     pub(super) tx: Sender<Cmd>,
     pub(super) snapshot: Arc<ArcSwap<Snapshot>>,
+    /// The server's caches: custom feeds as topics, hot bodies.
+    pub(super) caches: Arc<crate::caches::Shared>,
     pub(super) runtime: tokio::runtime::Handle,
     pub(super) metrics: Arc<crate::metrics::Metrics>,
     /// For callbacks: the address checks apply.
@@ -58,6 +60,16 @@ const MAX_VERIFYING: usize = 1_000;
 const BATCH: usize = 2_000;
 
 impl Actor {
+    /// A topic's current file (a custom feed's made or taken from the cache).
+    pub(super) fn topic_body(
+        &self,
+        snapshot: &Snapshot,
+        rel: &str,
+    ) -> Option<Arc<crate::snapshot::FeedFile>> {
+        let caches = self.caches.get(&snapshot.settings);
+        crate::custom::topic_body(snapshot, caches.queries.as_deref(), rel)
+    }
+
     pub(super) fn run(&mut self) {
         self.dispatch();
         self.update_gauges();
@@ -198,7 +210,8 @@ impl Actor {
                             return Vec::new();
                         }
                         let snapshot = self.snapshot.load();
-                        let current = crate::serve::custom::topic_body(&snapshot, &rel)
+                        let current = self
+                            .topic_body(&snapshot, &rel)
                             .map(|f| f.hash().to_string());
                         tracing::info!(
                             topic = key.topic,
@@ -243,7 +256,7 @@ impl Actor {
                         .map(|(k, s)| (k.topic.clone(), s.rel.clone()))
                         .collect();
                 for (topic, rel) in custom {
-                    if let Some(file) = crate::serve::custom::topic_body(&snapshot, &rel) {
+                    if let Some(file) = self.topic_body(&snapshot, &rel) {
                         writes.extend(self.ledger.changed(&topic, file.hash(), now));
                     }
                 }
@@ -332,7 +345,7 @@ impl Actor {
             .collect();
         let mut writes = Vec::new();
         for (topic, rel) in topics {
-            if let Some(file) = crate::serve::custom::topic_body(&snapshot, &rel) {
+            if let Some(file) = self.topic_body(&snapshot, &rel) {
                 writes.extend(self.ledger.changed(&topic, file.hash(), now));
             }
         }

@@ -100,7 +100,7 @@ pub fn channel() -> (Notifier, Inbox) {
 pub struct Hub {
     pub(super) tx: Sender<Cmd>,
     pub(super) config: WebSub,
-    pub(super) limiter: crate::serve::ratelimit::RateLimiter,
+    pub(super) limiter: crate::ratelimit::RateLimiter,
     thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
@@ -127,7 +127,7 @@ pub fn start(
     inbox: Inbox,
     config: WebSub,
     database: PathBuf,
-    snapshot: Arc<ArcSwap<Snapshot>>,
+    (snapshot, caches): (Arc<ArcSwap<Snapshot>>, Arc<crate::caches::Shared>),
     runtime: tokio::runtime::Handle,
     metrics: Arc<crate::metrics::Metrics>,
 ) -> std::io::Result<Hub> {
@@ -177,6 +177,7 @@ pub fn start(
         rx: inbox.rx,
         tx: inbox.tx.clone(),
         snapshot,
+        caches,
         runtime,
         metrics,
         client,
@@ -210,7 +211,7 @@ pub fn start(
         .spawn(move || actor.run())?;
     Ok(Hub {
         tx: inbox.tx,
-        limiter: crate::serve::ratelimit::RateLimiter::new(config.requests_per_minute),
+        limiter: crate::ratelimit::RateLimiter::new(config.requests_per_minute),
         config,
         thread: std::sync::Mutex::new(Some(thread)),
     })

@@ -98,8 +98,9 @@ impl Actor {
                 continue;
             };
             let body = bodies.entry(sub.rel.clone()).or_insert_with(|| {
-                let file = crate::serve::custom::topic_body(&snapshot, &sub.rel)?;
-                match file.body(Encoding::Identity, &snapshot.settings.bodies) {
+                let file = self.topic_body(&snapshot, &sub.rel)?;
+                let hot = &self.caches.get(&snapshot.settings).bodies;
+                match crate::bodies::read(&file, Encoding::Identity, hot) {
                     Ok((bytes, _)) => Some((bytes, file.hash().to_string())),
                     Err(e) => {
                         tracing::warn!("websub: {}", crate::error::chain(&e));
@@ -111,7 +112,7 @@ impl Actor {
                 unreadable.push(key);
                 continue;
             };
-            let Some(file) = crate::serve::custom::topic_body(&snapshot, &sub.rel) else {
+            let Some(file) = self.topic_body(&snapshot, &sub.rel) else {
                 continue;
             };
             let mut headers = HeaderMap::new();

@@ -1,7 +1,6 @@
-//! The HTTP side of a configuration: cache headers, base path, timeouts, the download
-//! limiter and the hot-body cache, built once per configuration.
-
-use std::sync::Arc;
+//! The HTTP side of a configuration: cache headers, base path, timeouts and the sizes
+//! of the server's caches, built once per configuration. Data only: the caches and the
+//! download limiter themselves are the server's (`caches`).
 
 use hyper::header::HeaderValue;
 
@@ -16,10 +15,12 @@ pub struct HttpSettings {
     /// Silence allowed between keep-alive requests.
     pub idle_timeout: std::time::Duration,
     pub shutdown_timeout: std::time::Duration,
-    /// Limit on full (200) feed downloads per client, when configured.
-    pub rate_limit: Option<Arc<super::ratelimit::RateLimiter>>,
-    /// Hot bodies of files on disk.
-    pub bodies: Arc<super::bodies::BodyCache>,
+    /// Full (200) feed downloads per client and minute (0: no limit).
+    pub downloads_per_minute: u32,
+    /// Budget of the hot-body cache, bytes.
+    pub body_cache_bytes: u64,
+    /// Budget of the custom feeds' cache, bytes (`None`: `[query] enabled = false`).
+    pub query_cache_bytes: Option<usize>,
     /// The `rel="hub"` part of a feed's `Link` header (`None`: no hub advertised).
     hub_links: Option<String>,
     /// The same for custom feeds asked for in a URL: the built-in hub only.
@@ -31,19 +32,14 @@ pub struct HttpSettings {
     /// The built-in hub's path (with baseurl), when it is on. Like the feeds, it also
     /// answers without the baseurl (`is_hub_path`), for a proxy that strips it.
     pub hub_path: Option<String>,
-    /// Custom feeds asked for in a URL: their cache (`None`: `[query] enabled = false`).
-    pub queries: Option<Arc<super::custom::QueryCache>>,
 }
 
 impl HttpSettings {
-    /// From the `[serve]` settings; the rate limiter (and the buckets it has filled) and
-    /// the body cache are kept from `previous` when their settings did not change.
-    pub fn new(config: &crate::config::Config, previous: Option<&HttpSettings>) -> HttpSettings {
+    /// From the `[serve]`, `[site]`, `[websub]` and `[query]` settings.
+    pub fn new(config: &crate::config::Config) -> HttpSettings {
         let (site, websub) = (&config.site, &config.websub);
-        let mut settings =
-            HttpSettings::build(&config.serve, &site.url, &site.baseurl, websub, previous);
-        settings.queries = (config.query.enabled)
-            .then(|| Arc::new(super::custom::QueryCache::new(config.query.cache_bytes)));
+        let mut settings = HttpSettings::build(&config.serve, &site.url, &site.baseurl, websub);
+        settings.query_cache_bytes = (config.query.enabled).then_some(config.query.cache_bytes);
         settings
     }
 
@@ -52,7 +48,6 @@ impl HttpSettings {
         url: &str,
         baseurl: &str,
         websub: &crate::config::WebSub,
-        previous: Option<&HttpSettings>,
     ) -> HttpSettings {
         let site_url = crate::url::SiteUrl::new(url, baseurl);
         let hubs = websub.advertised(&site_url);
@@ -66,18 +61,11 @@ impl HttpSettings {
             "public, max-age={}, stale-while-revalidate={}",
             serve.max_age, serve.stale_while_revalidate
         );
-        let rate = serve.full_downloads_per_minute;
-        let kept = previous
-            .and_then(|p| p.rate_limit.clone())
-            .filter(|l| l.per_minute() == rate);
-        let budget = serve.body_cache_mib.saturating_mul(1 << 20);
-        let bodies = previous
-            .map(|p| p.bodies.clone())
-            .filter(|b| b.budget() == budget)
-            .unwrap_or_else(|| Arc::new(super::bodies::BodyCache::new(budget)));
         let origin = crate::url::normalize(&format!("{}/", url.trim_end_matches('/')));
         HttpSettings {
-            queries: None,
+            downloads_per_minute: serve.full_downloads_per_minute,
+            body_cache_bytes: serve.body_cache_mib.saturating_mul(1 << 20),
+            query_cache_bytes: None,
             origin: origin.trim_end_matches('/').to_string(),
             hub_links,
             own_hub_link,
@@ -86,15 +74,12 @@ impl HttpSettings {
             // normalised base path, as feeds are.
             hub_path: (websub.hub && (websub.hub_url.is_some() || has_origin))
                 .then(|| crate::url::under_base(baseurl, crate::config::HUB_PATH)),
-            bodies,
             cache_control: HeaderValue::from_str(&value)
                 .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=300")),
             baseurl: baseurl.trim_end_matches('/').to_string(),
             header_timeout: serve.header_timeout,
             idle_timeout: serve.idle_timeout,
             shutdown_timeout: serve.shutdown_timeout,
-            rate_limit: kept
-                .or_else(|| (rate > 0).then(|| Arc::new(super::ratelimit::RateLimiter::new(rate)))),
         }
     }
 }
@@ -106,7 +91,7 @@ impl Default for HttpSettings {
             hub: false,
             ..Default::default()
         };
-        HttpSettings::build(&Default::default(), "", "", &websub, None)
+        HttpSettings::build(&Default::default(), "", "", &websub)
     }
 }
 
@@ -159,7 +144,7 @@ mod tests {
             None,
         )
         .unwrap();
-        let settings = super::HttpSettings::new(&config, None);
+        let settings = super::HttpSettings::new(&config);
         let site_url = crate::url::SiteUrl::new(&config.site.url, &config.site.baseurl);
         for name in ["西海都市报新闻", "ai & data", "C++", "a b%c"] {
             let key = FeedKey::Tag(crate::names::FeedName::new(name));

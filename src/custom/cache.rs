@@ -59,13 +59,15 @@ impl quick_cache::Weighter<String, (u64, Arc<EntryParts>)> for Weight {
     }
 }
 
-/// Both caches; made with the HTTP settings (a reload starts afresh).
+/// The results, their spellings and the entries rendered for them; kept across reloads
+/// (a result made with another configuration is never used).
 pub struct QueryCache {
     results: Cache<String, Arc<Made>, Weight>,
     /// A query string as sent → its result's key: a poll with the same URL (the common
     /// case: a reader asking again) finds its result without parsing the query.
     spelled: Cache<String, String, Weight>,
     entries: Cache<String, (u64, Arc<EntryParts>), Weight>,
+    budget: usize,
 }
 
 /// What a request for a custom feed gets.
@@ -78,14 +80,20 @@ pub enum Answer {
 }
 
 impl QueryCache {
-    pub fn new(budget: usize) -> QueryCache {
-        let budget = budget as u64;
+    pub fn new(bytes: usize) -> QueryCache {
+        let budget = bytes as u64;
         let items = (budget / 50_000).clamp(16, 1 << 20) as usize;
         QueryCache {
             results: Cache::with_weighter(items, budget * 3 / 4, Weight),
             spelled: Cache::with_weighter(items, budget / 32, Weight),
             entries: Cache::with_weighter(items, budget / 4 - budget / 32, Weight),
+            budget: bytes,
         }
+    }
+
+    /// The byte budget it was made with.
+    pub fn budget(&self) -> usize {
+        self.budget
     }
 
     /// The result for this URL as sent, if it was made for this very version.
@@ -108,7 +116,7 @@ impl QueryCache {
     pub fn answer(
         &self,
         catalog: &Catalog,
-        settings: &crate::serve::HttpSettings,
+        settings: &crate::http_settings::HttpSettings,
         (rel, raw): (&str, &str),
         key: &FeedKey,
         query: &Query,

@@ -1,47 +1,17 @@
 //! Custom feeds over HTTP: a query on a feed URL (the custom feed, or a 400 saying what
 //! is wrong with the query), and the builder's form at `<baseurl>/subscribe` (a 303 to
-//! the feed's canonical URL). What is selected and cached is `cache`'s.
-
-mod cache;
+//! the feed's canonical URL). What is selected, made and cached is `crate::custom`'s.
 
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Response, StatusCode};
 
-pub use cache::{Answer, QueryCache};
-
 use super::handler::{
     file_response, not_found, strip_body, text, Body, HttpSettings, VARY_NAVIGATION,
 };
-use std::sync::Arc;
 
-use crate::snapshot::{FeedFile, Snapshot};
-
-/// The feed in folder `dir`; one whose name ends in a hash (a very long name) is found
-/// among the feeds.
-fn key_of(dir: &str, snapshot: &Snapshot) -> Option<crate::layout::FeedKey> {
-    crate::layout::FeedKey::from_dir(dir)
-        .or_else(|| snapshot.feeds.keys().find(|k| k.dir() == dir).cloned())
-}
-
-/// A WebSub topic's current file: a published feed file (`tags/x/feed.xml`), or a
-/// custom feed (`tags/x/feed.xml?<canonical query>`, as `websub::topic_file` gives it).
-pub fn topic_body(snapshot: &Snapshot, rel: &str) -> Option<Arc<FeedFile>> {
-    let Some((file, raw)) = rel.split_once('?') else {
-        return snapshot.files.get(rel).cloned();
-    };
-    let (cache, catalog) = (
-        snapshot.settings.queries.as_ref()?,
-        snapshot.catalog.as_ref()?,
-    );
-    let query = crate::query::Query::parse(raw).ok()??;
-    let key = key_of(file.rsplit_once('/').map_or("", |(dir, _)| dir), snapshot)?;
-    let settings = &snapshot.settings;
-    match cache.answer(catalog, settings, (file, raw), &key, &query, false) {
-        Answer::Feed(file) => Some(file),
-        Answer::Plain => snapshot.files.get(file).cloned(),
-        Answer::NotFound => None,
-    }
-}
+use crate::caches::Caches;
+use crate::custom::Answer;
+use crate::snapshot::Snapshot;
 
 /// The builder's path, with or without the baseurl (as the feeds are answered).
 pub fn is_subscribe(path: &str, baseurl: &str) -> bool {
@@ -93,11 +63,18 @@ pub fn respond(
     rel: &str,
     raw: &str,
     headers: &HeaderMap,
-    snapshot: &Snapshot,
+    (snapshot, caches): (&Snapshot, &Caches),
     (head, page): (bool, bool),
     may_work: bool,
 ) -> Custom {
-    match respond_with(rel, raw, headers, snapshot, (head, page), may_work) {
+    match respond_with(
+        rel,
+        raw,
+        headers,
+        (snapshot, caches),
+        (head, page),
+        may_work,
+    ) {
         Some(Some(response)) => Custom::Response(response),
         Some(None) => Custom::Work,
         None => Custom::Plain,
@@ -108,16 +85,22 @@ fn respond_with(
     rel: &str,
     raw: &str,
     headers: &HeaderMap,
-    snapshot: &Snapshot,
+    (snapshot, caches): (&Snapshot, &Caches),
     (head, page): (bool, bool),
     may_work: bool,
 ) -> Option<Option<Response<Body>>> {
     let settings = &snapshot.settings;
-    let cache = settings.queries.as_ref()?;
+    let cache = caches.queries.as_ref()?;
     let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
     crate::layout::Format::from_file_name(name)?;
     let send = |file: std::sync::Arc<crate::snapshot::FeedFile>| {
-        let mut r = file_response(&file, headers, settings, head, VARY_NAVIGATION);
+        let mut r = file_response(
+            &file,
+            headers,
+            (settings, &caches.bodies),
+            head,
+            VARY_NAVIGATION,
+        );
         if page {
             r.headers_mut().insert(
                 header::CACHE_CONTROL,
@@ -152,14 +135,14 @@ fn respond_with(
     if !may_work {
         return Some(None);
     }
-    let key = key_of(dir, snapshot);
+    let key = crate::custom::key_of(dir, snapshot);
     let answer = match key {
         Some(key) => cache.answer(catalog, settings, (rel, raw), &key, &query, page),
         None => Answer::NotFound,
     };
     Some(Some(match answer {
         Answer::Plain => return None,
-        Answer::NotFound => not_found(snapshot, page, head),
+        Answer::NotFound => not_found((snapshot, &caches.bodies), page, head),
         Answer::Feed(file) => send(file),
     }))
 }
