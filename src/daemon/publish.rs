@@ -1,6 +1,8 @@
 //! Turning what the engine rendered into the next snapshot and the disk writes: the
 //! served side of `feedd serve`. Last-Modified is when the bytes were first published:
 //! never backwards, and after a restart the mtime of an identical file already on disk.
+//! The hub is told of the engine's feed changes, less the files whose bytes are what was
+//! served already (a restart's first build renders every feed again).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 
 use super::disk::Writes;
-use crate::engine::Engine;
+use crate::engine::{Engine, FeedChange, FeedChangeKind};
 use crate::http_settings::HttpSettings;
 use crate::snapshot::{FeedFile, Snapshot};
 
@@ -22,20 +24,28 @@ pub struct Next {
     pub changed: Vec<String>,
 }
 
-/// The snapshot after `files` were rendered and `removed` vanished.
+/// What the engine produced in one apply: the files it rendered (their bytes), the files
+/// that vanished, and its feed-change events.
+pub struct Rendered<'a> {
+    pub files: Vec<(String, Vec<u8>)>,
+    pub removed: &'a [String],
+    pub feed_changes: &'a [FeedChange],
+}
+
+/// The snapshot after what the engine `rendered`, served with `settings`, at `now`.
 pub fn next(
     prev: &Snapshot,
     engine: &Engine,
-    files: Vec<(String, Vec<u8>)>,
-    removed: &[String],
+    rendered: Rendered<'_>,
     settings: Arc<HttpSettings>,
     now: SystemTime,
 ) -> Next {
     let out_dir = &engine.config().output_dir;
     let mut map = prev.files.clone();
     let mut writes = Writes::new();
-    let mut changed = Vec::new();
-    for (rel, bytes) in files {
+    // Files whose bytes differ from those served, or from those on disk before.
+    let mut changed_files = std::collections::HashSet::new();
+    for (rel, bytes) in rendered.files {
         let content_type = crate::layout::content_type(&rel).unwrap_or("application/octet-stream");
         let bytes = Bytes::from(bytes);
         let hash = engine
@@ -46,35 +56,49 @@ pub fn next(
         let previous = map
             .get(&rel)
             .map(|f| (f.same_bytes(&file), f.last_modified));
-        let last_modified = match previous {
-            // The same bytes as served now (a reload's fresh build): the entry stays as
-            // it is, validators and store included.
+        let file = match previous {
+            // The same bytes as served now (a reload's fresh build, a restart's first):
+            // the entry stays as it is, validators and store included.
             Some((true, _)) => continue,
             // Never backwards, and a new version always gets a later second.
-            Some((false, p)) if now < p + Duration::from_secs(1) => p + Duration::from_secs(1),
-            Some((false, _)) => now,
-            // Unchanged since before a restart: Last-Modified is the file's mtime.
+            Some((false, p)) => file.with_last_modified(if now < p + Duration::from_secs(1) {
+                p + Duration::from_secs(1)
+            } else {
+                now
+            }),
+            // Already on disk from before (no manifest to restore from): served from
+            // there, first published at its mtime, and not written again.
             None => match on_disk(out_dir, &rel, &bytes) {
-                OnDisk::Same(mtime) => mtime,
-                OnDisk::Other => {
-                    changed.push(rel.clone());
-                    now
+                OnDisk::Same(path, len, mtime) => {
+                    let on_disk = file.on_disk(path, len, mtime).with_last_modified(mtime);
+                    map.insert(rel, Arc::new(on_disk));
+                    continue;
                 }
-                OnDisk::Absent => now,
+                // Changed while feedd was not running: subscribers are told.
+                OnDisk::Other => {
+                    changed_files.insert(rel.clone());
+                    file
+                }
+                // A feed nobody can have subscribed to yet.
+                OnDisk::Absent => file,
             },
         };
-        if matches!(previous, Some((false, _))) {
-            changed.push(rel.clone());
+        if previous.is_some() {
+            changed_files.insert(rel.clone());
         }
-        // Held in memory until the disk writer has it on disk (for a file already there,
-        // the writer only points the entry at it).
+        // Held in memory until the disk writer has it on disk.
         writes.push((rel.clone(), Some(bytes)));
-        map.insert(rel, Arc::new(file.with_last_modified(last_modified)));
+        map.insert(rel, Arc::new(file));
     }
-    for rel in removed {
+    for rel in rendered.removed {
         map.remove(rel);
         writes.push((rel.clone(), None));
     }
+    let changed = (rendered.feed_changes.iter())
+        .filter(|c| c.kind != FeedChangeKind::Removed)
+        .flat_map(|c| c.formats.iter().map(|format| c.key.file(*format)))
+        .filter(|rel| changed_files.contains(rel))
+        .collect();
     let config = engine.config();
     let snapshot = Snapshot {
         files: map,
@@ -87,9 +111,6 @@ pub fn next(
         settings,
         catalog: Some(Arc::new(engine.catalog())),
     };
-    changed.retain(|rel| {
-        crate::layout::Format::from_file_name(rel.rsplit('/').next().unwrap_or(rel)).is_some()
-    });
     Next {
         snapshot,
         writes,
@@ -98,8 +119,8 @@ pub fn next(
 }
 
 enum OnDisk {
-    /// Exactly these bytes, written at this time.
-    Same(SystemTime),
+    /// Exactly these bytes, with this size, written at this time.
+    Same(std::path::PathBuf, u64, SystemTime),
     Other,
     Absent,
 }
@@ -112,7 +133,7 @@ fn on_disk(out_dir: &Path, rel: &str, bytes: &[u8]) -> OnDisk {
     };
     let same = meta.len() == bytes.len() as u64 && std::fs::read(&path).is_ok_and(|b| b == bytes);
     match (same, meta.modified()) {
-        (true, Ok(mtime)) => OnDisk::Same(mtime),
+        (true, Ok(mtime)) => OnDisk::Same(path, meta.len(), mtime),
         _ => OnDisk::Other,
     }
 }

@@ -50,6 +50,8 @@ enum Turn {
 
 impl Loop {
     pub fn run(&mut self) {
+        // The first build may have had nothing to write (its files were on disk).
+        self.record();
         loop {
             self.heartbeat.store(super::now_millis(), Ordering::Relaxed);
             match self.receive() {
@@ -268,11 +270,15 @@ impl Loop {
             return;
         }
         let prev = self.served.load();
+        let rendered = super::publish::Rendered {
+            files,
+            removed: &out.removed,
+            feed_changes: &out.feed_changes,
+        };
         let next = super::publish::next(
             &prev,
             &self.engine,
-            files,
-            &out.removed,
+            rendered,
             prev.settings.clone(),
             std::time::SystemTime::now(),
         );

@@ -38,11 +38,15 @@ pub fn fresh(config: Config, prev: &Snapshot) -> Result<Fresh, ContentError> {
     let mut engine = Engine::new(config);
     let sink = Collect::default();
     let out = crate::driver::apply_scan(&mut engine, chrono::Utc::now(), &sink)?;
+    let rendered = super::publish::Rendered {
+        files: sink.into_files(),
+        removed: &out.removed,
+        feed_changes: &out.feed_changes,
+    };
     let next = super::publish::next(
         prev,
         &engine,
-        sink.into_files(),
-        &out.removed,
+        rendered,
         settings,
         std::time::SystemTime::now(),
     );

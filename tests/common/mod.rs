@@ -237,6 +237,10 @@ pub fn variants(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
             } else if [".gz", ".br", ".zst"]
                 .iter()
                 .any(|s| path.to_string_lossy().ends_with(s))
+                // A copy being written under its temporary name is not there yet.
+                && !path
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(".feedd-tmp-"))
             {
                 let rel = path.strip_prefix(dir).expect("prefix");
                 // A copy replaced while the daemon works is looked at again by the caller.
