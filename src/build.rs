@@ -14,7 +14,7 @@ use crate::content::Found;
 use crate::engine::{Engine, Output};
 use crate::error::BuildError;
 use crate::manifest::{self, Manifest, Published};
-use crate::publish::{PublishStats, Publisher};
+use crate::output::{PublishStats, Publisher};
 
 /// What a build did.
 pub struct Built {
@@ -43,7 +43,7 @@ pub fn build(config: &Config, now: DateTime<Utc>) -> Result<Built, BuildError> {
     let _ = std::fs::remove_file(&manifest_path);
     let mut engine = Engine::new(config.clone());
     let publisher = Publisher::new(&config.output_dir, config.precompress)?;
-    let output = crate::driver::apply_found(&mut engine, found, now, &publisher);
+    let output = crate::apply::apply_found(&mut engine, found, now, &publisher);
     let publish = publisher.finish(engine.files(), config.pages.enabled)?;
     let built = Built {
         publish,
@@ -54,7 +54,7 @@ pub fn build(config: &Config, now: DateTime<Utc>) -> Result<Built, BuildError> {
         output,
     };
     let manifest = record(config, &engine, &built);
-    if let Err(source) = crate::publish::write_atomic(&manifest_path, manifest.to_text().as_bytes())
+    if let Err(source) = crate::output::write_atomic(&manifest_path, manifest.to_text().as_bytes())
     {
         // Only the next build's shortcut is lost.
         tracing::warn!("{}: cannot write: {source}", manifest_path.display());
@@ -151,16 +151,16 @@ fn unchanged(config: &Config, now: DateTime<Utc>, m: &Manifest, found: &[Found])
         // Copies a run stopped before making (or deleted since) are made now.
         let made = m.files.par_iter().try_for_each(|(rel, _)| {
             let path = config.output_dir.join(rel);
-            if crate::publish::copies_current(&path) {
+            if crate::output::copies_current(&path) {
                 return Ok(());
             }
-            crate::publish::write_copies(&path, &std::fs::read(&path)?)
+            crate::output::write_copies(&path, &std::fs::read(&path)?)
         });
         made.ok()?;
     }
     let keep: std::collections::BTreeSet<String> = m.files.keys().cloned().collect();
     let removed =
-        crate::publish::remove_stale(&config.output_dir, &keep, config.pages.enabled).ok()?;
+        crate::output::remove_stale(&config.output_dir, &keep, config.pages.enabled).ok()?;
     let mut output = Output::default();
     output.report.errors = m.errors.clone();
     Some(Built {

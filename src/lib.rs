@@ -16,6 +16,7 @@
 //! Everything from `engine` inward is pure (no I/O, no clock); `layout` is the one
 //! place that knows where each feed lives.
 
+pub(crate) mod apply;
 pub(crate) mod background;
 pub mod bodies;
 pub mod build;
@@ -26,7 +27,6 @@ pub mod config;
 pub(crate) mod content;
 pub mod custom;
 pub mod daemon;
-pub(crate) mod driver;
 pub(crate) mod engine;
 pub mod error;
 pub(crate) mod hash;
@@ -36,8 +36,8 @@ pub(crate) mod layout;
 pub(crate) mod manifest;
 pub(crate) mod metrics;
 pub mod names;
+pub(crate) mod output;
 pub mod post;
-pub(crate) mod publish;
 pub mod query;
 pub mod ratelimit;
 pub(crate) mod render;

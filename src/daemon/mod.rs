@@ -1,16 +1,18 @@
 //! `feedd serve`'s driver: the engine on a thread of its own, fed by the watcher, with
 //! its output published to the server's snapshot and, behind it, to disk. Pieces:
-//! `debounce` (events → batches), `rebuild` (the loop: receive, read, apply, publish),
-//! `publish` (output → snapshot + disk writes), `disk` (the writer thread), `reload`
-//! (a new configuration, applied whole or not at all).
+//! `debounce` (events → batches), `follow` (which folder the content dir is now),
+//! `rebuild` (the loop: receive, read, apply, publish; the one writer of the snapshot),
+//! `next_snapshot` (engine output → next snapshot + disk writes), `writer` (the output
+//! writer thread, which reports what it stored), `restore` (the manifest → a snapshot),
+//! `reload` (a new configuration, applied whole or not at all).
 
 mod debounce;
-mod disk;
 mod follow;
-mod publish;
+mod next_snapshot;
 mod rebuild;
 mod reload;
 mod restore;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,7 +37,7 @@ pub enum Msg {
     /// Rebuild everything with a new configuration; the answer says how it went.
     Reload(Box<Config>, Sender<Result<String, ReloadError>>),
     /// The disk writer put these files on disk.
-    Stored(Vec<disk::Stored>),
+    Stored(Vec<writer::Stored>),
     Stop,
 }
 
@@ -164,7 +166,7 @@ pub fn start(config: Config, hub: crate::websub::hub::Notifier) -> Result<Runnin
 /// The engine after the first build, the disk writer's queue and its thread.
 type Built = (
     crate::engine::Engine,
-    Sender<disk::Job>,
+    Sender<writer::Job>,
     std::thread::JoinHandle<()>,
 );
 
@@ -197,7 +199,7 @@ impl First {
         self.served.store(Arc::new(fresh.snapshot));
         self.hub.changed(fresh.changed);
         let out_dir = fresh.engine.config().output_dir.clone();
-        let (disk, disk_thread) = disk::start(
+        let (disk, disk_thread) = writer::start(
             out_dir.clone(),
             self.metrics.clone(),
             self.report.clone(),
@@ -208,8 +210,8 @@ impl First {
             path: out_dir,
             source,
         })?;
-        let _ = disk.send(disk::Job::Owed(on_disk));
-        let _ = disk.send(disk::Job::Prune(
+        let _ = disk.send(writer::Job::Owed(on_disk));
+        let _ = disk.send(writer::Job::Prune(
             fresh.engine.files().map(str::to_string).collect(),
             fresh.engine.config().pages.enabled,
         ));

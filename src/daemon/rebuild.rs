@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::debounce::Batch;
-use super::{disk, Msg};
+use super::{writer, Msg};
 use crate::config::Config;
 use crate::engine::{Change, Collect, Engine, Output};
 use crate::metrics::Metrics;
@@ -30,7 +30,7 @@ pub struct Loop {
     pub unrecorded: bool,
     pub metrics: Arc<Metrics>,
     pub heartbeat: Arc<AtomicU64>,
-    pub disk: Sender<disk::Job>,
+    pub disk: Sender<writer::Job>,
     /// Half-written files seen in the last turn, taken as finished in the next.
     pub retry: Vec<String>,
     /// Folders that appeared in the last turn, listed once more in the next: a file
@@ -178,7 +178,7 @@ impl Loop {
             if self.watcher.is_none() {
                 self.watcher = super::start_watcher(&self.root, &self.tx, true);
             }
-            match crate::driver::apply_scan(&mut self.engine, now, &sink) {
+            match crate::apply::apply_scan(&mut self.engine, now, &sink) {
                 Ok(out) => out,
                 Err(e) => {
                     tracing::error!("rescan: {}", crate::error::chain(&e));
@@ -189,7 +189,7 @@ impl Loop {
             let (changes, dirs) = self.read(&batch);
             self.new_dirs = dirs.into_iter().filter(|d| !again.contains(d)).collect();
             let mut out = self.engine.apply([changes], now, &sink);
-            crate::driver::settle(&mut self.engine, &mut out, now, &sink);
+            crate::apply::settle(&mut self.engine, &mut out, now, &sink);
             out
         };
         self.retry = out.deferred.clone();
@@ -270,12 +270,12 @@ impl Loop {
             return;
         }
         let prev = self.served.load();
-        let rendered = super::publish::Rendered {
+        let rendered = super::next_snapshot::Rendered {
             files,
             removed: &out.removed,
             feed_changes: &out.feed_changes,
         };
-        let next = super::publish::next(
+        let next = super::next_snapshot::next(
             &prev,
             &self.engine,
             rendered,
@@ -285,7 +285,7 @@ impl Loop {
         self.served.store(Arc::new(next.snapshot));
         self.hub.changed(next.changed);
         crate::systemd::status(&status_line(&self.engine, &self.served.load()));
-        let _ = self.disk.send(disk::Job::Write(next.writes));
+        let _ = self.disk.send(writer::Job::Write(next.writes));
         self.unrecorded = true;
         self.record();
     }
@@ -293,7 +293,7 @@ impl Loop {
     /// Points the entries of files now on disk at their file, so their bytes leave
     /// memory (an entry whose bytes have been replaced meanwhile stays as it is); then
     /// records the manifest if every file is on disk.
-    fn stored(&mut self, stored: Vec<disk::Stored>) {
+    fn stored(&mut self, stored: Vec<writer::Stored>) {
         let current = self.served.load();
         let mut files = current.files.clone();
         let mut moved = 0;
@@ -330,7 +330,7 @@ impl Loop {
         }
         if let Some(manifest) = super::restore::record(&self.served.load()) {
             let path = self.engine.config().output_dir.join(crate::manifest::FILE);
-            if let Err(e) = crate::publish::write_atomic(&path, manifest.to_text().as_bytes()) {
+            if let Err(e) = crate::output::write_atomic(&path, manifest.to_text().as_bytes()) {
                 tracing::debug!("{}: cannot write: {e}", path.display());
             }
         }
@@ -344,7 +344,7 @@ impl Loop {
         }
         if let Some(manifest) = super::restore::record(&self.served.load()) {
             // Not sent once the writer has stopped: `finish` writes it then.
-            self.unrecorded = self.disk.send(disk::Job::Record(manifest)).is_err();
+            self.unrecorded = self.disk.send(writer::Job::Record(manifest)).is_err();
         }
     }
 
@@ -364,10 +364,10 @@ impl Loop {
         // Entries the disk writer moved to disk meanwhile are the same bytes: keep them.
         // Unchanged files kept their entries (`publish::next`), on disk or not.
         self.served.store(Arc::new(fresh.snapshot));
-        let _ = self.disk.send(disk::Job::Write(fresh.writes));
+        let _ = self.disk.send(writer::Job::Write(fresh.writes));
         self.unrecorded = true;
         self.hub.changed(fresh.changed);
-        let _ = self.disk.send(disk::Job::Prune(
+        let _ = self.disk.send(writer::Job::Prune(
             self.engine.files().map(str::to_string).collect(),
             self.engine.config().pages.enabled,
         ));

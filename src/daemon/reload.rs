@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::disk::Writes;
+use super::writer::Writes;
 use crate::config::Config;
 use crate::engine::{Collect, Engine, Report};
 use crate::error::ContentError;
@@ -37,13 +37,13 @@ pub fn fresh(config: Config, prev: &Snapshot) -> Result<Fresh, ContentError> {
     let settings = Arc::new(HttpSettings::new(&config));
     let mut engine = Engine::new(config);
     let sink = Collect::default();
-    let out = crate::driver::apply_scan(&mut engine, chrono::Utc::now(), &sink)?;
-    let rendered = super::publish::Rendered {
+    let out = crate::apply::apply_scan(&mut engine, chrono::Utc::now(), &sink)?;
+    let rendered = super::next_snapshot::Rendered {
         files: sink.into_files(),
         removed: &out.removed,
         feed_changes: &out.feed_changes,
     };
-    let next = super::publish::next(
+    let next = super::next_snapshot::next(
         prev,
         &engine,
         rendered,

@@ -176,7 +176,7 @@ impl Writer {
         }
         let before = self.copies_owed();
         for rel in files {
-            if !crate::publish::copies_current(&self.out_dir.join(&rel)) {
+            if !crate::output::copies_current(&self.out_dir.join(&rel)) {
                 self.compress.insert(rel);
             }
         }
@@ -276,7 +276,7 @@ impl Writer {
             self.count_copies();
             return;
         };
-        match crate::publish::write_copies(&path, &bytes) {
+        match crate::output::write_copies(&path, &bytes) {
             Ok(()) => {
                 self.copies_after = None;
                 self.compress.append(&mut self.blocked);
@@ -303,7 +303,7 @@ impl Writer {
         // Files still to be written are kept too: they are published, just not on disk.
         let mut keep = keep.clone();
         keep.extend(self.pending.keys().cloned());
-        if let Err(e) = crate::publish::remove_stale(&self.out_dir, &keep, pages) {
+        if let Err(e) = crate::output::remove_stale(&self.out_dir, &keep, pages) {
             tracing::error!("{}: cannot remove stale feeds: {e}", self.out_dir.display());
         }
     }
@@ -324,7 +324,7 @@ impl Writer {
     /// snapshot it describes, so it is written after them).
     fn record(&mut self, manifest: &crate::manifest::Manifest) {
         let path = self.out_dir.join(crate::manifest::FILE);
-        if let Err(e) = crate::publish::write_atomic(&path, manifest.to_text().as_bytes()) {
+        if let Err(e) = crate::output::write_atomic(&path, manifest.to_text().as_bytes()) {
             // Only the next start's shortcut is lost; it builds before serving.
             tracing::debug!("{}: cannot write: {e}", path.display());
         }
@@ -366,11 +366,11 @@ fn put(out_dir: &Path, rel: &str, bytes: Option<&Bytes>) -> std::io::Result<bool
     let path = out_dir.join(rel);
     match bytes {
         Some(data) => {
-            let written = crate::publish::write_if_changed(&path, data)?;
-            Ok(written || !crate::publish::copies_current(&path))
+            let written = crate::output::write_if_changed(&path, data)?;
+            Ok(written || !crate::output::copies_current(&path))
         }
         None => {
-            crate::publish::remove_variants(&path)?;
+            crate::output::remove_variants(&path)?;
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
-use super::disk::Writes;
+use super::writer::Writes;
 use crate::engine::{Engine, FeedChange, FeedChangeKind};
 use crate::http_settings::HttpSettings;
 use crate::snapshot::{FeedFile, Snapshot};
