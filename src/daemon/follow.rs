@@ -28,6 +28,17 @@ impl Folder {
     }
 }
 
+#[cfg(test)]
+impl Folder {
+    /// A folder with a made-up identity, for the machine's tests.
+    pub fn fake(path: &str, inode: u64) -> Folder {
+        Folder {
+            path: PathBuf::from(path),
+            id: (1, inode),
+        }
+    }
+}
+
 /// What the loop does about the content dir this turn.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Follow {

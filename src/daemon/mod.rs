@@ -8,6 +8,7 @@
 
 mod debounce;
 mod follow;
+mod machine;
 mod next_snapshot;
 mod rebuild;
 mod reload;
@@ -127,10 +128,11 @@ pub fn start(config: Config, hub: crate::websub::hub::Notifier) -> Result<Runnin
             else {
                 return;
             };
+            let timing = timing(engine.config());
+            let machine = machine::Machine::new(timing, folder, watcher.is_some());
             let mut ctx = rebuild::Loop {
                 engine,
-                root,
-                folder,
+                machine,
                 watcher,
                 rx,
                 tx: loop_tx,
@@ -139,8 +141,6 @@ pub fn start(config: Config, hub: crate::websub::hub::Notifier) -> Result<Runnin
                 metrics: loop_metrics,
                 heartbeat: loop_heartbeat,
                 disk,
-                retry: Vec::new(),
-                new_dirs: Vec::new(),
                 hub,
             };
             ctx.run();
@@ -269,6 +269,14 @@ fn release_free_memory() {
     // SAFETY: malloc_trim only walks the allocator's own free lists.
     unsafe {
         libc::malloc_trim(0);
+    }
+}
+
+/// The machine's timing from the `[serve]` settings.
+fn timing(config: &Config) -> machine::Timing {
+    machine::Timing {
+        debounce: config.serve.debounce,
+        max_wait: config.serve.max_wait,
     }
 }
 

@@ -1,27 +1,21 @@
 //! The rebuild loop of `feedd serve`, one turn per batch: receive events until the batch
 //! is due, read the changed files, apply them to the engine, publish the output.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use super::debounce::Batch;
 use super::{writer, Msg};
 use crate::config::Config;
 use crate::engine::{Change, Collect, Engine, Output};
 use crate::metrics::Metrics;
 use crate::snapshot::Snapshot;
 
-/// The rebuild thread's state.
+/// The rebuild thread's state: the engine, the machine that decides, and the edges.
 pub struct Loop {
     pub engine: Engine,
-    /// The canonical content dir (what the watcher reports paths under).
-    pub root: PathBuf,
-    /// The folder the configured content dir led to when it was last looked at (`None`
-    /// while it is gone): a new one is watched and rescanned.
-    pub folder: Option<super::follow::Folder>,
+    pub machine: super::machine::Machine,
     pub watcher: Option<notify::RecommendedWatcher>,
     pub rx: Receiver<Msg>,
     pub tx: Sender<Msg>,
@@ -31,19 +25,14 @@ pub struct Loop {
     pub metrics: Arc<Metrics>,
     pub heartbeat: Arc<AtomicU64>,
     pub disk: Sender<writer::Job>,
-    /// Half-written files seen in the last turn, taken as finished in the next.
-    pub retry: Vec<String>,
-    /// Folders that appeared in the last turn, listed once more in the next: a file
-    /// renamed into a new folder before its watch was in place sends no event, and the
-    /// first listing may have come before the file.
-    pub new_dirs: Vec<String>,
     /// Told which feeds changed (WebSub).
     pub hub: crate::websub::hub::Notifier,
 }
 
 /// What one turn of the loop received.
 enum Turn {
-    Batch(Batch),
+    /// The machine's deadline passed.
+    Due,
     Reload(Box<Config>, Sender<Result<String, super::ReloadError>>),
     Stop,
 }
@@ -59,146 +48,112 @@ impl Loop {
                 Turn::Reload(config, answer) => {
                     let _ = answer.send(self.reload(*config));
                 }
-                Turn::Batch(batch) => self.rebuild(batch),
+                Turn::Due => self.turn(),
             }
         }
     }
 
-    /// Blocks until a batch is due (or a reload or stop arrives); wakes at least every
-    /// second, so the watchdog sees the loop turn and future posts go live on time.
+    /// Blocks until a turn is due (or a reload or stop arrives); wakes at least every
+    /// second, so the watchdog sees the loop turn, future posts go live on time and a
+    /// replaced content dir is noticed.
     fn receive(&mut self) -> Turn {
-        let serve = self.engine.config().serve.clone();
-        let mut batch = Batch::default();
-        let wait = if self.retry.is_empty() && self.new_dirs.is_empty() {
-            let due = self.engine.next_due().map(|due| {
-                (due - chrono::Utc::now())
-                    .to_std()
-                    .unwrap_or(Duration::ZERO)
-            });
-            due.unwrap_or(Duration::from_secs(1))
-                .min(Duration::from_secs(1))
-        } else {
-            serve.debounce
-        };
-        let mut deadline = Instant::now() + wait;
-        let mut gathering = false;
+        use super::machine::Event;
         loop {
-            let now = Instant::now();
-            let msg = match self
-                .rx
-                .recv_timeout(deadline.saturating_duration_since(now))
-            {
+            let next_due = (self.engine.next_due())
+                .map(|due| (due - chrono::Utc::now()).to_std().unwrap_or_default());
+            let deadline = self.machine.deadline(Instant::now(), next_due);
+            let wait = deadline.saturating_duration_since(Instant::now());
+            let msg = match self.rx.recv_timeout(wait) {
                 Ok(msg) => msg,
-                Err(RecvTimeoutError::Timeout) => return Turn::Batch(batch),
+                Err(RecvTimeoutError::Timeout) => return Turn::Due,
                 Err(RecvTimeoutError::Disconnected) => return Turn::Stop,
             };
             match msg {
-                Msg::Fs(change) => batch.add(change, &self.root, Instant::now()),
+                Msg::Fs(change) => self.machine.event(Event::Fs(change), Instant::now()),
                 Msg::WatchError(e) => {
                     tracing::warn!("watch error: {e}; rescanning");
-                    batch.rescan = true;
+                    self.machine.event(Event::WatchError, Instant::now());
                 }
-                Msg::Stored(stored) => {
-                    self.stored(stored);
-                    continue;
-                }
+                Msg::Stored(stored) => self.stored(stored),
                 Msg::Stop => return Turn::Stop,
-                Msg::Reload(config, answer) if !gathering => return Turn::Reload(config, answer),
+                Msg::Reload(config, answer) if !self.machine.gathering() => {
+                    return Turn::Reload(config, answer)
+                }
                 // Applied after this batch: put it back for the next turn.
                 Msg::Reload(config, answer) => {
                     let _ = self.tx.send(Msg::Reload(config, answer));
-                    return Turn::Batch(batch);
+                    return Turn::Due;
                 }
             }
-            gathering = !batch.is_empty();
-            deadline = batch.deadline(Instant::now(), serve.debounce, serve.max_wait);
         }
     }
 
-    /// Follows the configured content dir to the folder it leads to now: a replaced one
-    /// is watched and rescanned whole (`batch.rescan`); `false` while there is none.
-    fn follow(&mut self, batch: &mut Batch) -> bool {
-        use super::follow::{follow, Folder, Follow};
+    /// One turn: does what the machine decides (watch, read or scan, apply), then
+    /// publishes the result.
+    fn turn(&mut self) {
+        use super::machine::{Action, Apply, Log};
         let configured = self.engine.config().content_dir.clone();
-        match follow(self.folder.as_ref(), Folder::resolve(&configured)) {
-            Follow::Same if self.watcher.is_some() => true,
-            Follow::Same => {
-                // Watching failed before (e.g. the inotify limit): try again, and rescan
-                // once it works, for what changed unseen.
-                self.watcher = super::start_watcher(&self.root, &self.tx, false);
-                batch.rescan |= self.watcher.is_some();
-                true
-            }
-            Follow::Gone => {
-                if self.folder.take().is_some() {
-                    tracing::warn!(
-                        "{}: the content dir is gone; still serving what was published, and following the path",
-                        configured.display()
-                    );
-                }
-                self.watcher = None;
-                false
-            }
-            Follow::Replaced(folder) => {
-                tracing::info!(
+        let now_folder = super::follow::Folder::resolve(&configured);
+        let mut apply = None;
+        for action in self.machine.turn(now_folder) {
+            match action {
+                Action::Log(Log::Replaced(folder)) => tracing::info!(
                     "{}: the content dir is now {}; rescanning it",
                     configured.display(),
-                    folder.path.display()
-                );
-                self.root = folder.path.clone();
-                self.folder = Some(folder);
-                self.watcher = None; // the rescan watches the new folder
-                                     // Paths seen in the folder before are no business of the new one's.
-                self.retry.clear();
-                self.new_dirs.clear();
-                batch.paths.clear();
-                batch.rescan = true;
-                true
+                    folder.display()
+                ),
+                Action::Log(Log::Gone) => tracing::warn!(
+                    "{}: the content dir is gone; still serving what was published, and following the path",
+                    configured.display()
+                ),
+                Action::Unwatch => self.watcher = None,
+                Action::Watch { folder, loud } => {
+                    self.watcher = None;
+                    self.watcher = super::start_watcher(&folder, &self.tx, loud);
+                    (self.machine).watched(self.watcher.is_some(), Instant::now());
+                }
+                Action::Apply(a) => apply = Some(a),
             }
+        }
+        match apply {
+            Some(Apply::Scan) => self.rebuild(None),
+            Some(Apply::Read(paths)) => self.rebuild(Some(paths)),
+            None => {}
         }
     }
 
-    /// Reads what the batch names, applies it, publishes the result.
-    fn rebuild(&mut self, mut batch: Batch) {
-        if !self.follow(&mut batch) {
-            return;
-        }
-        for rel in self.retry.drain(..) {
-            batch.paths.entry(rel).or_insert(true);
-        }
-        let again = std::mem::take(&mut self.new_dirs);
-        for rel in &again {
-            batch.paths.entry(rel.clone()).or_insert(true);
-        }
+    /// Reads what `paths` names (everything: `None`), applies it, publishes the result.
+    fn rebuild(&mut self, paths: Option<std::collections::BTreeMap<String, bool>>) {
         let started = Instant::now();
         let now = chrono::Utc::now();
         let sink = Collect::default();
-        let out = if batch.rescan {
-            // Watch first, so that nothing changed during the scan is missed.
-            if self.watcher.is_none() {
-                self.watcher = super::start_watcher(&self.root, &self.tx, true);
-            }
-            match crate::apply::apply_scan(&mut self.engine, now, &sink) {
-                Ok(out) => out,
+        let rescan = paths.is_none();
+        let (out, listed) = match paths {
+            None => match crate::apply::apply_scan(&mut self.engine, now, &sink) {
+                Ok(out) => (out, Vec::new()),
                 Err(e) => {
                     tracing::error!("rescan: {}", crate::error::chain(&e));
-                    Output::default()
+                    (Output::default(), Vec::new())
                 }
+            },
+            Some(paths) => {
+                let (changes, listed) = self.read(&paths);
+                let mut out = self.engine.apply([changes], now, &sink);
+                crate::apply::settle(&mut self.engine, &mut out, now, &sink);
+                (out, listed)
             }
-        } else {
-            let (changes, dirs) = self.read(&batch);
-            self.new_dirs = dirs.into_iter().filter(|d| !again.contains(d)).collect();
-            let mut out = self.engine.apply([changes], now, &sink);
-            crate::apply::settle(&mut self.engine, &mut out, now, &sink);
-            out
         };
-        self.retry = out.deferred.clone();
+        self.machine.applied(out.deferred.clone(), listed);
         self.publish(sink, &out);
-        let seconds = started.elapsed().as_secs_f64();
+        self.report(&out, rescan, started.elapsed().as_secs_f64());
+    }
+
+    /// The metrics and the log line of a rebuild.
+    fn report(&self, out: &Output, rescan: bool, seconds: f64) {
         let report = &out.report;
         if report.posts_changed > 0
             || !out.published.is_empty()
-            || batch.rescan
+            || rescan
             || !report.errors.is_empty()
         {
             self.metrics
@@ -214,8 +169,8 @@ impl Loop {
                 feeds_changed = out.feed_changes.len(),
                 files_published = out.published.len(),
                 files_removed = out.removed.len(),
-                deferred = self.retry.len(),
-                rescan = batch.rescan,
+                deferred = out.deferred.len(),
+                rescan,
                 ms = format!("{:.1}", seconds * 1000.0),
                 "rebuild"
             );
@@ -224,11 +179,11 @@ impl Loop {
 
     /// The batch as engine changes: files read now, folders listed, vanished paths gone;
     /// and the folders listed.
-    fn read(&self, batch: &Batch) -> (Vec<Change>, Vec<String>) {
+    fn read(&self, paths: &std::collections::BTreeMap<String, bool>) -> (Vec<Change>, Vec<String>) {
         let config = self.engine.config();
         let (dir, max) = (&config.content_dir, config.max_post_bytes);
         let (mut changes, mut dirs) = (Vec::new(), Vec::new());
-        for (rel, complete) in &batch.paths {
+        for (rel, complete) in paths {
             match std::fs::symlink_metadata(dir.join(rel)) {
                 Ok(meta) if meta.is_dir() => {
                     dirs.push(rel.clone());
@@ -356,13 +311,13 @@ impl Loop {
         let folder = super::follow::Folder::resolve(&config.content_dir);
         let fresh = super::reload::fresh(config, &self.served.load())?;
         self.engine = fresh.engine;
-        if root != self.root || folder != self.folder {
-            (self.root, self.folder) = (root, folder);
+        if self.machine.root() != Some(&root) || self.watcher.is_none() {
             self.watcher = None;
-            self.watcher = super::start_watcher(&self.root, &self.tx, true);
+            self.watcher = super::start_watcher(&root, &self.tx, true);
         }
-        // Entries the disk writer moved to disk meanwhile are the same bytes: keep them.
-        // Unchanged files kept their entries (`publish::next`), on disk or not.
+        let timing = super::timing(self.engine.config());
+        (self.machine).reloaded(timing, folder, self.watcher.is_some());
+        // Unchanged files kept their entries (`next_snapshot::next`), on disk or not.
         self.served.store(Arc::new(fresh.snapshot));
         let _ = self.disk.send(writer::Job::Write(fresh.writes));
         self.unrecorded = true;
