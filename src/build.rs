@@ -41,7 +41,8 @@ pub fn build(config: &Config, now: DateTime<Utc>) -> Result<Built, BuildError> {
     }
     // The old manifest no longer describes the output while it is being rewritten.
     let _ = std::fs::remove_file(&manifest_path);
-    let mut engine = Engine::new(config.clone());
+    // No query is asked of a build but its named custom feeds'.
+    let mut engine = Engine::new(config.clone()).without_search();
     let publisher = Publisher::new(&config.output_dir, config.precompress)?;
     let output = crate::apply::apply_found(&mut engine, found, now, &publisher);
     let publish = publisher.finish(engine.files(), config.pages.enabled)?;

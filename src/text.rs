@@ -6,7 +6,16 @@ use unicode_normalization::char::is_combining_mark;
 /// Removes characters XML 1.0 forbids (most C0 controls, U+FFFE/U+FFFF, lone surrogates
 /// cannot occur in Rust strings), so any post still gives a well-formed feed.
 pub fn xml_clean(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.chars().all(is_xml_char) {
+    // A byte scan first: the characters dropped are C0 controls (one byte each) and
+    // U+FFFE/U+FFFF (EF BF BE/BF), so most texts are looked at once and kept as they are.
+    let b = text.as_bytes();
+    let bad = b.iter().enumerate().any(|(i, &c)| {
+        (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'))
+            || (c == 0xEF
+                && b.get(i + 1) == Some(&0xBF)
+                && matches!(b.get(i + 2), Some(0xBE | 0xBF)))
+    });
+    if !bad {
         std::borrow::Cow::Borrowed(text)
     } else {
         std::borrow::Cow::Owned(text.chars().filter(|c| is_xml_char(*c)).collect())
@@ -20,29 +29,36 @@ fn is_xml_char(c: char) -> bool {
 /// Liquid's `normalize_whitespace`: runs of ASCII whitespace become one space, trimmed.
 /// Ruby's `\s` is ASCII-only, so U+3000 and NBSP stay.
 pub fn normalize_whitespace(text: &str) -> String {
-    text.split([' ', '\t', '\n', '\r', '\x0b', '\x0c'])
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut out = String::with_capacity(text.len());
+    let words = text.split([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    for word in words.filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 /// Liquid's `strip_html`: drops `<script>`/`<style>` elements, comments, then every tag.
 pub fn strip_html(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
+    strip_html_until(html, usize::MAX).0
+}
+
+/// `strip_html`, stopped at the first boundary between markup and text after `budget`
+/// bytes of text: then a prefix of what `strip_html` gives (and `true`). A summary needs
+/// only its first few hundred characters of a body's text.
+pub fn strip_html_until(html: &str, budget: usize) -> (String, bool) {
+    let mut out = String::with_capacity(html.len().min(budget.saturating_add(64)));
     let mut rest = html;
     while let Some(start) = rest.find('<') {
         out.push_str(&rest[..start]);
         let tail = &rest[start..];
-        let lower_head: String = tail
-            .chars()
-            .take(8)
-            .collect::<String>()
-            .to_ascii_lowercase();
-        let end = if lower_head.starts_with("<!--") {
+        let end = if tail.starts_with("<!--") {
             tail.find("-->").map(|i| i + 3)
-        } else if lower_head.starts_with("<script") {
+        } else if starts_with_ci(tail, "<script") {
             find_ci(tail, "</script>").map(|i| i + 9)
-        } else if lower_head.starts_with("<style") {
+        } else if starts_with_ci(tail, "<style") {
             find_ci(tail, "</style>").map(|i| i + 8)
         } else {
             None
@@ -55,15 +71,23 @@ pub fn strip_html(html: &str) -> String {
                 rest = "";
             }
         }
+        if out.len() >= budget && !rest.is_empty() {
+            return (out, true);
+        }
     }
     out.push_str(rest);
-    out
+    (out, false)
 }
 
+fn starts_with_ci(text: &str, prefix: &str) -> bool {
+    (text.as_bytes().get(..prefix.len()))
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
+/// Where `needle` (ASCII) first occurs in `haystack`, ignoring ASCII case.
 fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
-    haystack
-        .to_ascii_lowercase()
-        .find(&needle.to_ascii_lowercase())
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    (0..=h.len().checked_sub(n.len())?).find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n))
 }
 
 /// Decodes the HTML entities that appear in rendered text (named basics and numeric).

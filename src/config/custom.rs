@@ -39,6 +39,11 @@ pub struct Custom {
 pub struct CustomFeeds(Vec<Custom>);
 
 impl CustomFeeds {
+    /// Whether any custom feed looks for words (`q=`, `not=`) in posts' text.
+    pub fn has_words(&self) -> bool {
+        (self.0.iter()).any(|c| !c.query.words.is_empty() || !c.query.nots.is_empty())
+    }
+
     pub(super) fn from_raw(raw: Vec<RawCustom>) -> Result<CustomFeeds, ConfigError> {
         let mut feeds: Vec<Custom> = Vec::new();
         for (i, raw) in raw.into_iter().enumerate() {

@@ -26,12 +26,12 @@ pub(super) struct Batch {
     chunk_feeds: BTreeSet<FeedKey>,
 }
 
-/// A post and its `query::searchable` text.
-/// A post, its `query::searchable` text and its summary (made once, kept for rendering).
-type Searchable = (Post, Box<str>, String);
+/// A post, its `query::searchable` text and its summary (made once, kept for rendering);
+/// neither when nothing searches (`Engine::search`: the summary is made when rendered).
+type Searchable = (Post, Box<str>, Option<String>);
 
 /// A live post's text while its chunk is applied: the post, its body and summary.
-type Body = (Post, String, String);
+type Body = (Post, String, Option<String>);
 
 /// A change, parsed (the parallel part of a chunk). Lives only within one chunk.
 #[allow(clippy::large_enum_variant)]
@@ -155,10 +155,13 @@ impl Engine {
         let result = (!known).then(|| {
             let post = content.parse(&rel, &self.config)?;
             Ok(post.map(|post| {
+                if !self.search {
+                    return (post, Box::default(), None);
+                }
                 let summary = crate::render::body::summary(&post, &post.body);
                 let title = crate::text::feed_title(&post.title);
                 let text = crate::query::searchable(&title, &summary);
-                (post, text, summary)
+                (post, text, Some(summary))
             }))
         });
         Parsed::File {
@@ -218,8 +221,7 @@ impl Engine {
         let rendered: Vec<(String, super::EntryParts)> = members
             .into_par_iter()
             .map(|(post, body, summary)| {
-                let parts =
-                    crate::render::site::entry_parts(&post, &body, Some(summary), site, site_url);
+                let parts = crate::render::site::entry_parts(&post, &body, summary, site, site_url);
                 (post.source.clone(), parts)
             })
             .collect();

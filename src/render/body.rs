@@ -7,7 +7,7 @@ use lol_html::{element, rewrite_str, RewriteStrSettings};
 use pulldown_cmark::{html, Options, Parser};
 
 use crate::post::Post;
-use crate::text::{decode_entities, normalize_whitespace, strip_html, xml_clean};
+use crate::text::{decode_entities, normalize_whitespace, strip_html, strip_html_until, xml_clean};
 
 /// The parts of an entry that cost something to compute.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +54,21 @@ fn summary_of(post: &Post, body: &str, html: Option<&str>) -> String {
             }
         }
     };
-    let summary = normalize_whitespace(&decode_entities(&strip_html(&summary_html)));
+    summary_text(&summary_html)
+}
+
+/// The summary of some HTML: its text, entities decoded, whitespace normalised, cut.
+/// Only the first MAX_SUMMARY_CHARS + 1 characters of the text count: the text of a
+/// prefix of the HTML that has more than that gives the same summary (its cut falls
+/// between markup and text, so no word or entity is split there).
+fn summary_text(html: &str) -> String {
+    let (text, cut) = strip_html_until(html, 4 * MAX_SUMMARY_CHARS);
+    let summary = normalize_whitespace(&decode_entities(&text));
+    let clean = xml_clean(&summary);
+    if !cut || clean.chars().nth(MAX_SUMMARY_CHARS + 1).is_some() {
+        return truncate(&clean, MAX_SUMMARY_CHARS);
+    }
+    let summary = normalize_whitespace(&decode_entities(&strip_html(html)));
     truncate(&xml_clean(&summary), MAX_SUMMARY_CHARS)
 }
 
@@ -204,6 +218,23 @@ fn needs_rewrite(html: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The summary made from a prefix of the HTML is the one made from all of it.
+        #[test]
+        fn a_summary_from_a_prefix_is_the_summary_of_the_whole(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "<p>", "</p>", "<b>", "</b>", "<script>var a = '<p>';</script>", "<!-- c -->",
+                "<STYLE>p{}</style>", "&amp;", "&#x4e2d;", "&lt;", " ", "\n\n", "\u{3}",
+                "word", "市场", "西海都市报新闻", "a longer English sentence", "\u{FFFE}",
+            ]), 0..600)
+        ) {
+            let html = parts.concat();
+            let whole = normalize_whitespace(&decode_entities(&strip_html(&html)));
+            let whole = truncate(&xml_clean(&whole), MAX_SUMMARY_CHARS);
+            proptest::prop_assert_eq!(summary_text(&html), whole);
+        }
+    }
 
     #[test]
     fn relative_links_and_images_become_absolute() {
