@@ -264,7 +264,7 @@ impl First {
 
 /// Gives memory freed by the first build (its feeds' bytes, now on disk) back to the
 /// system: glibc keeps freed chunks mapped otherwise, and RSS would stay at the peak.
-fn release_free_memory() {
+pub(super) fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only walks the allocator's own free lists.
     unsafe {

@@ -249,9 +249,11 @@ impl Loop {
     /// memory (an entry whose bytes have been replaced meanwhile stays as it is); then
     /// records the manifest if every file is on disk.
     fn stored(&mut self, stored: Vec<writer::Stored>) {
+        /// Bytes moved to disk at once beyond which memory is given back to the system.
+        const RELEASE_AFTER: usize = 64 << 20;
         let current = self.served.load();
         let mut files = current.files.clone();
-        let mut moved = 0;
+        let (mut moved, mut freed) = (0, 0);
         for s in stored {
             let Some(entry) = files.get(&s.rel) else {
                 continue;
@@ -263,11 +265,18 @@ impl Loop {
                 let on_disk = entry.on_disk(path, s.len, s.modified);
                 files.insert(s.rel, Arc::new(on_disk));
                 moved += 1;
+                freed += s.bytes.len();
             }
         }
         if moved > 0 {
             self.served.store(Arc::new(current.with_files(files)));
             self.unrecorded = true;
+        }
+        drop(current); // the last reference to the bytes of the files moved, but readers'
+                       // A first build's files (a gigabyte at 100k posts) just left the heap: give the
+                       // memory back, or RSS stays at the peak (glibc keeps freed chunks mapped).
+        if freed >= RELEASE_AFTER {
+            super::release_free_memory();
         }
         self.record();
     }
