@@ -199,7 +199,7 @@ impl First {
         self.served.store(Arc::new(fresh.snapshot));
         self.hub.changed(fresh.changed);
         let out_dir = fresh.engine.config().output_dir.clone();
-        let (disk, disk_thread) = writer::start(
+        let (disk, disk_thread, first_stored) = writer::start(
             out_dir.clone(),
             self.metrics.clone(),
             self.report.clone(),
@@ -210,12 +210,13 @@ impl First {
             path: out_dir,
             source,
         })?;
+        // Served from disk before feedd says it serves (and the memory given back).
+        rebuild::move_to_disk(&self.served, &out_dir_of(&fresh.engine), first_stored);
         let _ = disk.send(writer::Job::Owed(on_disk));
         let _ = disk.send(writer::Job::Prune(
             fresh.engine.files().map(str::to_string).collect(),
             fresh.engine.config().pages.enabled,
         ));
-        release_free_memory();
         for e in &fresh.report.errors {
             tracing::warn!("skipped {e}");
         }
@@ -270,6 +271,10 @@ pub(super) fn release_free_memory() {
     unsafe {
         libc::malloc_trim(0);
     }
+}
+
+fn out_dir_of(engine: &crate::engine::Engine) -> PathBuf {
+    engine.config().output_dir.clone()
 }
 
 /// The machine's timing from the `[serve]` settings.

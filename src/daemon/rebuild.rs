@@ -249,34 +249,9 @@ impl Loop {
     /// memory (an entry whose bytes have been replaced meanwhile stays as it is); then
     /// records the manifest if every file is on disk.
     fn stored(&mut self, stored: Vec<writer::Stored>) {
-        /// Bytes moved to disk at once beyond which memory is given back to the system.
-        const RELEASE_AFTER: usize = 64 << 20;
-        let current = self.served.load();
-        let mut files = current.files.clone();
-        let (mut moved, mut freed) = (0, 0);
-        for s in stored {
-            let Some(entry) = files.get(&s.rel) else {
-                continue;
-            };
-            let same = (entry.in_memory())
-                .is_some_and(|b| b.as_ptr() == s.bytes.as_ptr() && b.len() == s.bytes.len());
-            if same {
-                let path = self.engine.config().output_dir.join(&s.rel);
-                let on_disk = entry.on_disk(path, s.len, s.modified);
-                files.insert(s.rel, Arc::new(on_disk));
-                moved += 1;
-                freed += s.bytes.len();
-            }
-        }
-        if moved > 0 {
-            self.served.store(Arc::new(current.with_files(files)));
+        let out_dir = self.engine.config().output_dir.clone();
+        if move_to_disk(&self.served, &out_dir, stored) {
             self.unrecorded = true;
-        }
-        drop(current); // the last reference to the bytes of the files moved, but readers'
-                       // A first build's files (a gigabyte at 100k posts) just left the heap: give the
-                       // memory back, or RSS stays at the peak (glibc keeps freed chunks mapped).
-        if freed >= RELEASE_AFTER {
-            super::release_free_memory();
         }
         self.record();
     }
@@ -306,9 +281,12 @@ impl Loop {
         if !self.unrecorded {
             return;
         }
-        if let Some(manifest) = super::restore::record(&self.served.load()) {
-            // Not sent once the writer has stopped: `finish` writes it then.
-            self.unrecorded = self.disk.send(writer::Job::Record(manifest)).is_err();
+        let snapshot = self.served.load_full();
+        if snapshot.files.values().all(|f| f.on_disk_as().is_some()) {
+            // Made and written by the writer (a manifest of a large site takes tens of
+            // milliseconds to make: not on the loop). Not sent once the writer has
+            // stopped: `finish` writes it then.
+            self.unrecorded = self.disk.send(writer::Job::Record(snapshot)).is_err();
         }
     }
 
@@ -343,6 +321,43 @@ impl Loop {
         );
         Ok(status)
     }
+}
+
+/// Points the served entries of files now on disk at their file, so their bytes leave
+/// memory (an entry whose bytes have been replaced meanwhile stays as it is); whether any
+/// did. A first build's files (a gigabyte at 100k posts) leave the heap at once: that
+/// memory is given back, or RSS would stay at the peak (glibc keeps freed chunks mapped).
+pub(super) fn move_to_disk(
+    served: &super::Served,
+    out_dir: &std::path::Path,
+    stored: Vec<writer::Stored>,
+) -> bool {
+    /// Bytes moved at once beyond which memory is given back to the system.
+    const RELEASE_AFTER: usize = 64 << 20;
+    let current = served.load_full();
+    let mut files = current.files.clone();
+    let (mut moved, mut freed) = (0, 0);
+    for s in stored {
+        let Some(entry) = files.get(&s.rel) else {
+            continue;
+        };
+        let same = (entry.in_memory())
+            .is_some_and(|b| b.as_ptr() == s.bytes.as_ptr() && b.len() == s.bytes.len());
+        if same {
+            let on_disk = entry.on_disk(out_dir.join(&s.rel), s.len, s.modified);
+            files.insert(s.rel, Arc::new(on_disk));
+            moved += 1;
+            freed += s.bytes.len();
+        }
+    }
+    if moved > 0 {
+        served.store(Arc::new(current.with_files(files)));
+    }
+    drop(current); // the last reference to the moved bytes but a request's
+    if freed >= RELEASE_AFTER {
+        super::release_free_memory();
+    }
+    moved > 0
 }
 
 /// The `STATUS=` line: what is being served.

@@ -44,8 +44,8 @@ pub enum Job {
     /// Files already on disk (restored, or unchanged since an earlier run) whose copies
     /// may be owed.
     Owed(Vec<String>),
-    /// The manifest of a snapshot whose files are all on disk.
-    Record(crate::manifest::Manifest),
+    /// Record the manifest of this snapshot, whose files are all on disk.
+    Record(Arc<crate::snapshot::Snapshot>),
     /// Remove published-looking files that are not in the set (after a full build);
     /// whether page names are feedd's.
     Prune(std::collections::BTreeSet<String>, bool),
@@ -64,11 +64,15 @@ pub fn start(
     report: Sender<Msg>,
     first: Writes,
     precompress: bool,
-) -> std::io::Result<(Sender<Job>, std::thread::JoinHandle<()>)> {
+) -> std::io::Result<(Sender<Job>, std::thread::JoinHandle<()>, Vec<Stored>)> {
     let (tx, rx) = mpsc::channel::<Job>();
     let mut writer = Writer::new(out_dir, metrics, report);
     writer.precompress = precompress;
+    // What the first writes stored is returned, not reported: the caller moves it to
+    // disk before it serves, so the first change is not held up by that.
+    writer.first = Some(Vec::new());
     writer.write(first);
+    let first_stored = writer.first.take().unwrap_or_default();
     let handle = std::thread::Builder::new()
         .name("feedd-disk".into())
         .spawn(move || {
@@ -86,7 +90,7 @@ pub fn start(
                     Ok(Job::Write(writes)) => writer.write(writes),
                     Ok(Job::Prune(keep, pages)) => writer.prune(&keep, pages),
                     Ok(Job::Owed(files)) => writer.owed_copies(files),
-                    Ok(Job::Record(manifest)) => writer.record(&manifest),
+                    Ok(Job::Record(snapshot)) => writer.record(&snapshot),
                     Err(RecvTimeoutError::Timeout) => writer.due(),
                     Err(RecvTimeoutError::Disconnected) => {
                         // Copies not made now are made at the next start.
@@ -96,7 +100,7 @@ pub fn start(
                 }
             }
         })?;
-    Ok((tx, handle))
+    Ok((tx, handle, first_stored))
 }
 
 /// The writer's state: what failed and when to try again.
@@ -122,6 +126,8 @@ pub struct Writer {
     /// Files whose copies failed: tried again after those queued (so one that can never
     /// be written does not hold up the rest), all at once when a copy succeeds again.
     blocked: std::collections::BTreeSet<String>,
+    /// While the first writes are made: what they stored, kept for `start`'s caller.
+    first: Option<Vec<Stored>>,
 }
 
 impl Writer {
@@ -138,6 +144,7 @@ impl Writer {
             precompress: true,
             copies_after: None,
             blocked: Default::default(),
+            first: None,
         }
     }
 
@@ -240,7 +247,7 @@ impl Writer {
     }
 
     /// Tells the rebuild loop which files are on disk now, so their bytes leave memory.
-    fn serve_from_disk(&self, done: Vec<(String, Bytes)>) {
+    fn serve_from_disk(&mut self, done: Vec<(String, Bytes)>) {
         let stored: Vec<Stored> = done
             .into_iter()
             .filter_map(|(rel, bytes)| {
@@ -255,8 +262,12 @@ impl Writer {
                 })
             })
             .collect();
-        if !stored.is_empty() {
-            let _ = self.report.send(Msg::Stored(stored));
+        match &mut self.first {
+            Some(first) => first.extend(stored),
+            None if !stored.is_empty() => {
+                let _ = self.report.send(Msg::Stored(stored));
+            }
+            None => {}
         }
     }
 
@@ -322,7 +333,10 @@ impl Writer {
 
     /// Writes the manifest, for an instant restart (queued after the writes of the
     /// snapshot it describes, so it is written after them).
-    fn record(&mut self, manifest: &crate::manifest::Manifest) {
+    fn record(&mut self, snapshot: &crate::snapshot::Snapshot) {
+        let Some(manifest) = super::restore::record(snapshot) else {
+            return;
+        };
         let path = self.out_dir.join(crate::manifest::FILE);
         if let Err(e) = crate::output::write_atomic(&path, manifest.to_text().as_bytes()) {
             // Only the next start's shortcut is lost; it builds before serving.
