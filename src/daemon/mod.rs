@@ -212,6 +212,9 @@ impl First {
         })?;
         // Served from disk before feedd says it serves (and the memory given back).
         rebuild::move_to_disk(&self.served, &out_dir_of(&fresh.engine), first_stored);
+        // The build's rendered bytes are gone either way (the same as restored, or on
+        // disk now): give the memory back.
+        release_free_memory();
         let _ = disk.send(writer::Job::Owed(on_disk));
         let _ = disk.send(writer::Job::Prune(
             fresh.engine.files().map(str::to_string).collect(),
