@@ -207,11 +207,11 @@ impl First {
             fresh.engine.config().precompress,
         )
         .map_err(|source| BuildError::Write {
-            path: out_dir,
+            path: out_dir.clone(),
             source,
         })?;
         // Served from disk before feedd says it serves (and the memory given back).
-        rebuild::move_to_disk(&self.served, &out_dir_of(&fresh.engine), first_stored);
+        rebuild::move_to_disk(&self.served, &out_dir, first_stored);
         // The build's rendered bytes are gone either way (the same as restored, or on
         // disk now): give the memory back.
         release_free_memory();
@@ -274,10 +274,6 @@ pub(super) fn release_free_memory() {
     unsafe {
         libc::malloc_trim(0);
     }
-}
-
-fn out_dir_of(engine: &crate::engine::Engine) -> PathBuf {
-    engine.config().output_dir.clone()
 }
 
 /// The machine's timing from the `[serve]` settings.

@@ -427,30 +427,3 @@ proptest! {
         prop_assert_eq!(live.files().collect::<Vec<_>>(), fresh.files().collect::<Vec<_>>());
     }
 }
-
-/// A build keeps no searchable text unless a custom feed looks for words, and writes the
-/// same bytes either way (the summary is then made when the entry is rendered).
-#[test]
-fn without_search_the_same_bytes_are_published() {
-    let long = format!("<p>{}</p>\n\n<p>second</p>", "市场 ".repeat(400));
-    let posts = |e: &mut Engine| {
-        let sink = Collect::default();
-        let changes = vec![
-            file("_posts/2024-01-01-a.md", &post("A", "2024-01-01", "c", "t")),
-            file(
-                "_posts/2024-01-02-b.md",
-                &format!("---\ntitle: B\ndate: 2024-01-02\ncategories: c\n---\n{long}\n"),
-            ),
-        ];
-        e.apply([changes], now(), &sink);
-        let mut files = sink.into_files();
-        files.sort();
-        files
-    };
-    let searched = posts(&mut engine(""));
-    let mut plain = engine("").without_search();
-    assert!(!plain.search);
-    assert_eq!(posts(&mut plain), searched);
-    let words = engine("[[custom]]\nname = \"m\"\nquery = \"q=市场\"").without_search();
-    assert!(words.search, "a custom feed with words needs the text");
-}

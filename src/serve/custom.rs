@@ -67,32 +67,14 @@ pub fn respond(
     (head, page): (bool, bool),
     may_work: bool,
 ) -> Custom {
-    match respond_with(
-        rel,
-        raw,
-        headers,
-        (snapshot, caches),
-        (head, page),
-        may_work,
-    ) {
-        Some(Some(response)) => Custom::Response(response),
-        Some(None) => Custom::Work,
-        None => Custom::Plain,
-    }
-}
-
-fn respond_with(
-    rel: &str,
-    raw: &str,
-    headers: &HeaderMap,
-    (snapshot, caches): (&Snapshot, &Caches),
-    (head, page): (bool, bool),
-    may_work: bool,
-) -> Option<Option<Response<Body>>> {
     let settings = &snapshot.settings;
-    let cache = caches.queries.as_ref()?;
+    let Some(cache) = caches.queries.as_ref() else {
+        return Custom::Plain;
+    };
     let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
-    crate::layout::Format::from_file_name(name)?;
+    if crate::layout::Format::from_file_name(name).is_none() {
+        return Custom::Plain;
+    }
     let send = |file: std::sync::Arc<crate::snapshot::FeedFile>| {
         let mut r = file_response(
             &file,
@@ -111,16 +93,16 @@ fn respond_with(
     };
     let current = (snapshot.catalog.as_ref()).and_then(|c| cache.current(c, rel, raw, page));
     if let Some(file) = current {
-        return Some(Some(send(file)));
+        return Custom::Response(send(file));
     }
     let query = match crate::query::Query::parse(raw) {
         Ok(Some(query)) => query,
-        Ok(None) => return None,
+        Ok(None) => return Custom::Plain,
         Err(e) => {
             let mut r = text(StatusCode::BAD_REQUEST, format!("bad query: {e}\n"));
             r.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            return Some(Some(strip_body(r, head)));
+            return Custom::Response(strip_body(r, head));
         }
     };
     let Some(catalog) = &snapshot.catalog else {
@@ -130,19 +112,19 @@ fn respond_with(
         );
         r.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        return Some(Some(strip_body(r, head)));
+        return Custom::Response(strip_body(r, head));
     };
     if !may_work {
-        return Some(None);
+        return Custom::Work;
     }
     let key = crate::custom::key_of(dir, snapshot);
     let answer = match key {
         Some(key) => cache.answer(catalog, settings, (rel, raw), &key, &query, page),
         None => Answer::NotFound,
     };
-    Some(Some(match answer {
-        Answer::Plain => return None,
-        Answer::NotFound => not_found((snapshot, &caches.bodies), page, head),
-        Answer::Feed(file) => send(file),
-    }))
+    match answer {
+        Answer::Plain => Custom::Plain,
+        Answer::NotFound => Custom::Response(not_found((snapshot, &caches.bodies), page, head)),
+        Answer::Feed(file) => Custom::Response(send(file)),
+    }
 }
