@@ -128,7 +128,7 @@ impl HttpSettings {
         // A file's path is its folder names as on disk; in a URL each is encoded, as
         // `FeedKey::url_path` does for the feed's own links.
         let path: Vec<String> = rel.split('/').map(crate::url::encode_segment).collect();
-        self.site_url.absolute(&format!("/{}", path.join("/")))
+        self.site_url.join(&format!("/{}", path.join("/")))
     }
 }
 
@@ -149,7 +149,7 @@ mod tests {
         for name in ["西海都市报新闻", "ai & data", "C++", "a b%c"] {
             let key = FeedKey::Tag(crate::names::FeedName::new(name));
             for format in Format::ALL {
-                let base = site_url.absolute(&key.url_path());
+                let base = site_url.join(&key.url_path());
                 let rendered_self = format!("{base}{}", format.file_name());
                 assert_eq!(settings.topic(&key.file(format)), rendered_self, "{name}");
                 let links = settings.links(&key.file(format)).unwrap();

@@ -90,10 +90,8 @@ impl FeedKey {
         }
         let (folder, segment) = dir.split_once('/')?;
         let kind = FeedKind::from_folder(folder)?;
-        let name = percent_encoding::percent_decode_str(segment)
-            .decode_utf8()
-            .ok()?;
-        let name = FeedName::new(&name);
+        // A folder is a spelling of its name (see `names`).
+        let name = FeedName::new(segment);
         let key = match kind {
             FeedKind::Category => FeedKey::Category(name),
             FeedKind::Tag => FeedKey::Tag(name),

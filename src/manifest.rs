@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 pub const FILE: &str = ".feedd-manifest";
 
 /// Changes when the manifest's meaning does (it is part of the fingerprint): version 2
-/// records xxh3 hashes for every file, from both commands.
-const FORMAT: u32 = 2;
+/// records xxh3 hashes for every file, from both commands; 3: folders spell their names
+/// (`names`), so a manifest naming the old `%XX` folders is not reused.
+const FORMAT: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {

@@ -1,17 +1,24 @@
-//! Category and tag names as feed keys and path segments.
+//! Category and tag names as feed keys and folder names.
 //!
-//! A name is NFC-normalised and ASCII case-folded into a `FeedName`, so `Alpha` and `alpha`
-//! share one feed (they would collide on case-insensitive file systems). The key becomes a
-//! path segment that is safe on disk and unique: characters that are unsafe in a file name
-//! are written as `%XX` (UTF-8 bytes), and `%` itself always is, so distinct names never
-//! meet and no name can leave `feeds/`. CJK and other letters stay readable.
+//! A name is NFKC-normalised and ASCII case-folded into a `FeedName`: `Alpha` and `alpha`,
+//! `Ａ股` and `A股`, `ﬁnance` and `finance` share one feed (full-width letters are an
+//! input-method accident in Chinese text, and the names would collide on case-insensitive
+//! file systems). The name becomes a folder that is safe on disk, unique, and still a
+//! spelling of the name: a character a folder may not hold is written as its full-width
+//! form (`/` as `／`, a leading `.` as `．`), which the normalisation maps back. So the
+//! folder read as a name is the name again, and one rule routes every request: decode
+//! the path segment, normalise it as a name, look for that name's folder.
 
 use std::fmt;
 
 use unicode_normalization::UnicodeNormalization;
 
-/// Longest segment we write, in bytes; longer names end in a hash (`%h…`).
+/// Longest folder name we write, in bytes; longer names end in a hash (`～…`).
 pub const MAX_SEGMENT_BYTES: usize = 180;
+
+/// Marks the hash at the end of a long name's folder. A short name's folder never holds
+/// it: it is the full-width form of `~`, which is safe and so never substituted.
+const LONG_MARK: char = '～';
 
 /// A normalised category or tag name: the identity of its feed. Shared text: keys are
 /// cloned into every set that tracks a feed, and a clone is a reference count, not an
@@ -21,24 +28,41 @@ pub struct FeedName(std::sync::Arc<str>);
 
 impl FeedName {
     pub fn new(name: &str) -> FeedName {
-        FeedName(name.nfc().collect::<String>().to_ascii_lowercase().into())
+        FeedName(normalize(name).into())
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
-    /// The on-disk path segment (UTF-8, readable, safe, unique).
+    /// Whether there is no name (an empty tag in front matter): such a name has no feed.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The folder name on disk (UTF-8, readable, safe, unique, a spelling of the name).
     pub fn segment(&self) -> String {
         segment(&self.0)
     }
 
-    /// The segment percent-encoded for use in a URL.
+    /// The folder name percent-encoded for use in a URL.
     pub fn url_segment(&self) -> String {
         crate::url::encode_segment(&self.segment())
     }
 }
 
+/// NFKC, then ASCII lower case, then NFC again (lower-casing `J` before a combining
+/// caron makes a pair that composes, so the result is NFKC whatever the input). Line
+/// breaks and tabs become spaces; other control characters, U+FFFD: a name cannot
+/// carry them into a folder, and two names that differ only there are one feed.
+fn normalize(name: &str) -> String {
+    let mapped = name.nfkc().map(|c| match c {
+        '\t' | '\n' | '\r' | '\u{b}' | '\u{c}' => ' ',
+        c if c.is_control() => char::REPLACEMENT_CHARACTER,
+        c => c.to_ascii_lowercase(),
+    });
+    mapped.nfc().collect()
+}
 /// Written as its text; read back through `new`, so a hand-edited manifest cannot make a
 /// name that is not normalised.
 impl serde::Serialize for FeedName {
@@ -65,20 +89,19 @@ const WINDOWS_RESERVED: [&str; 22] = [
     "com9", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
 ];
 
-fn is_unsafe_char(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' | '%' | '#'
-        )
-        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{feff}')
+/// The full-width form of an ASCII character (`/` → `／`), which NFKC maps back.
+fn full_width(c: char) -> char {
+    match c {
+        ' ' => '\u{3000}',
+        '!'..='~' => char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap_or(c),
+        c => c,
+    }
 }
 
-fn escape_char(out: &mut String, c: char) {
-    let mut buf = [0u8; 4];
-    for b in c.encode_utf8(&mut buf).bytes() {
-        out.push_str(&format!("%{b:02X}"));
-    }
+/// Characters a folder name may not hold anywhere: the path separators and what
+/// Windows file systems refuse (the output is copied, synced and served from them too).
+fn is_unsafe_char(c: char) -> bool {
+    matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
 }
 
 /// The page feedd writes in each folder (`categories/index.html`, …); `layout` names
@@ -98,41 +121,32 @@ fn is_own_file(name: &str) -> bool {
     base == PAGE_FILE
 }
 
-/// Maps a normalised name to its segment. See the module doc for the rules.
+/// Maps a normalised name to its folder. See the module doc for the rules.
 fn segment(name: &str) -> String {
     if name.is_empty() {
-        // A bare `%` is never produced by escaping (which always writes `%XX`).
-        return "%".to_string();
+        // No feed has the empty name; this folder is still no other name's.
+        return LONG_MARK.to_string();
     }
-    let chars: Vec<char> = name.chars().collect();
     let stem = name.split('.').next().unwrap_or("");
     // A term folder named like its kind's list page would be that page.
     let reserved = WINDOWS_RESERVED.contains(&stem) || is_own_file(name);
-    let last = chars.len() - 1;
-    let mut out = String::with_capacity(name.len());
-    for (i, &c) in chars.iter().enumerate() {
-        let unsafe_here = is_unsafe_char(c)
-            || (i == 0 && (c == '.' || c == ' ' || c == '-' || reserved))
-            || (i == last && (c == '.' || c == ' '));
-        if unsafe_here {
-            escape_char(&mut out, c);
-        } else {
-            out.push(c);
-        }
+    let last = name.chars().count().saturating_sub(1);
+    let mut out = String::with_capacity(name.len() + 8);
+    for (i, c) in name.chars().enumerate() {
+        let substitute = is_unsafe_char(c)
+            || (i == 0 && (matches!(c, '.' | ' ' | '-') || reserved))
+            || (i == last && matches!(c, '.' | ' '));
+        out.push(if substitute { full_width(c) } else { c });
     }
     if out.len() > MAX_SEGMENT_BYTES {
-        let mut cut = MAX_SEGMENT_BYTES - 18;
+        let hash = crate::hash::hex64(name.as_bytes());
+        let mut cut = MAX_SEGMENT_BYTES - LONG_MARK.len_utf8() - hash.len();
         while !out.is_char_boundary(cut) {
             cut -= 1;
         }
-        // A `%` inside the kept prefix must not be split from its two hex digits.
-        let prefix = &out[..cut];
-        let prefix = match prefix.rfind('%') {
-            Some(p) if p + 3 > prefix.len() => &prefix[..p],
-            _ => prefix,
-        };
-        let hash = crate::hash::hex64(name.as_bytes());
-        return format!("{prefix}%h{hash}");
+        out.truncate(cut);
+        out.push(LONG_MARK);
+        out.push_str(&hash);
     }
     out
 }
@@ -149,18 +163,21 @@ mod tests {
             ("Alpha", "alpha"),
             ("C++", "c++"),
             ("AI & data", "ai & data"),
-            ("量化/策略", "量化%2F策略"),
-            ("..", "%2E%2E"),
-            (".hidden", "%2Ehidden"),
-            ("/etc/passwd", "%2Fetc%2Fpasswd"),
-            ("%2e%2e", "%252e%252e"),
-            ("CON", "%63on"),
-            ("index.html", "%69ndex.html"),
-            ("index.html.gz", "%69ndex.html.gz"),
-            ("index.html.zst", "%69ndex.html.zst"),
-            ("", "%"),
-            ("a\\b", "a%5Cb"),
-            ("tab\there", "tab%09here"),
+            ("量化/策略", "量化／策略"),
+            ("..", "．．"),
+            (".hidden", "．hidden"),
+            ("/etc/passwd", "／etc／passwd"),
+            ("%2e%2e", "%2e%2e"),
+            ("a%2Fb", "a%2fb"),
+            ("CON", "ｃon"),
+            ("index.html", "ｉndex.html"),
+            ("index.html.gz", "ｉndex.html.gz"),
+            ("index.html.zst", "ｉndex.html.zst"),
+            ("", "～"),
+            ("a\\b", "a＼b"),
+            ("tab\there", "tab here"),
+            ("bell\u{7}", "bell\u{fffd}"),
+            (" x ", "\u{3000}x\u{3000}"),
             ("🚀 growth", "🚀 growth"),
         ];
         for (name, want) in rows {
@@ -169,9 +186,20 @@ mod tests {
     }
 
     #[test]
-    fn nfc_and_ascii_case_share_a_feed() {
-        assert_eq!(FeedName::new("Cafe\u{301}"), FeedName::new("café"));
-        assert_eq!(FeedName::new("ALPHA"), FeedName::new("alpha"));
+    fn compatibility_forms_and_ascii_case_share_a_feed() {
+        let same = [
+            ("Cafe\u{301}", "café"),
+            ("ALPHA", "alpha"),
+            ("Ａ股", "a股"),
+            ("Ｇｏ", "go"),
+            ("x²", "x2"),
+            ("①号", "1号"),
+            ("ﬁnance", "finance"),
+            ("J\u{30c}", "ǰ"),
+        ];
+        for (a, b) in same {
+            assert_eq!(FeedName::new(a), FeedName::new(b), "{a:?} {b:?}");
+        }
         assert_ne!(
             FeedName::new("Ä"),
             FeedName::new("ä"),
@@ -184,7 +212,7 @@ mod tests {
         let long = "长".repeat(200);
         let seg = FeedName::new(&long).segment();
         assert!(seg.len() <= MAX_SEGMENT_BYTES, "{}", seg.len());
-        assert!(seg.contains("%h"));
+        assert!(seg.contains(LONG_MARK));
     }
 
     fn is_safe(seg: &str) -> bool {
@@ -192,7 +220,7 @@ mod tests {
             && seg != "."
             && seg != ".."
             && !seg.starts_with('.')
-            && !seg.contains(['/', '\\', '\0'])
+            && !seg.contains(['/', '\\', '\0', ':', '*', '?', '"', '<', '>', '|'])
             && !seg.chars().any(char::is_control)
             && seg.len() <= MAX_SEGMENT_BYTES
     }
@@ -206,6 +234,17 @@ mod tests {
             prop_assert!(path.components().all(|c| matches!(c, std::path::Component::Normal(_))));
         }
 
+        /// A folder read as a name is the name again (the router relies on it), and a
+        /// name is normalised once and for all.
+        #[test]
+        fn folders_are_spellings_of_their_names(name in "\\PC{0,40}|[./\\\\%~ a-zA-Z\\x00-\\x1f\u{ff01}-\u{ff5e}\u{3000}]{0,12}") {
+            let key = FeedName::new(&name);
+            prop_assert_eq!(FeedName::new(key.as_str()), key.clone());
+            if !key.segment().contains(LONG_MARK) {
+                prop_assert_eq!(FeedName::new(&key.segment()), key);
+            }
+        }
+
         #[test]
         fn distinct_names_never_collide(a in "\\PC{0,12}|[.%/a-cA-C]{0,6}", b in "\\PC{0,12}|[.%/a-cA-C]{0,6}") {
             let (ka, kb) = (FeedName::new(&a), FeedName::new(&b));
@@ -215,7 +254,7 @@ mod tests {
         }
 
         #[test]
-        fn long_distinct_names_never_collide(a in "[a-z%]{170,200}", b in "[a-z%]{170,200}") {
+        fn long_distinct_names_never_collide(a in "[a-z%/.]{170,200}", b in "[a-z%/.]{170,200}") {
             let (ka, kb) = (FeedName::new(&a), FeedName::new(&b));
             if ka != kb {
                 prop_assert_ne!(ka.segment(), kb.segment());

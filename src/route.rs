@@ -1,6 +1,9 @@
 //! Request path → what to answer. Percent-encoded and raw UTF-8 paths both work; a
-//! category or tag name may also be given as written (`/tags/Alpha/…`). Only published
-//! files are ever answered: no path reaches the file system.
+//! category or tag name may also be given as written (`/tags/Alpha/…`, `/tags/Ａ股/…`,
+//! `/tags/量化%2F策略/…`): a segment is read as a name and normalised as feed names are,
+//! and since every folder is a spelling of its name, the folder's own URL and every
+//! spelling of the name lead to that feed and no other. Only published files are ever
+//! answered: no path reaches the file system.
 
 use percent_encoding::percent_decode_str;
 
@@ -9,7 +12,7 @@ use crate::names::FeedName;
 use crate::snapshot::Snapshot;
 
 /// What a request is for.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Health,
     Metrics,
@@ -26,6 +29,11 @@ pub enum Route {
 
 /// Maps a request path (query already removed) to a route.
 pub fn route(path: &str, snapshot: &Snapshot, baseurl: &str) -> Route {
+    // A dot segment sent as is means "this folder" or "its parent", never a name; a
+    // client resolves it before sending. (`%2E%2E` is the name `..`.)
+    if path.split('/').any(|s| s == "." || s == "..") {
+        return Route::NotFound;
+    }
     // Decode segment by segment, so an encoded `/` inside a name stays inside it.
     let decoded: Option<Vec<String>> = path
         .split('/')
@@ -149,7 +157,9 @@ mod tests {
             "tags/西海新闻/feed.xml",
             "tags/西海新闻/index.html",
             "tags/alpha/rss.xml",
-            "tags/%2Fetc%2Fpasswd/feed.json",
+            "tags/／etc／passwd/feed.json",
+            "tags/．．/feed.xml",
+            "tags/a股/feed.xml",
         ]);
         let file = |p: &str, page: Option<&str>| Route::File {
             rel: p.to_string(),
@@ -184,14 +194,21 @@ mod tests {
             ),
             ("/tags/Alpha/rss.xml", file("tags/alpha/rss.xml", None)),
             ("/tags/alpha/", Route::NotFound),
-            (
-                "/tags/%252Fetc%252Fpasswd/feed.json",
-                file("tags/%2Fetc%2Fpasswd/feed.json", None),
-            ),
+            // A name that looks like an escape is that name, not the escaped one.
+            ("/tags/%252Fetc%252Fpasswd/feed.json", Route::NotFound),
             (
                 "/tags/%2Fetc%2Fpasswd/feed.json",
-                file("tags/%2Fetc%2Fpasswd/feed.json", None),
+                file("tags/／etc／passwd/feed.json", None),
             ),
+            (
+                "/tags/%EF%BC%8Fetc%EF%BC%8Fpasswd/feed.json",
+                file("tags/／etc／passwd/feed.json", None),
+            ),
+            ("/tags/%2E%2E/feed.xml", file("tags/．．/feed.xml", None)),
+            ("/tags/../feed.xml", Route::NotFound),
+            ("/tags/%252E%252E/feed.xml", Route::NotFound),
+            ("/tags/Ａ股/feed.xml", file("tags/a股/feed.xml", None)),
+            ("/tags/A%E8%82%A1/feed.xml", file("tags/a股/feed.xml", None)),
             ("/blog/feed.xml", file("feed.xml", Some("index.html"))),
             ("/../etc/passwd", Route::NotFound),
             ("/%2e%2e/%2e%2e/etc/passwd", Route::NotFound),
@@ -207,7 +224,57 @@ mod tests {
         }
     }
 
+    /// Names as hostile posts carry them: compatibility and full-width forms, escapes,
+    /// separators, dot names, controls, joiners, bidi marks.
+    const NAMES: &str = "\\PC{0,10}|[%./\\\\ aAfF02E\u{ff01}-\u{ff5e}\u{3000}\u{200b}-\u{200f}\u{202a}-\u{202e}\u{2460}-\u{2470}\u{fb01}\u{b2}\u{301}\u{30c}\\x00-\\x1f股]{0,8}";
+
     proptest! {
+        /// Every URL feedd gives a feed (its folder's URL as the feed links and topics
+        /// write it, also after a client NFKC-normalises it) leads to that feed; every
+        /// name typed into a URL leads to that name's feed or nowhere.
+        #[test]
+        fn every_spelling_leads_to_its_own_feed(
+            names in proptest::collection::vec(proptest::string::string_regex(NAMES).unwrap(), 1..6),
+            typed in proptest::string::string_regex(NAMES).unwrap(),
+        ) {
+            use crate::layout::FeedKey;
+            let site = crate::url::SiteUrl::new("https://a.example", "/blog");
+            let keys: Vec<FeedKey> = names
+                .iter()
+                .map(|n| FeedKey::Tag(FeedName::new(n)))
+                .filter(|k| k.name().is_some_and(|n| !n.is_empty()))
+                .collect();
+            let files: Vec<String> = keys.iter().map(|k| k.file(Format::Atom)).collect();
+            let s = snapshot(&files.iter().map(String::as_str).collect::<Vec<_>>());
+            let to = |url: &str| {
+                let (_, path) = crate::url::split_origin(url).unwrap();
+                route(path, &s, "/blog")
+            };
+            for (key, rel) in keys.iter().zip(&files) {
+                let advertised = format!("{}feed.xml", site.join(&key.url_path()));
+                let want = Route::File { rel: rel.clone(), page: None };
+                prop_assert_eq!(to(&advertised), want.clone(), "{}", advertised);
+                // (A client normalising `．．` to `..` drops the segment: not a spelling.)
+                let dots = key.name().is_some_and(|n| matches!(n.as_str(), "." | ".."));
+                if !key.dir().contains('～') && !dots {
+                    let normalized = crate::url::normalize(&advertised);
+                    prop_assert_eq!(to(&normalized), want, "{}", normalized);
+                }
+            }
+            let typed_key = FeedKey::Tag(FeedName::new(&typed));
+            // A name that is a dot segment must be escaped to be a name (RFC 3986 §3.3).
+            let segment = match typed.as_str() {
+                "." | ".." => typed.replace('.', "%2E"),
+                _ => crate::url::encode_segment(&typed),
+            };
+            let url = format!("https://a.example/blog/tags/{segment}/feed.xml");
+            match to(&url) {
+                Route::File { rel, .. } => prop_assert_eq!(rel, typed_key.file(Format::Atom)),
+                Route::NotFound => prop_assert!(!keys.contains(&typed_key) || typed_key.name().is_some_and(|n| n.is_empty())),
+                other => prop_assert!(false, "{:?}", other),
+            }
+        }
+
         /// Any request path routes to a snapshot key, a redirect to a folder that has a
         /// page, or to nothing: never elsewhere.
         #[test]

@@ -191,12 +191,92 @@ fn hostile_posts_are_reported_and_every_feed_stays_valid() {
         );
     }
     assert!(
-        files.contains_key("tags/%2E%2E/feed.xml")
-            && files.contains_key("tags/a%2F..%2F..%2Fb/feed.xml"),
+        files.contains_key("tags/．．/feed.xml")
+            && files.contains_key("tags/a／..／..／b/feed.xml"),
         "{:?}",
         files
             .keys()
             .filter(|k| k.starts_with("tags/"))
             .collect::<Vec<_>>()
     );
+}
+
+/// Every name feedd gives a file under `dir`, and its top-level folders (the feeds'
+/// folders are the names of terms, not feedd's own).
+fn names_under(dir: &std::path::Path, top: bool, out: &mut std::collections::BTreeSet<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type().unwrap().is_dir() {
+            if top {
+                out.insert(name);
+            }
+            names_under(&entry.path(), false, out);
+        } else {
+            out.insert(name);
+        }
+    }
+}
+
+/// Display titles of every feed of a kind, read back with feed-rs.
+fn titles_in(site: &Site, kind: &str) -> Vec<String> {
+    let mut titles = Vec::new();
+    for entry in std::fs::read_dir(site.path(&format!("feeds/{kind}"))).unwrap() {
+        let feed = entry.unwrap().path().join("feed.xml");
+        if feed.is_file() {
+            let parsed = parse_feed(&std::fs::read(&feed).unwrap());
+            titles.push(parsed.title.map(|t| t.content).unwrap_or_default());
+        }
+    }
+    titles
+}
+
+/// A category or tag may be called like any file feedd writes (pages, their copies,
+/// feeds, OPML, the manifest, temp files): the build still succeeds, each such name gets
+/// its own feed, and feedd's own files stay what they are.
+#[test]
+fn names_equal_to_feedds_own_file_names_get_their_own_feeds() {
+    let site = Site::fixture(
+        "site",
+        "[[custom]]\nname = \"mine\"\nquery = \"tag=alpha\"\n",
+    );
+    site.build();
+    let mut names = std::collections::BTreeSet::new();
+    names_under(&site.path("feeds"), true, &mut names);
+    for extra in [".feedd-tmp-1-index.html", "index.html.br", "feeds.opml.zst"] {
+        names.insert(extra.to_string());
+    }
+    assert!(names.contains("index.html.gz") && names.contains(".feedd-manifest"));
+    // Folder names hold no `"` or `\` (they are spelled full-width), so YAML quoting is
+    // plain.
+    assert!(!names.iter().any(|n| n.contains(['"', '\\'])));
+    let list: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    let list = list.join(", ");
+    write(
+        &site,
+        "_posts/2024-03-01-own-names.md",
+        format!(
+            "---\ntitle: Own names\ndate: 2024-03-01 10:00:00 +0800\ncategories: [{list}]\ntags: [{list}]\n---\nbody\n"
+        )
+        .as_bytes(),
+    );
+    site.build();
+    for page in ["tags/index.html", "categories/index.html", "index.html"] {
+        assert!(site.path(&format!("feeds/{page}")).is_file(), "{page}");
+        assert!(
+            site.path(&format!("feeds/{page}.gz")).is_file(),
+            "{page}.gz"
+        );
+    }
+    for kind in ["tags", "categories"] {
+        let titles = titles_in(&site, kind);
+        for name in &names {
+            assert!(
+                titles.iter().any(|t| t.ends_with(&format!(" | {name}"))),
+                "{kind}: no feed titled {name:?} in {titles:?}"
+            );
+        }
+    }
+    // And `serve` restarts warm from that build: its manifest was written.
+    assert!(site.path("feeds/.feedd-manifest").is_file());
 }

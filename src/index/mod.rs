@@ -347,7 +347,8 @@ fn terms_of(post: &Listed) -> Vec<(FeedKey, String)> {
                 .iter()
                 .map(|t| (FeedKey::Tag(FeedName::new(t)), t)),
         );
-    for (key, spelling) in pairs {
+    // An empty name (`tags: [""]`) is no feed: no folder or URL could spell it.
+    for (key, spelling) in pairs.filter(|(k, _)| k.name().is_some_and(|n| !n.is_empty())) {
         let slot = out.entry(key).or_insert_with(|| spelling.clone());
         if spelling < slot {
             *slot = spelling.clone();

@@ -277,7 +277,8 @@ pub fn head<'a>(
         _ => format!("{} | {display}", site.title),
     };
     let title = crate::text::xml_clean(&title).into_owned();
-    let base_url = site_url.absolute(&group.key.url_path());
+    let folder = group.key.url_path();
+    let base_url = site_url.join(&folder);
     let updated = entries
         .iter()
         .map(|e| e.updated)
@@ -287,7 +288,12 @@ pub fn head<'a>(
         site,
         title,
         home_url: site_url.absolute("/"),
-        alternate_url: site_url.absolute(group.page.as_deref().unwrap_or("/")),
+        // The feed's own page is one of feedd's folders; a page the site made is a
+        // Jekyll URL, normalised as Jekyll does.
+        alternate_url: match group.page.as_deref() {
+            Some(page) if page == folder => base_url.clone(),
+            page => site_url.absolute(page.unwrap_or("/")),
+        },
         display,
         base_url,
         updated,

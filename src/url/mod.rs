@@ -206,6 +206,8 @@ pub fn post_id(url: &str, slug: &str) -> String {
 pub struct SiteUrl {
     url: String,
     baseurl: String,
+    /// `url` + `baseurl` normalised, without a trailing `/`: what `join` prefixes.
+    base: String,
 }
 
 impl SiteUrl {
@@ -216,9 +218,11 @@ impl SiteUrl {
         } else {
             format!("/{base}")
         };
+        let normalized = normalize(&format!("{url}{base}"));
         SiteUrl {
             url: url.to_string(),
             baseurl: base,
+            base: normalized.trim_end_matches('/').to_string(),
         }
     }
 
@@ -237,6 +241,15 @@ impl SiteUrl {
         };
         normalize(&format!("{}{}{}", self.url, self.baseurl, path))
     }
+
+    /// The absolute URL of one of feedd's own files or folders, from its path as
+    /// `FeedKey::url_path` encodes it (ASCII, `/`-led). Unlike `absolute`, the segments are
+    /// not NFKC-normalised: a folder spells `/` inside a name as `／`, which NFKC would
+    /// turn back into a separator, and these URLs must name the folders as they are on
+    /// disk (a static server maps them to files byte for byte).
+    pub fn join(&self, encoded_path: &str) -> String {
+        format!("{}{encoded_path}", self.base)
+    }
 }
 
 /// A site-relative absolute path (`/feed.xml`) under the site's `baseurl`, as links
@@ -246,6 +259,17 @@ pub fn under_base(baseurl: &str, path: &str) -> String {
         "" => path.to_string(),
         base => format!("/{base}{path}"),
     }
+}
+
+/// An absolute URL's origin, normalised (`https://a.example`), and the rest as given.
+/// For URLs a client hands back (WebSub topics): their path is routed as a request
+/// path is, not normalised, since NFKC and dot-segment removal could make it another
+/// feed's.
+pub fn split_origin(url: &str) -> Option<(String, &str)> {
+    let (_, rest) = url.split_once("://")?;
+    let at = url.len() - rest.len() + rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let origin = normalize(&url[..at]);
+    Some((origin.trim_end_matches('/').to_string(), &url[at..]))
 }
 
 /// Addressable `normalize` for the URLs we emit: ASCII-only, percent-encoded.

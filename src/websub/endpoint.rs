@@ -152,8 +152,11 @@ pub fn topic_file(
     snapshot: &Snapshot,
     queries: Option<&crate::custom::QueryCache>,
 ) -> Option<String> {
-    let normalized = crate::url::normalize(topic);
-    let path = normalized.strip_prefix(snapshot.settings.origin())?;
+    let (origin, path) = crate::url::split_origin(topic)?;
+    if origin != snapshot.settings.origin() {
+        return None;
+    }
+    let path = if path.is_empty() { "/" } else { path };
     let (path, query) = match path.split_once('?') {
         Some((path, query)) => (path, Some(query)),
         None => (path, None),

@@ -167,7 +167,7 @@ impl<'a> Shell<'a> {
         let term =
             |terms: &crate::config::TermFeeds, kind: fn(FeedName) -> FeedKey, label: &str| {
                 let name = FeedName::new(label);
-                terms.wants(&name).then(|| {
+                (!name.is_empty() && terms.wants(&name)).then(|| {
                     let shown = terms.title(&name).unwrap_or(label).to_string();
                     (self.href(&kind(name).url_path()), shown)
                 })
