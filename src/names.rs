@@ -56,6 +56,12 @@ impl FeedName {
 /// breaks and tabs become spaces; other control characters, U+FFFD: a name cannot
 /// carry them into a folder, and two names that differ only there are one feed.
 fn normalize(name: &str) -> String {
+    // Most names (CJK, lower-case ASCII) are already normal: checked without allocating.
+    let normal = unicode_normalization::is_nfkc_quick(name.chars())
+        == unicode_normalization::IsNormalized::Yes;
+    if normal && !name.chars().any(|c| c.is_control() || c.is_ascii_uppercase()) {
+        return name.to_string();
+    }
     let mapped = name.nfkc().map(|c| match c {
         '\t' | '\n' | '\r' | '\u{b}' | '\u{c}' => ' ',
         c if c.is_control() => char::REPLACEMENT_CHARACTER,
