@@ -59,7 +59,11 @@ fn normalize(name: &str) -> String {
     // Most names (CJK, lower-case ASCII) are already normal: checked without allocating.
     let normal = unicode_normalization::is_nfkc_quick(name.chars())
         == unicode_normalization::IsNormalized::Yes;
-    if normal && !name.chars().any(|c| c.is_control() || c.is_ascii_uppercase()) {
+    if normal
+        && !name
+            .chars()
+            .any(|c| c.is_control() || c.is_ascii_uppercase())
+    {
         return name.to_string();
     }
     let mapped = name.nfkc().map(|c| match c {

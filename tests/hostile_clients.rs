@@ -161,6 +161,69 @@ fn many_idle_connections_do_not_starve_others() {
     assert!(healthy(&addr));
 }
 
+/// An h2c connection's preface and empty SETTINGS frame.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00";
+/// An HTTP/2 PING frame (8 bytes of opaque data, stream 0).
+const H2_PING: &[u8] = b"\x00\x00\x08\x06\x00\x00\x00\x00\x00pingping";
+
+/// Connections that keep the cap busy with HTTP/2 frames but never a request (PINGs
+/// every 200 ms, or only the preface) are closed after `idle_timeout_ms`, and new
+/// clients are answered again; a client that did make requests is closed the same
+/// time after its last one.
+#[test]
+fn http2_connections_sending_only_pings_are_closed_when_idle() {
+    let site = Site::fixture(
+        "site",
+        "[serve]\nheader_timeout_ms = 700\nidle_timeout_ms = 1000\nmax_connections = 4\n",
+    );
+    let d = Daemon::start(&site);
+    let addr = d.base.trim_start_matches("http://").to_string();
+    let open = |pings: bool| {
+        let addr = addr.clone();
+        std::thread::spawn(move || {
+            let mut s = TcpStream::connect(&addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_millis(200)))
+                .unwrap();
+            let started = Instant::now();
+            s.write_all(H2_PREFACE).unwrap();
+            let mut buf = [0u8; 256];
+            while started.elapsed() < Duration::from_secs(10) {
+                if pings && s.write_all(H2_PING).is_err() {
+                    break;
+                }
+                match s.read(&mut buf) {
+                    Ok(0) => break,
+                    Err(e)
+                        if e.kind() != std::io::ErrorKind::WouldBlock
+                            && e.kind() != std::io::ErrorKind::TimedOut =>
+                    {
+                        break
+                    }
+                    _ => {}
+                }
+            }
+            started.elapsed()
+        })
+    };
+    let idlers: Vec<_> = (0..3).map(|_| open(true)).chain([open(false)]).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    // The cap is full: a new client waits (or is refused) while they hold it.
+    let refused_at = Instant::now();
+    while !healthy(&addr) {
+        assert!(refused_at.elapsed() < Duration::from_secs(10), "never answered");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let waited = refused_at.elapsed();
+    for idler in idlers {
+        let lasted = idler.join().unwrap();
+        assert!(
+            lasted < Duration::from_secs(3),
+            "an idle h2 connection lasted {lasted:?}"
+        );
+    }
+    assert!(waited < Duration::from_secs(3), "{waited:?}");
+}
+
 #[test]
 fn full_downloads_are_rate_limited_but_304s_are_not() {
     let site = Site::fixture("site", "[serve]\nfull_downloads_per_minute = 3\n");

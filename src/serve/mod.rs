@@ -92,8 +92,12 @@ impl Server {
             let settings = self.snapshot.load().settings.clone();
             let builder = connection_builder(&settings);
             let server = self.clone();
+            let stream =
+                idle::IdleTimeout::new(stream, settings.header_timeout, settings.idle_timeout);
+            let activity = stream.activity();
             let service = service_fn(move |req: Request<Incoming>| {
                 let server = server.clone();
+                let request = activity.begin();
                 async move {
                     let hub = server.hub.as_ref().filter(|h| {
                         h.serves_requests()
@@ -114,11 +118,10 @@ impl Server {
                         }
                         None => server.handle(req, peer.ip()).await,
                     };
+                    let response = response.map(|body| idle::Tracked::new(body, request));
                     Ok::<_, std::convert::Infallible>(response)
                 }
             });
-            let stream =
-                idle::IdleTimeout::new(stream, settings.header_timeout, settings.idle_timeout);
             let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
             let conn = graceful.watch(conn.into_owned());
             tokio::spawn(async move {
