@@ -210,7 +210,10 @@ fn http2_connections_sending_only_pings_are_closed_when_idle() {
     // The cap is full: a new client waits (or is refused) while they hold it.
     let refused_at = Instant::now();
     while !healthy(&addr) {
-        assert!(refused_at.elapsed() < Duration::from_secs(10), "never answered");
+        assert!(
+            refused_at.elapsed() < Duration::from_secs(10),
+            "never answered"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let waited = refused_at.elapsed();

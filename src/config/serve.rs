@@ -18,6 +18,7 @@ pub(super) struct RawServe {
     shutdown_timeout_ms: Option<u64>,
     full_downloads_per_minute: Option<u32>,
     body_cache_mib: Option<u64>,
+    entries_mib: Option<u64>,
     workers: Option<usize>,
 }
 
@@ -40,6 +41,9 @@ pub struct Serve {
     /// Memory for the bodies of the most requested files (MiB; 0 = read every one from
     /// disk).
     pub body_cache_mib: u64,
+    /// Memory for rendered entries kept to render feeds again (MiB): the newest posts'
+    /// fit; a feed that needs an older one reads its post file again.
+    pub entries_mib: u64,
     /// Threads answering requests (0: one per core).
     pub workers: usize,
 }
@@ -61,6 +65,7 @@ impl Default for Serve {
             shutdown_timeout: ms(10_000),
             full_downloads_per_minute: 0,
             body_cache_mib: 32,
+            entries_mib: 64,
             workers: 0,
         }
     }
@@ -117,6 +122,7 @@ impl Serve {
                 .unwrap_or(d.full_downloads_per_minute),
             shutdown_timeout: serve.shutdown_timeout_ms.map_or(d.shutdown_timeout, ms),
             body_cache_mib: serve.body_cache_mib.unwrap_or(d.body_cache_mib),
+            entries_mib: serve.entries_mib.unwrap_or(d.entries_mib),
             workers: serve.workers.unwrap_or(d.workers),
         };
         if valid.max_connections == 0 {

@@ -54,8 +54,7 @@ impl quick_cache::Weighter<String, String> for Weight {
 
 impl quick_cache::Weighter<String, (u64, Arc<EntryParts>)> for Weight {
     fn weight(&self, key: &String, (_, parts): &(u64, Arc<EntryParts>)) -> u64 {
-        let frames = parts.atom.before.len() + parts.rss.before.len() + parts.json.before.len();
-        (key.len() + parts.content.len() + parts.summary.len() + frames) as u64 + OVERHEAD
+        (key.len() + parts.weight()) as u64
     }
 }
 

@@ -276,6 +276,16 @@ pub(super) fn release_free_memory() {
     }
 }
 
+/// Keeps the engine's rendered entries within `[serve] entries_mib` (the published
+/// catalog takes the smaller set with the next snapshot).
+fn shed_parts(engine: &mut crate::engine::Engine) {
+    let budget = usize::try_from(engine.config().serve.entries_mib.saturating_mul(1 << 20));
+    let dropped = engine.shed_parts(budget.unwrap_or(usize::MAX));
+    if dropped > 0 {
+        tracing::debug!(dropped, "rendered entries over entries_mib let go");
+    }
+}
+
 /// The machine's timing from the `[serve]` settings.
 fn timing(config: &Config) -> machine::Timing {
     machine::Timing {

@@ -144,6 +144,7 @@ impl Loop {
             }
         };
         self.machine.applied(out.deferred.clone(), listed);
+        super::shed_parts(&mut self.engine);
         self.publish(sink, &out);
         self.report(&out, rescan, started.elapsed().as_secs_f64());
     }

@@ -38,6 +38,7 @@ pub fn fresh(config: Config, prev: &Snapshot) -> Result<Fresh, ContentError> {
     let mut engine = Engine::new(config);
     let sink = Collect::default();
     let out = crate::apply::apply_scan(&mut engine, chrono::Utc::now(), &sink)?;
+    super::shed_parts(&mut engine);
     let rendered = super::next_snapshot::Rendered {
         files: sink.into_files(),
         removed: &out.removed,

@@ -13,6 +13,7 @@
 
 mod catalog;
 mod feeds;
+mod memory;
 mod posts;
 #[cfg(test)]
 mod tests;

@@ -386,9 +386,15 @@ fn drive(
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
-    /// Changes applied one by one end exactly where one `apply` of the final files ends.
+    /// Changes applied one by one end exactly where one `apply` of the final files ends,
+    /// also when rendered entries are let go after every change (all of them, some, or
+    /// none: a long-running server keeps only `entries_mib` of them).
     #[test]
-    fn one_by_one_equals_all_at_once(ops in prop::collection::vec(op(), 1..25), limit in 1..3usize) {
+    fn one_by_one_equals_all_at_once(
+        ops in prop::collection::vec(op(), 1..25),
+        limit in 1..3usize,
+        budget in prop_oneof![Just(0usize), Just(1500), Just(usize::MAX)],
+    ) {
         let extra = format!("limit = {limit}");
         let mut live = engine(&extra);
         let mut world = World::default();
@@ -414,6 +420,7 @@ proptest! {
                 },
             };
             drive(&mut live, changes, &mut world, &mut served, now());
+            live.shed_parts(budget);
         }
         let mut fresh = engine(&extra);
         let mut built = BTreeMap::new();

@@ -217,6 +217,17 @@ impl EntryParts {
         }
     }
 
+    /// About the memory it holds, in bytes (what caches of entries count).
+    pub fn weight(&self) -> usize {
+        const OVERHEAD: usize = 256;
+        let frames = [&self.atom, &self.rss, &self.json]
+            .iter()
+            .map(|f| f.before.len() + f.after.len())
+            .sum::<usize>();
+        let page = self.page.title.len() + self.page.link.len();
+        self.content.len() + self.summary.len() + frames + page + OVERHEAD
+    }
+
     fn frame(&self, format: Format) -> &Frame {
         match format {
             Format::Atom => &self.atom,
