@@ -44,6 +44,7 @@ pub(crate) mod render;
 pub mod route;
 pub mod serve;
 pub mod snapshot;
+pub mod stats;
 pub mod systemd;
 pub(crate) mod text;
 pub(crate) mod url;
