@@ -17,11 +17,13 @@ use crate::yaml::Yaml;
 mod custom;
 mod pages;
 mod serve;
+mod stats;
 mod terms;
 mod websub;
 pub use custom::{Custom, CustomFeeds, QuerySettings};
 pub use pages::{Pages, Ui};
 pub use serve::Serve;
+pub use stats::Stats;
 use terms::RawTerms;
 pub use terms::TermFeeds;
 pub use websub::{Leases, WebSub, HUB_PATH};
@@ -54,6 +56,8 @@ struct RawConfig {
     pages: pages::RawPages,
     #[serde(default)]
     websub: websub::RawWebSub,
+    #[serde(default)]
+    stats: stats::RawStats,
     #[serde(default)]
     custom: Vec<custom::RawCustom>,
     #[serde(default)]
@@ -92,6 +96,7 @@ pub struct Config {
     pub serve: Serve,
     pub pages: Pages,
     pub websub: WebSub,
+    pub stats: Stats,
     pub custom: CustomFeeds,
     pub query: QuerySettings,
 }
@@ -147,6 +152,7 @@ impl Config {
             }
         };
         let database_given = raw.websub.database_given();
+        let stats_database_given = raw.stats.database_given();
         let mut config = Config::validate(raw, &jekyll)?;
         config.content_dir = base.join(&config.content_dir);
         config.output_dir = base.join(&config.output_dir);
@@ -161,6 +167,21 @@ impl Config {
                 message: format!(
                     "{} is inside output_dir, which is served: it holds subscribers' secrets",
                     config.websub.database.display()
+                ),
+            });
+        }
+        // Figures, not secrets; but the open day's key is private: beside the WebSub
+        // database (the state directory), never under output_dir.
+        config.stats.database = match stats_database_given {
+            true => base.join(&config.stats.database),
+            false => config.websub.database.with_file_name(stats::DATABASE_FILE),
+        };
+        if config.stats.database.starts_with(&config.output_dir) {
+            return Err(ConfigError::Invalid {
+                key: "stats.database".into(),
+                message: format!(
+                    "{} is inside output_dir, which is served: it holds the open day's key",
+                    config.stats.database.display()
                 ),
             });
         }
@@ -295,6 +316,7 @@ impl Config {
         let pages = Pages::from_raw(raw.pages, site.lang.as_deref())?;
         Ok(Config {
             websub: WebSub::from_raw(raw.websub)?,
+            stats: Stats::from_raw(raw.stats)?,
             custom: CustomFeeds::from_raw(raw.custom)?,
             query: QuerySettings::from_raw(raw.query)?,
             pages,

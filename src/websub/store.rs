@@ -274,13 +274,13 @@ fn rows<K, V: serde::de::DeserializeOwned>(
 }
 
 #[cfg(unix)]
-fn restrict(path: &Path) -> std::io::Result<()> {
+pub(crate) fn restrict(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
 }
 
 #[cfg(not(unix))]
-fn restrict(_: &Path) -> std::io::Result<()> {
+pub(crate) fn restrict(_: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
