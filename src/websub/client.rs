@@ -75,6 +75,15 @@ impl Client {
         }
     }
 
+    /// The same client with another total timeout: the hub gives hosts that keep failing
+    /// a shorter one.
+    pub fn with_timeout(&self, timeout: Duration) -> Client {
+        Client {
+            timeout,
+            ..self.clone()
+        }
+    }
+
     /// Sends one request and reads at most `keep` bytes of the answer's body.
     pub async fn call(
         &self,

@@ -46,6 +46,10 @@ pub enum Answer {
     Status(u16),
     /// Echo the challenge, but answer deliveries with this status.
     Deliveries(u16),
+    /// Echo the challenge; hold deliveries without an answer (for a minute).
+    HangDeliveries,
+    /// Hold every request without an answer (for a minute).
+    Hang,
 }
 
 #[derive(Clone)]
@@ -136,11 +140,23 @@ impl Receiver {
         let answer = (self.answers.lock().unwrap().get(got.path()).copied()).unwrap_or(Answer::Ok);
         let challenge = got.query("hub.challenge").unwrap_or_default();
         let verifying = got.method == "GET";
+        let hang = match answer {
+            Answer::Hang => true,
+            Answer::HangDeliveries => !verifying,
+            _ => false,
+        };
+        if hang {
+            self.log.lock().unwrap().push(got);
+            std::thread::sleep(std::time::Duration::from_secs(60));
+            return;
+        }
         let (status, text) = match answer {
-            Answer::Ok if verifying => (200, challenge),
+            Answer::Ok | Answer::HangDeliveries if verifying => (200, challenge),
             Answer::Deliveries(_) if verifying => (200, challenge),
             Answer::WrongChallenge if verifying => (200, "not it".to_string()),
-            Answer::Ok | Answer::WrongChallenge => (200, String::new()),
+            Answer::Ok | Answer::WrongChallenge | Answer::HangDeliveries | Answer::Hang => {
+                (200, String::new())
+            }
             Answer::Deliveries(status) | Answer::Status(status) => (status, String::new()),
         };
         self.log.lock().unwrap().push(got);

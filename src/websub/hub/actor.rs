@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 
-use super::{now_ms, Cmd, Refused};
+use super::fair::{Fair, Work};
+use super::verify::Pending;
+use super::{now_ms, Cmd};
 use crate::config::WebSub;
 use crate::snapshot::Snapshot;
 use crate::websub::client::Client;
-use crate::websub::ledger::{Key, Ledger, Outcome, PingKey, Subscription, Write};
+use crate::websub::ledger::{Key, Ledger, Millis, Outcome, PingKey, Write};
 use crate::websub::metrics::Delivery;
-use crate::websub::request::{Mode, Request};
 use crate::websub::store::Store;
 
 pub(super) struct Actor {
@@ -35,9 +36,14 @@ pub(super) struct Actor {
     pub(super) trusted: Client,
     pub(super) config: WebSub,
     pub(super) external: Vec<String>,
+    /// Announcements in flight at most (deliveries and verifications: `fair`).
     pub(super) max_in_flight: usize,
-    /// Deliveries in flight per callback host.
-    pub(super) busy_hosts: HashMap<String, usize>,
+    /// Who gets the next delivery and verification slots, and each host's health.
+    pub(super) fair: Fair,
+    /// Taken requests waiting for their verification.
+    pub(super) pending: Pending,
+    /// When `fair` next forgets hosts long idle.
+    pub(super) forget_at: Millis,
     /// The newest request per (topic, callback) being verified: an older one that
     /// finishes later (a subscribe overtaken by an unsubscribe) changes nothing.
     pub(super) requests: HashMap<Key, u64>,
@@ -46,16 +52,13 @@ pub(super) struct Actor {
     pub(super) topics_of: Option<String>,
     /// Ledger writes a failed transaction left, saved before the next ones.
     pub(super) unsaved: Vec<Write>,
-    /// Verifications connecting at once (their name lookups use blocking threads).
-    pub(super) verify_slots: Arc<tokio::sync::Semaphore>,
+    /// Verifications in flight.
     pub(super) verifying: usize,
-    /// Deliveries in flight, with the callback host each counts against.
-    pub(super) busy: HashMap<Key, String>,
+    /// Deliveries in flight, with their flight in `fair`.
+    pub(super) busy: HashMap<Key, u64>,
     pub(super) busy_pings: HashSet<PingKey>,
 }
 
-/// Verifications in flight at most, beyond which requests get 503.
-const MAX_VERIFYING: usize = 1_000;
 /// Messages handled before the database is written and deliveries dispatched.
 const BATCH: usize = 2_000;
 
@@ -72,14 +75,12 @@ impl Actor {
 
     pub(super) fn run(&mut self) {
         self.dispatch();
+        self.dispatch_verifications();
         self.update_gauges();
         loop {
             let now = now_ms();
-            let room = self.busy.len() + self.busy_pings.len() < self.max_in_flight;
-            let wake = self
-                .ledger
-                .next_wake(room, |k| self.is_busy(k), |k| self.busy_pings.contains(k))
-                .map_or(60_000, |at| at.saturating_sub(now).min(60_000));
+            let wake =
+                (self.next_wake(now)).map_or(60_000, |at| at.saturating_sub(now).min(60_000));
             let first = match self.rx.recv_timeout(Duration::from_millis(wake)) {
                 Ok(cmd) => Some(cmd),
                 Err(RecvTimeoutError::Timeout) => None,
@@ -113,7 +114,33 @@ impl Actor {
                 return;
             }
             self.dispatch();
+            self.dispatch_verifications();
+            self.forget_hosts(now);
             self.update_gauges();
+        }
+    }
+
+    /// The next moment there is something to do without a message: a lease end, a debt
+    /// due that could start, a request turning slow (its slot goes to waiting work).
+    fn next_wake(&self, now: Millis) -> Option<Millis> {
+        let room = self.fair.room(Work::Delivery, now);
+        let open = |host: &str| self.fair.could_start(Work::Delivery, host, room);
+        let ping_room = self.busy_pings.len() < self.max_in_flight;
+        let (busy, busy_ping) = (&self.busy, &self.busy_pings);
+        let debt = (self.ledger).next_wake(
+            open,
+            |k| busy.contains_key(k),
+            ping_room,
+            |k| busy_ping.contains(k),
+        );
+        [debt, self.fair.next_slow(now)].into_iter().flatten().min()
+    }
+
+    /// Hosts not heard of for a day are forgotten (checked every ten minutes).
+    fn forget_hosts(&mut self, now: Millis) {
+        if now >= self.forget_at {
+            self.fair.forget(now.saturating_sub(24 * 3_600_000));
+            self.forget_at = now + 600_000;
         }
     }
 
@@ -158,84 +185,17 @@ impl Actor {
                 let taken = answer.is_ok();
                 let _ = reply.send(answer);
                 if taken {
-                    self.request_id += 1;
-                    self.requests.insert(key.clone(), self.request_id);
-                    self.verify(request, key, rel, self.request_id);
+                    self.queue_verification(request, key, rel);
                 }
                 Vec::new()
             }
             Cmd::Verified {
-                request,
-                key,
-                rel,
+                verification,
                 lease,
-                id,
+                flight,
+                answered,
                 ok,
-            } => {
-                self.verifying = self.verifying.saturating_sub(1);
-                if self.requests.get(&key) != Some(&id) {
-                    tracing::info!(topic = key.topic, "websub: a newer request for this subscription came since; this one is ignored");
-                    return Vec::new();
-                }
-                self.requests.remove(&key);
-                self.metrics.websub.verification(ok.is_ok());
-                let host = request.callback.host_str().unwrap_or("").to_string();
-                match (ok, request.mode) {
-                    (Err(why), mode) => {
-                        tracing::info!(
-                            topic = key.topic,
-                            callback = host,
-                            "websub: {} not verified: {why}",
-                            mode.as_str()
-                        );
-                        Vec::new()
-                    }
-                    (Ok(()), Mode::Unsubscribe) => {
-                        tracing::info!(topic = key.topic, callback = host, "websub: unsubscribed");
-                        self.ledger.unsubscribe(&key)
-                    }
-                    (Ok(()), Mode::Subscribe) => {
-                        let c = &self.config;
-                        if let Err(e) = self.ledger.admit(
-                            &key,
-                            &host,
-                            c.max_subscriptions,
-                            c.max_subscriptions_per_host,
-                        ) {
-                            tracing::warn!(
-                                topic = key.topic,
-                                callback = host,
-                                "websub: verified but {e}"
-                            );
-                            return Vec::new();
-                        }
-                        let snapshot = self.snapshot.load();
-                        let current = self
-                            .topic_body(&snapshot, &rel)
-                            .map(|f| f.hash().to_string());
-                        tracing::info!(
-                            topic = key.topic,
-                            callback = host,
-                            lease,
-                            "websub: subscribed"
-                        );
-                        self.ledger.subscribe(
-                            key,
-                            Subscription {
-                                rel,
-                                secret: request.secret,
-                                host,
-                                verified: now,
-                                expires: now.saturating_add(lease.saturating_mul(1000)),
-                                delivered: current,
-                                last_delivery: None,
-                                failures: 0,
-                                last_error: None,
-                            },
-                        )
-                    }
-                }
-            }
+            } => self.verified(verification, lease, (flight, answered), ok, now),
             Cmd::Changed(rels) => {
                 self.rekey();
                 let snapshot = self.snapshot.load();
@@ -268,13 +228,9 @@ impl Actor {
                 since,
                 outcome,
             } => {
-                if let Some(host) = self.busy.remove(&key) {
-                    if let Some(n) = self.busy_hosts.get_mut(&host) {
-                        *n -= 1;
-                        if *n == 0 {
-                            self.busy_hosts.remove(&host);
-                        }
-                    }
+                if let Some(flight) = self.busy.remove(&key) {
+                    let answered = !matches!(outcome, Outcome::Failed(_));
+                    self.fair.finish(flight, answered, now);
                 }
                 let (kind, latency) = match &outcome {
                     Outcome::Delivered(_) => (
@@ -303,34 +259,6 @@ impl Actor {
             }
             Cmd::Stop => Vec::new(),
         }
-    }
-
-    /// The limits that answer a request at once.
-    fn admit(&self, request: &Request, key: &Key) -> Result<(), Refused> {
-        if self.store.is_none() {
-            return Err(Refused {
-                status: 503,
-                message: "the hub's database cannot be opened; subscriptions are not taken".into(),
-            });
-        }
-        if self.verifying >= MAX_VERIFYING {
-            return Err(Refused {
-                status: 503,
-                message: "too many subscription requests are being verified; try again later"
-                    .into(),
-            });
-        }
-        if request.mode == Mode::Unsubscribe {
-            return Ok(());
-        }
-        let host = request.callback.host_str().unwrap_or("");
-        let c = &self.config;
-        self.ledger
-            .admit(key, host, c.max_subscriptions, c.max_subscriptions_per_host)
-            .map_err(|e| Refused {
-                status: 403,
-                message: e.to_string(),
-            })
     }
 
     /// Owes every subscriber the current version of its topic if it does not have it

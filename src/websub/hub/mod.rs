@@ -8,7 +8,9 @@
 //! the network work (verifications, deliveries, announcements).
 
 mod actor;
+mod fair;
 mod outgoing;
+mod verify;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -37,12 +39,12 @@ pub(super) enum Cmd {
         reply: tokio::sync::oneshot::Sender<Result<(), Refused>>,
     },
     Verified {
-        request: Request,
-        key: Key,
-        rel: String,
+        verification: verify::Verification,
         lease: u64,
-        /// Which request this answers: only the newest for its key counts.
-        id: u64,
+        /// Its request in `fair` (0: none was made).
+        flight: u64,
+        /// Whether the callback answered at all (any status): for its host's health.
+        answered: bool,
         ok: Result<(), String>,
     },
     /// Feed files whose bytes changed (relative to the output dir).
@@ -184,14 +186,16 @@ pub fn start(
         trusted,
         external,
         max_in_flight: config.concurrent_deliveries,
+        fair: fair::Fair::new(fair::Limits::new(
+            config.concurrent_deliveries,
+            config.timeout,
+        )),
+        pending: verify::Pending::default(),
+        forget_at: 0,
         unsaved: Vec::new(),
         requests: std::collections::HashMap::new(),
         request_id: 0,
         topics_of: None,
-        busy_hosts: std::collections::HashMap::new(),
-        verify_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(
-            config.concurrent_deliveries,
-        )),
         verifying: 0,
         config: config.clone(),
         busy: std::collections::HashMap::new(),

@@ -155,9 +155,9 @@ impl Ledger {
             ledger.insert_sub(key, sub);
         }
         for (key, debt) in owed {
-            if ledger.subs.contains_key(&key) {
+            if let Some(host) = ledger.subs.get(&key).map(|s| s.host.clone()) {
                 ledger.seq = ledger.seq.max(debt.seq);
-                ledger.owed.set(key, debt);
+                ledger.owed.set(key, &host, debt);
             } else {
                 writes.push(Write::Paid(key));
             }
@@ -165,7 +165,8 @@ impl Ledger {
         for (key, debt) in pings {
             if hubs.contains(&key.hub) {
                 ledger.seq = ledger.seq.max(debt.seq);
-                ledger.pings.set(key, debt);
+                let hub = key.hub.clone();
+                ledger.pings.set(key, &hub, debt);
             } else {
                 writes.push(Write::Pinged(key));
             }
@@ -256,15 +257,15 @@ impl Ledger {
             topic: topic.to_string(),
             callback: String::new(),
         };
-        let stale: Vec<Key> = (self.subs.range(from..))
+        let stale: Vec<(Key, String)> = (self.subs.range(from..))
             .take_while(|(k, _)| k.topic == topic)
             .filter(|(k, s)| s.delivered.as_deref() != Some(hash) || self.owed.contains(k))
-            .map(|(k, _)| k.clone())
+            .map(|(k, s)| (k.clone(), s.host.clone()))
             .collect();
         let mut writes = Vec::with_capacity(stale.len());
-        for key in stale {
+        for (key, host) in stale {
             self.seq += 1;
-            let debt = self.owed.bump(key.clone(), self.seq, now);
+            let debt = self.owed.bump(key.clone(), &host, self.seq, now);
             writes.push(Write::Owe(key, debt));
         }
         writes
@@ -277,9 +278,9 @@ impl Ledger {
 
     /// What became of the attempt to deliver debt `seq` to `key`.
     pub fn outcome(&mut self, key: &Key, seq: u64, outcome: Outcome, now: Millis) -> Vec<Write> {
-        if !self.subs.contains_key(key) {
+        let Some(host) = self.subs.get(key).map(|s| s.host.clone()) else {
             return Vec::new();
-        }
+        };
         match outcome {
             Outcome::Gone => self.unsubscribe(key),
             Outcome::Delivered(hash) => {
@@ -299,7 +300,7 @@ impl Ledger {
                     // Changed again meanwhile: the newest is due now.
                     Some(mut debt) => {
                         (debt.attempts, debt.due, debt.since) = (0, now, now);
-                        self.owed.set(key.clone(), debt);
+                        self.owed.set(key.clone(), &host, debt);
                         writes.push(Write::Owe(key.clone(), debt));
                     }
                     None => {}
@@ -316,7 +317,7 @@ impl Ledger {
                 if let Some(mut debt) = self.owed.get(key).copied() {
                     debt.attempts += 1;
                     debt.due = now + self.backoff.after(debt.attempts, &key.callback);
-                    self.owed.set(key.clone(), debt);
+                    self.owed.set(key.clone(), &host, debt);
                     writes.push(Write::Owe(key.clone(), debt));
                 }
                 writes
@@ -333,70 +334,43 @@ impl Ledger {
         ended.iter().flat_map(|k| self.unsubscribe(k)).collect()
     }
 
-    /// Owes every hub in `hubs` an announcement of `topic`.
-    pub fn announce(&mut self, hubs: &[String], topic: &str, now: Millis) -> Vec<Write> {
-        let mut writes = Vec::with_capacity(hubs.len());
-        for hub in hubs {
-            self.seq += 1;
-            let key = PingKey {
-                hub: hub.clone(),
-                topic: topic.to_string(),
-            };
-            let debt = self.pings.bump(key.clone(), self.seq, now);
-            writes.push(Write::Ping(key, debt));
-        }
-        writes
-    }
-
-    pub fn pings_due(
-        &self,
-        now: Millis,
-        busy: impl Fn(&PingKey) -> bool,
-        max: usize,
-    ) -> Vec<(PingKey, Owed)> {
-        self.pings.due(now, busy, max)
-    }
-
-    /// What became of announcement `seq`; a failure is retried with backoff, up to
-    /// `MAX_PING_ATTEMPTS`.
-    pub fn pinged(&mut self, key: &PingKey, seq: u64, ok: bool, now: Millis) -> Vec<Write> {
-        let Some(mut debt) = self.pings.get(key).copied() else {
-            return Vec::new();
-        };
-        if ok && debt.seq != seq {
-            (debt.attempts, debt.due) = (0, now);
-            self.pings.set(key.clone(), debt);
-            return vec![Write::Ping(key.clone(), debt)];
-        }
-        if !ok && debt.attempts + 1 < MAX_PING_ATTEMPTS {
-            debt.attempts += 1;
-            debt.due = now + self.backoff.after(debt.attempts, &key.hub);
-            self.pings.set(key.clone(), debt);
-            return vec![Write::Ping(key.clone(), debt)];
-        }
-        self.pings.remove(key);
-        vec![Write::Pinged(key.clone())]
-    }
-
-    /// The next moment something is due: a lease ending, and — only when a delivery could
-    /// be started now (`room`) — a debt not in flight. With every slot busy, the next
-    /// outcome wakes the hub instead (else it would spin on a debt already due).
+    /// The next moment something is due: a lease ending, a debt not in flight (`busy`) of
+    /// a host that may start one now (`open`), and — only when an announcement could be
+    /// started now (`ping_room`) — an announcement not in flight. A debt that cannot start
+    /// wakes nobody: the outcome that makes room does (else the hub would spin on it).
     pub fn next_wake(
         &self,
-        room: bool,
+        open: impl Fn(&str) -> bool,
         busy: impl Fn(&Key) -> bool,
+        ping_room: bool,
         busy_ping: impl Fn(&PingKey) -> bool,
     ) -> Option<Millis> {
         let lease = self.leases.iter().next().map(|(at, _)| *at);
-        let debts = room
-            .then(|| [self.owed.next(busy), self.pings.next(busy_ping)])
-            .into_iter()
-            .flatten()
+        let debt = self.owed.next(open, busy);
+        let ping = ping_room
+            .then(|| self.pings.next(|_| true, busy_ping))
             .flatten();
-        lease.into_iter().chain(debts).min()
+        [lease, debt, ping].into_iter().flatten().min()
+    }
+
+    /// The callback hosts owed something, in name order from just after `cursor`, round.
+    pub fn owing_hosts_after<'a>(&'a self, cursor: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.owed.groups_after(cursor)
+    }
+
+    /// The debts of one callback host due at `now` and not in flight, oldest due first.
+    pub fn due_at_host(
+        &self,
+        host: &str,
+        now: Millis,
+        busy: impl Fn(&Key) -> bool,
+        max: usize,
+    ) -> Vec<(Key, Owed)> {
+        self.owed.due_in(host, now, busy, max)
     }
 }
 
+mod pings;
 mod queue;
 #[cfg(test)]
 mod tests;

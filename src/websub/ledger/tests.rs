@@ -120,17 +120,20 @@ fn gone_unsubscribes_and_a_lease_end_drops_subscription_and_debt() {
     );
     assert!(l.get(&a).is_none());
     assert_eq!(
-        l.next_wake(true, |_| false, |_| false),
+        l.next_wake(|_| true, |_| false, true, |_| false),
         Some(10),
         "b's delivery"
     );
     assert_eq!(
-        l.next_wake(true, |k| *k == b, |_| false),
+        l.next_wake(|_| true, |k| *k == b, true, |_| false),
         Some(1_000),
         "b's lease end"
     );
     // No free slot: a debt already due must not wake the hub (it would spin).
-    assert_eq!(l.next_wake(false, |_| false, |_| false), Some(1_000));
+    assert_eq!(
+        l.next_wake(|_| false, |_| false, true, |_| false),
+        Some(1_000)
+    );
     assert!(l.expire(999).is_empty());
     assert_eq!(l.expire(1_000), vec![Write::Unsubscribe(b.clone())]);
     assert_eq!(l.queue_depth(), (0, 0));
@@ -261,10 +264,52 @@ fn the_schedule_gives_due_debts_in_order_and_only_those() {
         .due
         .min(l.owed(&keys[1]).unwrap().due);
     assert_eq!(
-        l.next_wake(true, |k| keys[2..].contains(k), |_| false),
+        l.next_wake(|_| true, |k| keys[2..].contains(k), true, |_| false),
         Some(first_retry)
     );
     let later = l.due(u64::MAX - 1, |_| false, 10);
     assert_eq!(later.len(), 5);
     assert!(later.windows(2).all(|w| w[0].1.due <= w[1].1.due));
+}
+
+#[test]
+fn debts_are_kept_per_host_in_a_ring_and_follow_their_subscription() {
+    let (a1, a2, b, c) = (
+        key("T", "a/1"),
+        key("T", "a/2"),
+        key("T", "b/1"),
+        key("T", "c/1"),
+    );
+    let mut l = ledger_with(&[(&a1, "a"), (&a2, "a"), (&b, "b"), (&c, "c")]);
+    l.changed("T", "v2", 10);
+    let ring = |l: &Ledger, cursor: &str| {
+        (l.owing_hosts_after(cursor))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ring(&l, ""), ["a", "b", "c"]);
+    assert_eq!(ring(&l, "a"), ["b", "c", "a"]);
+    assert_eq!(ring(&l, "bb"), ["c", "a", "b"]);
+    let at_a = l.due_at_host("a", 10, |k| *k == a1, 5);
+    assert_eq!(at_a.iter().map(|(k, _)| k).collect::<Vec<_>>(), [&a2]);
+    assert!(
+        l.due_at_host("a", 9, |_| false, 5).is_empty(),
+        "not yet due"
+    );
+    // A failure moves the debt later within its host; b and c stay due.
+    l.outcome(&b, 3, Outcome::Failed("timeout".into()), 20);
+    assert!(l.due_at_host("b", 20, |_| false, 5).is_empty());
+    assert_eq!(
+        l.next_wake(|h| h == "b", |_| false, true, |_| false),
+        l.owed(&b).map(|o| o.due)
+    );
+    assert_eq!(
+        l.next_wake(|h| h != "b", |_| false, true, |_| false),
+        Some(10)
+    );
+    // Paid and unsubscribed debts leave their host's turn.
+    l.outcome(&c, 4, Outcome::Delivered("v2".into()), 30);
+    l.unsubscribe(&a1);
+    l.unsubscribe(&a2);
+    assert_eq!(ring(&l, ""), ["b"]);
 }
