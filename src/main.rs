@@ -44,6 +44,23 @@ enum Command {
         #[arg(long)]
         listen: Option<String>,
     },
+    /// Who reads each feed: readers per feed for the last complete day and today, by
+    /// source (each aggregator's reported count, direct readers, WebSub), with the trend.
+    /// Reads the figures `serve` saves each minute; with --access-log, counts from nginx
+    /// `combined` logs instead (for static deployments).
+    Stats {
+        #[arg(long, default_value = "config.toml")]
+        config: PathBuf,
+        /// JSON for scripts instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Days of history in the JSON's `daily` series.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// nginx access logs (`combined` format; `.gz` too) to count from.
+        #[arg(long = "access-log", num_args = 1..)]
+        access_log: Vec<PathBuf>,
+    },
     /// The built-in WebSub hub's subscriptions.
     Websub {
         #[command(subcommand)]
@@ -69,6 +86,12 @@ fn main() -> ExitCode {
         Command::Check { config } => run_check(&config),
         Command::CheckConfig { config } => run_check_config(&config),
         Command::Serve { config, listen } => run_serve(&config, listen.as_deref()),
+        Command::Stats {
+            config,
+            json,
+            days,
+            access_log,
+        } => run_stats(&config, json, days, &access_log),
         Command::Websub {
             command: WebsubCommand::List { config },
         } => run_websub_list(&config),
@@ -152,6 +175,54 @@ fn run_build(config_path: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn run_stats(
+    config_path: &Path,
+    json: bool,
+    days: u32,
+    logs: &[PathBuf],
+) -> anyhow::Result<ExitCode> {
+    use feedd::stats::{access_log, live, report, store};
+    let config = load_config(config_path)?;
+    let tz = config.rules.timezone;
+    let today = live::today(tz);
+    let since = today - chrono::Duration::days(i64::from(days.max(8)));
+    let rows = if logs.is_empty() {
+        let path = &config.stats.database;
+        if !path.exists() {
+            println!(
+                "feedd stats: no figures yet ({} does not exist; `feedd serve` writes it)",
+                path.display()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        store::read(path, since)?
+    } else {
+        let mut readers: Vec<Box<dyn std::io::BufRead>> = Vec::new();
+        for path in logs {
+            let file =
+                std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+            readers.push(match path.extension().is_some_and(|e| e == "gz") {
+                true => Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(
+                    file,
+                ))),
+                false => Box::new(std::io::BufReader::new(file)),
+            });
+        }
+        let (rows, unread) = access_log::count(readers, &config.site.baseurl, tz);
+        if unread > 0 {
+            eprintln!("feedd stats: {unread} log lines not in the combined format were skipped");
+        }
+        rows
+    };
+    let report = report::report(&rows, today, days);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report::table(&report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run_websub_list(config_path: &Path) -> anyhow::Result<ExitCode> {
     let config = load_config(config_path)?;
     let path = &config.websub.database;
@@ -221,6 +292,7 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
     let max_connections = config.serve.max_connections;
     let websub = config.websub.clone();
     let started_websub = websub.clone();
+    let config_stats = config.stats.enabled.then(|| config.clone());
     let (notifier, inbox) = feedd::websub::hub::channel();
     let running = std::sync::Arc::new(feedd::daemon::start(config, notifier)?);
     // The server's caches, shared with the hub; made for the settings served now and
@@ -246,6 +318,18 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
         drop(inbox);
         None
     };
+    // Counting readers is not worth failing to serve: without its database, feedd
+    // serves and says so.
+    let stats = match config_stats {
+        Some(config) => match feedd::stats::live::Live::start(&config) {
+            Ok(live) => Some(live),
+            Err(e) => {
+                tracing::error!("subscriber counts are off: {}", chain(&e));
+                None
+            }
+        },
+        None => None,
+    };
     let server = std::sync::Arc::new(feedd::serve::Server {
         snapshot: running.snapshot.clone(),
         metrics: running.metrics.clone(),
@@ -254,6 +338,7 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
         work: feedd::serve::work::WorkPool::new(0, 2 * workers(0))
             .context("starting the custom feeds' threads")?,
         caches,
+        stats: stats.clone(),
     });
     // Listen for SIGHUP before saying we serve: its default action would end us.
     let hup = {
@@ -342,6 +427,9 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
     tracing::info!("shutting down");
     drop(server);
     running.stop();
+    if let Some(stats) = stats {
+        stats.stop();
+    }
     if let Some(hub) = hub {
         hub.stop();
     }

@@ -176,7 +176,17 @@ fn answer(
         Route::NotFound => return not_found((snapshot, hot), browser, head).into(),
     };
     match snapshot.files.get(&rel) {
-        Some(file) => file_response(file, headers, (settings, hot), head, vary).into(),
+        Some(file) => {
+            let mut response = file_response(file, headers, (settings, hot), head, vary);
+            // A reader's poll of a feed, for the subscriber counts (`stats`).
+            let polled = matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED)
+                && crate::layout::Format::from_file_name(rel.rsplit('/').next().unwrap_or(&rel))
+                    .is_some();
+            if polled {
+                (response.extensions_mut()).insert(crate::stats::live::Polled(rel));
+            }
+            response.into()
+        }
         None => not_found((snapshot, hot), browser, head).into(),
     }
 }

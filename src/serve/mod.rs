@@ -61,6 +61,8 @@ pub struct Server {
     pub work: work::WorkPool,
     /// Hot bodies, custom feeds, the download limiter: the server's, shared with the hub.
     pub caches: Arc<crate::caches::Shared>,
+    /// Counts each poll of a feed for the subscriber figures (`[stats] enabled`).
+    pub stats: Option<Arc<crate::stats::live::Live>>,
 }
 
 impl Server {
@@ -149,6 +151,8 @@ impl Server {
         let snapshot = self.snapshot.load_full();
         let caches = self.caches.get(&snapshot.settings);
         let (parts, _) = req.into_parts();
+        // What counting needs of the request, kept before the work pool may take it.
+        let counted = self.stats.as_ref().map(|_| counted_headers(&parts.headers));
         let here = handler::respond(
             &parts.method,
             parts.uri.path(),
@@ -175,6 +179,11 @@ impl Server {
                 }
             }
         };
+        if let (Some(stats), Some(headers)) = (&self.stats, &counted) {
+            if let Some(polled) = response.extensions().get::<crate::stats::live::Polled>() {
+                stats.record(&polled.0, client, headers);
+            }
+        }
         self.finish(response, client, &caches)
     }
 
@@ -211,4 +220,19 @@ impl Server {
         self.metrics.response(response.status().as_u16(), bytes);
         response
     }
+}
+
+/// The request headers the subscriber counts read (a `HeaderValue` clone is a count).
+fn counted_headers(headers: &hyper::HeaderMap) -> hyper::HeaderMap {
+    let mut out = hyper::HeaderMap::new();
+    let names = [
+        hyper::header::USER_AGENT,
+        hyper::header::HeaderName::from_static("x-forwarded-for"),
+    ];
+    for name in names {
+        for value in headers.get_all(&name) {
+            out.append(name.clone(), value.clone());
+        }
+    }
+    out
 }

@@ -101,6 +101,12 @@ impl Day {
         h.finish()
     }
 
+    /// The counting state to save while the day is open (no address or User-Agent in
+    /// it: hashes, counts and the day's key).
+    pub fn state(&self) -> Option<String> {
+        serde_json::to_string(self).ok()
+    }
+
     /// The day's figures so far, file by file.
     pub fn figures(&self) -> Vec<Figure> {
         let mut out = Vec::new();

@@ -4,6 +4,9 @@
 //! sums them per feed for `feedd stats`, `access_log` counts from nginx logs, and `live`
 //! is the server's side.
 
+pub mod access_log;
 pub mod agent;
 pub mod day;
+pub mod live;
+pub mod report;
 pub mod store;

@@ -79,36 +79,37 @@ impl Store {
         Ok(state.and_then(|s| serde_json::from_str(&s).ok()))
     }
 
-    /// Saves a day's figures so far (and, while it is open, its state); `closed` drops
-    /// the state and with it the key, and prunes figures older than `KEPT_DAYS`.
-    pub fn save(&mut self, day: &Day, websub: &[Figure], closed: bool) -> Result<(), StatsError> {
-        let date = day.date.to_string();
-        let state = match closed {
-            true => None,
-            false => serde_json::to_string(day).ok(),
-        };
-        let figures = day.figures();
+    /// Saves a day's figures so far and, while the day is open, its counting state
+    /// (`Day::state`); without a state the day is closed: its saved state, and with it
+    /// the key, is deleted, and figures older than `KEPT_DAYS` go.
+    pub fn save(
+        &mut self,
+        date: NaiveDate,
+        figures: &[Figure],
+        state: Option<&str>,
+    ) -> Result<(), StatsError> {
+        let day = date.to_string();
         let write = || -> rusqlite::Result<()> {
             let tx = self.conn.unchecked_transaction()?;
-            tx.execute("DELETE FROM daily WHERE day = ?1", [&date])?;
+            tx.execute("DELETE FROM daily WHERE day = ?1", [&day])?;
             {
                 let mut insert = tx.prepare(
                     "INSERT OR REPLACE INTO daily (day, file, source, readers) VALUES (?1, ?2, ?3, ?4)",
                 )?;
-                for f in figures.iter().chain(websub) {
+                for f in figures {
                     let readers = i64::try_from(f.readers).unwrap_or(i64::MAX);
-                    insert.execute(params![date, f.file, f.source, readers])?;
+                    insert.execute(params![day, f.file, f.source, readers])?;
                 }
             }
-            match &state {
+            match state {
                 Some(state) => tx.execute(
                     "INSERT OR REPLACE INTO open_day (id, day, state) VALUES (1, ?1, ?2)",
-                    params![date, state],
+                    params![day, state],
                 )?,
                 None => {
-                    let oldest = day.date - chrono::Duration::days(KEPT_DAYS);
+                    let oldest = date - chrono::Duration::days(KEPT_DAYS);
                     tx.execute("DELETE FROM daily WHERE day < ?1", [oldest.to_string()])?;
-                    tx.execute("DELETE FROM open_day WHERE day = ?1", [&date])?
+                    tx.execute("DELETE FROM open_day WHERE day = ?1", [&day])?
                 }
             };
             tx.commit()
@@ -176,9 +177,10 @@ mod tests {
             source: "websub".into(),
             readers: 2,
         }];
-        Store::open(&path)
-            .unwrap()
-            .save(&day, &websub, false)
+        let figures = |d: &Day| [d.figures(), websub.to_vec()].concat();
+        let state = day.state();
+        (Store::open(&path).unwrap())
+            .save(date, &figures(&day), state.as_deref())
             .unwrap();
         let store = Store::open(&path).unwrap();
         let mut back = store.open_day().unwrap().unwrap();
@@ -186,7 +188,7 @@ mod tests {
         let rows = read(&path, date).unwrap();
         assert_eq!(rows.len(), 2);
         let mut store = store;
-        store.save(&back, &websub, true).unwrap();
+        store.save(date, &figures(&back), None).unwrap();
         assert!(store.open_day().unwrap().is_none());
         let rows = read(&path, date).unwrap();
         let direct = rows.iter().find(|(_, f)| f.source == "direct").unwrap();

@@ -1,0 +1,204 @@
+//! The server's side of counting: each poll of a feed file is recorded in the open day
+//! (a mutex held for a hash and a map update), and a thread saves the day once a minute
+//! with the WebSub subscriptions of each topic, and closes it after midnight in the
+//! site's time zone. At stop it saves once more: at most the last minute is lost to a
+//! `kill -9`.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use hyper::header::{HeaderMap, USER_AGENT};
+
+use super::agent::{classify, Agent};
+use super::day::{Day, Figure};
+use super::store::{StatsError, Store};
+use crate::config::Config;
+
+/// A response that is a poll of a feed file (set by the handler on its 200s and 304s).
+#[derive(Debug, Clone)]
+pub struct Polled(pub String);
+
+/// How often the open day is saved.
+const SAVE_EVERY: Duration = Duration::from_secs(60);
+
+pub struct Live {
+    day: Mutex<Day>,
+    trusted: Vec<IpAddr>,
+    stop: Mutex<Option<mpsc::Sender<()>>>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Live {
+    /// Opens the database, takes up today's counting where the last run left it (an
+    /// older open day is closed first) and starts the saving thread.
+    pub fn start(config: &Config) -> Result<Arc<Live>, StatsError> {
+        let tz = config.rules.timezone;
+        let mut store = Store::open(&config.stats.database)?;
+        let websub = config.websub.database.clone();
+        let today = today(tz);
+        let day = match store.open_day()? {
+            Some(day) if day.date == today => day,
+            Some(old) => {
+                store.save(old.date, &figures(&old, &websub), None)?;
+                Day::new(today)
+            }
+            None => Day::new(today),
+        };
+        let (stop, stopped) = mpsc::channel();
+        let live = Arc::new(Live {
+            day: Mutex::new(day),
+            trusted: config.stats.trusted_proxies.clone(),
+            stop: Mutex::new(Some(stop)),
+            thread: Mutex::new(None),
+        });
+        let saver = live.clone();
+        let thread = std::thread::Builder::new()
+            .name("feedd-stats".into())
+            .spawn(move || saver.save_loop(store, tz, websub, stopped))
+            .map_err(|source| StatsError::Io {
+                path: config.stats.database.clone(),
+                source,
+            })?;
+        *lock(&live.thread) = Some(thread);
+        Ok(live)
+    }
+
+    /// Counts one poll of `file` from `peer`.
+    pub fn record(&self, file: &str, peer: IpAddr, headers: &HeaderMap) {
+        let agent_text = headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let agent = classify(agent_text);
+        if matches!(agent, Agent::Crawler | Agent::Ignored) {
+            return;
+        }
+        let client = client_address(peer, headers, &self.trusted);
+        lock(&self.day).record(file, &agent, client, agent_text);
+    }
+
+    /// Saves the day one last time and stops the thread.
+    pub fn stop(&self) {
+        drop(lock(&self.stop).take());
+        if let Some(thread) = lock(&self.thread).take() {
+            let _ = thread.join();
+        }
+    }
+
+    fn save_loop(&self, mut store: Store, tz: Tz, websub: PathBuf, stopped: mpsc::Receiver<()>) {
+        loop {
+            let stopping = !matches!(
+                stopped.recv_timeout(SAVE_EVERY),
+                Err(mpsc::RecvTimeoutError::Timeout)
+            );
+            let today = today(tz);
+            // The day's figures and state are taken under the lock; written outside it.
+            let (date, mut figures, state) = {
+                let mut day = lock(&self.day);
+                if day.date == today {
+                    (day.date, day.figures(), day.state())
+                } else {
+                    let closed = std::mem::replace(&mut *day, Day::new(today));
+                    (closed.date, closed.figures(), None)
+                }
+            };
+            figures.extend(websub_figures(&websub));
+            if let Err(e) = store.save(date, &figures, state.as_deref()) {
+                tracing::warn!("saving reader counts: {e} (kept in memory, saved next minute)");
+            }
+            if stopping {
+                return;
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Today in the site's time zone.
+pub fn today(tz: Tz) -> NaiveDate {
+    chrono::Utc::now().with_timezone(&tz).date_naive()
+}
+
+/// A closed day's figures with the WebSub subscriptions of now (the best known).
+fn figures(day: &Day, websub: &std::path::Path) -> Vec<Figure> {
+    let mut out = day.figures();
+    out.extend(websub_figures(websub));
+    out
+}
+
+/// Verified, unexpired WebSub subscriptions per feed file (custom query topics aside:
+/// their feeds are not files).
+pub fn websub_figures(database: &std::path::Path) -> Vec<Figure> {
+    if !database.exists() {
+        return Vec::new();
+    }
+    let Ok(loaded) = crate::websub::store::Store::read(database) else {
+        return Vec::new();
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let mut per_file = std::collections::BTreeMap::<String, u64>::new();
+    for (_, sub) in &loaded.subs {
+        if sub.expires > now && !sub.rel.is_empty() && !sub.rel.contains('?') {
+            *per_file.entry(sub.rel.clone()).or_default() += 1;
+        }
+    }
+    (per_file.into_iter())
+        .map(|(file, readers)| Figure {
+            file,
+            source: "websub".into(),
+            readers,
+        })
+        .collect()
+}
+
+/// The client: the peer, or behind a trusted proxy the nearest address in
+/// `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .collect::<Vec<_>>();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_trusted_proxies() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "203.0.113.5, 10.0.0.2".parse().unwrap());
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let inner: IpAddr = "10.0.0.2".parse().unwrap();
+        assert_eq!(client_address(proxy, &headers, &[]), proxy);
+        assert_eq!(
+            client_address(proxy, &headers, &[proxy, inner]),
+            "203.0.113.5".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            client_address(proxy, &headers, &[proxy]),
+            inner,
+            "an untrusted hop is the client"
+        );
+    }
+}
