@@ -106,6 +106,14 @@ fn polls_become_exact_figures_per_feed_and_source() {
         &[("User-Agent", "Miniflux/2.0"), ("If-None-Match", &etag)],
     );
     assert_eq!(r.status(), 304);
+    let metrics = client.get(d.url("/metrics")).send().unwrap().text().unwrap();
+    for line in [
+        "feedd_readers{feed=\"/\",source=\"aggregator:Feedly\"} 470",
+        "feedd_readers{feed=\"/\",source=\"direct\"} 3",
+        "feedd_readers{feed=\"tags/alpha\",source=\"direct\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} not in {metrics}");
+    }
     // SIGTERM saves the day (else within a minute).
     assert!(d.terminate().success());
     let report = stats_json(&site, &[]);

@@ -159,7 +159,7 @@ impl Server {
             parts.uri.query(),
             &parts.headers,
             (&*snapshot, &*caches),
-            &|| self.metrics.render(),
+            &|| self.metrics_text(),
             false,
         );
         let response = match here {
@@ -168,7 +168,7 @@ impl Server {
                 let (server, work_caches) = (self.clone(), caches.clone());
                 let made = self.work.run(move || {
                     let (uri, method, headers) = (&parts.uri, &parts.method, &parts.headers);
-                    let metrics = || server.metrics.render();
+                    let metrics = || server.metrics_text();
                     let (path, query) = (uri.path(), uri.query());
                     let published = (&*snapshot, &*work_caches);
                     handler::respond(method, path, query, headers, published, &metrics, true)
@@ -185,6 +185,15 @@ impl Server {
             }
         }
         self.finish(response, client, &caches)
+    }
+
+    /// `/metrics`: the server's and, when counting, the readers per feed.
+    fn metrics_text(&self) -> String {
+        let mut text = self.metrics.render();
+        if let Some(stats) = &self.stats {
+            text.push_str(&stats.metrics());
+        }
+        text
     }
 
     /// The download limit and the metrics, for every response from `handle`.

@@ -27,6 +27,8 @@ const SAVE_EVERY: Duration = Duration::from_secs(60);
 
 pub struct Live {
     day: Mutex<Day>,
+    /// WebSub subscriptions per feed file, as last read (each minute).
+    websub: Mutex<Vec<Figure>>,
     trusted: Vec<IpAddr>,
     stop: Mutex<Option<mpsc::Sender<()>>>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -51,6 +53,7 @@ impl Live {
         let (stop, stopped) = mpsc::channel();
         let live = Arc::new(Live {
             day: Mutex::new(day),
+            websub: Mutex::new(websub_figures(&websub)),
             trusted: config.stats.trusted_proxies.clone(),
             stop: Mutex::new(Some(stop)),
             thread: Mutex::new(None),
@@ -106,7 +109,9 @@ impl Live {
                     (closed.date, closed.figures(), None)
                 }
             };
-            figures.extend(websub_figures(&websub));
+            let subscribed = websub_figures(&websub);
+            figures.extend(subscribed.iter().cloned());
+            *lock(&self.websub) = subscribed;
             if let Err(e) = store.save(date, &figures, state.as_deref()) {
                 tracing::warn!("saving reader counts: {e} (kept in memory, saved next minute)");
             }
@@ -116,6 +121,20 @@ impl Live {
         }
     }
 }
+
+impl Live {
+    /// `/metrics` lines: today's readers so far per feed and source, for the feeds with
+    /// the most readers and the rest summed as `other` (17,000 tags must not make
+    /// 17,000 series).
+    pub fn metrics(&self) -> String {
+        let mut figures = lock(&self.day).figures();
+        figures.extend(lock(&self.websub).iter().cloned());
+        super::report::metrics(&figures, METRIC_FEEDS)
+    }
+}
+
+/// Feeds shown by name in `/metrics`.
+const METRIC_FEEDS: usize = 50;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)

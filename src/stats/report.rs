@@ -97,6 +97,52 @@ pub fn report(rows: &[Row], today: NaiveDate, days: u32) -> Report {
     }
 }
 
+/// Prometheus lines of one day's figures: per feed and source for the `top` feeds with
+/// the most readers, the others summed per source as feed `other`.
+pub fn metrics(figures: &[super::day::Figure], top: usize) -> String {
+    let mut per: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
+    for f in figures {
+        *per.entry(feed_of(&f.file))
+            .or_default()
+            .entry(&f.source)
+            .or_default() += f.readers;
+    }
+    let mut ranked: Vec<(&str, BTreeMap<&str, u64>)> = per.into_iter().collect();
+    ranked.sort_by_key(|(feed, sources)| (std::cmp::Reverse(sources.values().sum::<u64>()), *feed));
+    let mut other: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut out = String::from(
+        "# HELP feedd_readers Readers of each feed today so far, by source.\n# TYPE feedd_readers gauge\n",
+    );
+    for (i, (feed, sources)) in ranked.iter().enumerate() {
+        for (source, n) in sources {
+            if i < top {
+                let feed = if feed.is_empty() { "/" } else { feed };
+                out.push_str(&format!(
+                    "feedd_readers{{feed=\"{}\",source=\"{}\"}} {n}\n",
+                    label(feed),
+                    label(source)
+                ));
+            } else {
+                *other.entry(source).or_default() += n;
+            }
+        }
+    }
+    for (source, n) in other {
+        out.push_str(&format!(
+            "feedd_readers{{feed=\"other\",source=\"{}\"}} {n}\n",
+            label(source)
+        ));
+    }
+    out
+}
+
+/// A Prometheus label value: `\`, `"` and line breaks escaped.
+fn label(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
 /// The report as a table for people.
 pub fn table(report: &Report) -> String {
     let mut out = format!(
@@ -160,6 +206,27 @@ mod tests {
         assert_eq!(r.feeds[0].last_day.sources["aggregator:Feedly"], 10);
         assert_eq!(r.feeds[1].feed, "");
         assert!(table(&r).contains("tags/x"));
+    }
+
+    #[test]
+    fn metrics_name_the_top_feeds_and_sum_the_rest() {
+        let figures: Vec<Figure> = (0..5)
+            .map(|i| Figure {
+                file: format!("tags/t\"{i}/feed.xml"),
+                source: "direct".into(),
+                readers: i + 1,
+            })
+            .collect();
+        let text = metrics(&figures, 2);
+        assert!(
+            text.contains("feedd_readers{feed=\"tags/t\\\"4\",source=\"direct\"} 5\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("feedd_readers{feed=\"other\",source=\"direct\"} 6\n"),
+            "{text}"
+        );
+        assert_eq!(text.matches("feedd_readers{").count(), 3);
     }
 
     #[test]
