@@ -106,7 +106,12 @@ fn polls_become_exact_figures_per_feed_and_source() {
         &[("User-Agent", "Miniflux/2.0"), ("If-None-Match", &etag)],
     );
     assert_eq!(r.status(), 304);
-    let metrics = client.get(d.url("/metrics")).send().unwrap().text().unwrap();
+    let metrics = client
+        .get(d.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     for line in [
         "feedd_readers{feed=\"/\",source=\"aggregator:Feedly\"} 470",
         "feedd_readers{feed=\"/\",source=\"direct\"} 3",

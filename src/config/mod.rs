@@ -161,30 +161,26 @@ impl Config {
             Some(state) if !database_given => PathBuf::from(state).join(websub::DATABASE_FILE),
             _ => base.join(&config.websub.database),
         };
-        if config.websub.database.starts_with(&config.output_dir) {
-            return Err(ConfigError::Invalid {
-                key: "websub.database".into(),
-                message: format!(
-                    "{} is inside output_dir, which is served: it holds subscribers' secrets",
-                    config.websub.database.display()
-                ),
-            });
-        }
+        let what = "subscribers' secrets";
+        outside_output(
+            &config.websub.database,
+            &config.output_dir,
+            "websub.database",
+            what,
+        )?;
         // Figures, not secrets; but the open day's key is private: beside the WebSub
         // database (the state directory), never under output_dir.
         config.stats.database = match stats_database_given {
             true => base.join(&config.stats.database),
             false => config.websub.database.with_file_name(stats::DATABASE_FILE),
         };
-        if config.stats.database.starts_with(&config.output_dir) {
-            return Err(ConfigError::Invalid {
-                key: "stats.database".into(),
-                message: format!(
-                    "{} is inside output_dir, which is served: it holds the open day's key",
-                    config.stats.database.display()
-                ),
-            });
-        }
+        let what = "the open day's key";
+        outside_output(
+            &config.stats.database,
+            &config.output_dir,
+            "stats.database",
+            what,
+        )?;
         let pages = crate::content::pages::find(&config.content_dir);
         config.add_term_pages(&pages);
         Ok(config)
@@ -337,6 +333,20 @@ impl Config {
             categories: TermFeeds::from_raw(raw.categories),
             tags: TermFeeds::from_raw(raw.tags),
         })
+    }
+}
+
+/// A database must not be served: `output_dir` is, file by file.
+fn outside_output(path: &Path, output: &Path, key: &str, holds: &str) -> Result<(), ConfigError> {
+    match path.starts_with(output) {
+        true => Err(ConfigError::Invalid {
+            key: key.into(),
+            message: format!(
+                "{} is inside output_dir, which is served: it holds {holds}",
+                path.display()
+            ),
+        }),
+        false => Ok(()),
     }
 }
 

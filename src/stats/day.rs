@@ -216,7 +216,8 @@ mod tests {
         for reader in 0..100_000u32 {
             let ip = IpAddr::from(reader.to_be_bytes());
             for k in 0..3u32 {
-                let file = &files[((reader.wrapping_mul(2654435761) >> 3) as usize + k as usize * 7) % 2000];
+                let file = &files
+                    [((reader.wrapping_mul(2654435761) >> 3) as usize + k as usize * 7) % 2000];
                 d.record(file, &Agent::Reader, ip, "newsboat");
             }
         }
@@ -224,7 +225,10 @@ mod tests {
         eprintln!("100,000 readers x 3 of 2,000 feeds: {bytes} bytes of counting state");
         assert!(bytes < 20 << 20, "{bytes}");
         let total: u64 = d.figures().iter().map(|f| f.readers).sum();
-        assert!((total as f64 - 300_000.0).abs() / 300_000.0 < 0.03, "{total}");
+        assert!(
+            (total as f64 - 300_000.0).abs() / 300_000.0 < 0.03,
+            "{total}"
+        );
     }
 
     /// Many readers: HyperLogLog++ within a few percent, in kilobytes.
