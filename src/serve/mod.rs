@@ -152,7 +152,7 @@ impl Server {
         let caches = self.caches.get(&snapshot.settings);
         let (parts, _) = req.into_parts();
         // What counting needs of the request, kept before the work pool may take it.
-        let counted = self.stats.as_ref().map(|_| counted_headers(&parts.headers));
+        let counted = (self.stats.as_ref()).map(|_| crate::stats::live::Asked::of(&parts.headers));
         let here = handler::respond(
             &parts.method,
             parts.uri.path(),
@@ -179,9 +179,9 @@ impl Server {
                 }
             }
         };
-        if let (Some(stats), Some(headers)) = (&self.stats, &counted) {
+        if let (Some(stats), Some(asked)) = (&self.stats, &counted) {
             if let Some(polled) = response.extensions().get::<crate::stats::live::Polled>() {
-                stats.record(&polled.0, client, headers);
+                stats.record(&polled.0, client, asked);
             }
         }
         self.finish(response, client, &caches)
@@ -229,19 +229,4 @@ impl Server {
         self.metrics.response(response.status().as_u16(), bytes);
         response
     }
-}
-
-/// The request headers the subscriber counts read (a `HeaderValue` clone is a count).
-fn counted_headers(headers: &hyper::HeaderMap) -> hyper::HeaderMap {
-    let mut out = hyper::HeaderMap::new();
-    let names = [
-        hyper::header::USER_AGENT,
-        hyper::header::HeaderName::from_static("x-forwarded-for"),
-    ];
-    for name in names {
-        for value in headers.get_all(&name) {
-            out.append(name.clone(), value.clone());
-        }
-    }
-    out
 }

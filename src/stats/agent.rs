@@ -63,6 +63,9 @@ const CRAWLERS: [&str; 14] = [
 
 /// Classifies a User-Agent (empty when the request sent none).
 pub fn classify(user_agent: &str) -> Agent {
+    if user_agent.is_empty() {
+        return Agent::Reader;
+    }
     let lower = user_agent.to_ascii_lowercase();
     if lower.contains("newsblur page fetcher") {
         return Agent::Ignored;

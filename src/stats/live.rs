@@ -11,12 +11,34 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
-use hyper::header::{HeaderMap, USER_AGENT};
+use hyper::header::{HeaderMap, HeaderValue, USER_AGENT};
 
 use super::agent::{classify, Agent};
 use super::day::{Day, Figure};
 use super::store::{StatsError, Store};
 use crate::config::Config;
+
+/// What counting needs of a request, taken before the request is handed on (a
+/// `HeaderValue` clone shares its bytes).
+#[derive(Debug, Clone, Default)]
+pub struct Asked {
+    pub user_agent: Option<HeaderValue>,
+    /// The last `X-Forwarded-For` header (the nearest proxy's).
+    pub forwarded: Option<HeaderValue>,
+}
+
+impl Asked {
+    pub fn of(headers: &HeaderMap) -> Asked {
+        Asked {
+            user_agent: headers.get(USER_AGENT).cloned(),
+            forwarded: headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .next_back()
+                .cloned(),
+        }
+    }
+}
 
 /// A response that is a poll of a feed file (set by the handler on its 200s and 304s).
 #[derive(Debug, Clone)]
@@ -71,16 +93,16 @@ impl Live {
     }
 
     /// Counts one poll of `file` from `peer`.
-    pub fn record(&self, file: &str, peer: IpAddr, headers: &HeaderMap) {
-        let agent_text = headers
-            .get(USER_AGENT)
+    pub fn record(&self, file: &str, peer: IpAddr, asked: &Asked) {
+        let agent_text = (asked.user_agent.as_ref())
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
         let agent = classify(agent_text);
         if matches!(agent, Agent::Crawler | Agent::Ignored) {
             return;
         }
-        let client = client_address(peer, headers, &self.trusted);
+        let forwarded = asked.forwarded.as_ref().and_then(|v| v.to_str().ok());
+        let client = client_address(peer, forwarded, &self.trusted);
         lock(&self.day).record(file, &agent, client, agent_text);
     }
 
@@ -181,22 +203,14 @@ pub fn websub_figures(database: &std::path::Path) -> Vec<Figure> {
 
 /// The client: the peer, or behind a trusted proxy the nearest address in
 /// `X-Forwarded-For` that is not itself a trusted proxy.
-pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
-    if !trusted.contains(&peer) {
-        return peer;
+pub fn client_address(peer: IpAddr, forwarded: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+    match forwarded {
+        Some(list) if trusted.contains(&peer) => (list.rsplit(','))
+            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+            .find(|a| !trusted.contains(a))
+            .unwrap_or(peer),
+        _ => peer,
     }
-    let forwarded = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-        .collect::<Vec<_>>();
-    forwarded
-        .into_iter()
-        .rev()
-        .find(|a| !trusted.contains(a))
-        .unwrap_or(peer)
 }
 
 #[cfg(test)]
@@ -205,17 +219,16 @@ mod tests {
 
     #[test]
     fn forwarded_addresses_count_only_behind_trusted_proxies() {
-        let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-for", "203.0.113.5, 10.0.0.2".parse().unwrap());
+        let headers = Some("203.0.113.5, 10.0.0.2");
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
         let inner: IpAddr = "10.0.0.2".parse().unwrap();
-        assert_eq!(client_address(proxy, &headers, &[]), proxy);
+        assert_eq!(client_address(proxy, headers, &[]), proxy);
         assert_eq!(
-            client_address(proxy, &headers, &[proxy, inner]),
+            client_address(proxy, headers, &[proxy, inner]),
             "203.0.113.5".parse::<IpAddr>().unwrap()
         );
         assert_eq!(
-            client_address(proxy, &headers, &[proxy]),
+            client_address(proxy, headers, &[proxy]),
             inner,
             "an untrusted hop is the client"
         );
