@@ -56,6 +56,9 @@ pub(super) struct Actor {
     pub(super) verifying: usize,
     /// Deliveries in flight, with their flight in `fair`.
     pub(super) busy: HashMap<Key, u64>,
+    /// Per flight in `fair`, what gives the request up: dropping it ends the request
+    /// (and its connection), which then reports back as failed.
+    pub(super) give_up: HashMap<u64, tokio::sync::oneshot::Sender<()>>,
     pub(super) busy_pings: HashSet<PingKey>,
 }
 
@@ -229,6 +232,7 @@ impl Actor {
                 outcome,
             } => {
                 if let Some(flight) = self.busy.remove(&key) {
+                    self.give_up.remove(&flight);
                     let answered = !matches!(outcome, Outcome::Failed(_));
                     self.fair.finish(flight, answered, now);
                 }

@@ -4,15 +4,17 @@
 //! healthy ones, one request at a time, with a shorter timeout; a request that has not
 //! been answered within `slow_after` gives its slot back to new work (it keeps running
 //! until its timeout, counted against a separate, larger pool), so callbacks that never
-//! answer cannot hold every slot for a whole timeout. Deliveries and verifications have
-//! pools of their own.
+//! answer cannot hold every slot for a whole timeout; and when that pool is full and a
+//! healthy host's work waits, the longest-unanswered slow requests are given up (a
+//! failure of their hosts), so healthy work never waits for hanging work. Deliveries and
+//! verifications have pools of their own.
 //!
 //! No I/O and no clock: the hub tells it the time, which hosts have work and how much,
 //! and what became of each request. What it owns is the per-host health (failures in a
 //! row, successes in a row) and the requests in flight; the work itself stays in the
 //! ledger and the verification queue.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use crate::websub::ledger::Millis;
@@ -82,16 +84,29 @@ struct Flight {
 /// How many requests of one kind could start now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Room {
+    /// For healthy hosts, counting what giving up slow requests would free.
     pub any: usize,
-    /// Of `any`, how many may go to failing hosts.
+    /// Of `any`, how many need slow requests given up first (one each): the slow pool
+    /// holds more than `slow_slots`, the requests that turned slow while it was full.
+    pub by_giving_up: usize,
+    /// How many may go to failing hosts, without giving anything up.
     pub failing: usize,
+}
+
+/// What `plan` decided: how many requests each host starts, and the requests given up
+/// to make room for them (the driver cancels them; their hosts have failed once more).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub turns: Vec<(String, usize)>,
+    pub given_up: Vec<u64>,
 }
 
 #[derive(Debug)]
 pub struct Fair {
     limits: Limits,
     hosts: HashMap<String, Host>,
-    flights: HashMap<u64, Flight>,
+    /// By number, which is also the order they started in (oldest first).
+    flights: BTreeMap<u64, Flight>,
     next_flight: u64,
     /// Per kind of work, the host the last turn ended with.
     cursor: [String; 2],
@@ -102,7 +117,7 @@ impl Fair {
         Fair {
             limits,
             hosts: HashMap::new(),
-            flights: HashMap::new(),
+            flights: BTreeMap::new(),
             next_flight: 0,
             cursor: [String::new(), String::new()],
         }
@@ -147,8 +162,12 @@ impl Fair {
 
     /// The room now: new requests need a slot of their own (`slots` less the requests
     /// still in their first `slow_after`) and a place in the whole (`slots + slow_slots`).
-    /// Failing hosts get at most half the slots and never more than `slow_slots` in all,
-    /// so healthy hosts always keep room.
+    /// When requests that turned slow overfill the slow pool, healthy hosts still have
+    /// their slots, by giving up as many of the oldest slow requests (`by_giving_up`): a
+    /// callback that has not answered while the whole pool turned slow after it is far
+    /// more likely to hang than to answer, and a healthy host must not wait out its
+    /// timeout. Failing hosts get at most half the slots and never more than `slow_slots`
+    /// in all, and never make anyone give up, so healthy hosts always keep room.
     pub fn room(&self, work: Work, now: Millis) -> Room {
         let l = &self.limits;
         let (mut fresh, mut total, mut failing_fresh, mut failing_total) = (0, 0, 0, 0);
@@ -160,12 +179,17 @@ impl Fair {
             failing_total += usize::from(failing);
             failing_fresh += usize::from(failing && is_fresh);
         }
-        let any =
-            (l.slots.saturating_sub(fresh)).min((l.slots + l.slow_slots).saturating_sub(total));
+        let own = l.slots.saturating_sub(fresh);
+        let kept = own.min((l.slots + l.slow_slots).saturating_sub(total));
+        let by_giving_up = (total - fresh).saturating_sub(l.slow_slots).min(own);
         let failing = ((l.slots / 2).max(1).saturating_sub(failing_fresh))
             .min(l.slow_slots.saturating_sub(failing_total))
-            .min(any);
-        Room { any, failing }
+            .min(kept);
+        Room {
+            any: kept + by_giving_up,
+            by_giving_up,
+            failing,
+        }
     }
 
     /// Whether a request to `host` could start with `room` (for the hub's wake-up time).
@@ -174,23 +198,43 @@ impl Fair {
         self.free(work, host) > 0 && (if failing { room.failing } else { room.any }) > 0
     }
 
-    /// The next turns: how many requests each host starts now. `hosts` are the hosts with
-    /// work, round the ring from just after `cursor(work)`; `ready(host, max)` says how
-    /// many of its requests could start (at most `max`). Healthy hosts get one request
-    /// each per pass, then more passes while room and their windows allow; failing hosts
-    /// get what is left, within their share. The cursor moves to the last host served, so
-    /// the next call continues from there.
+    /// The next turns: how many requests each host starts now, and the slow requests
+    /// given up for them. `hosts` are the hosts with work, round the ring from just after
+    /// `cursor(work)`; `ready(host, max)` says how many of its requests could start (at
+    /// most `max`). Healthy hosts get one request each per pass, then more passes while
+    /// room and their windows allow; failing hosts get what is left without giving
+    /// anything up, within their share. The cursor moves to the last host served, so the
+    /// next call continues from there.
     pub fn plan<'a>(
         &mut self,
         work: Work,
         now: Millis,
         hosts: impl IntoIterator<Item = &'a str>,
+        ready: impl FnMut(&str, usize) -> usize,
+    ) -> Plan {
+        let room = self.room(work, now);
+        let (mut turns, failing) = self.healthy_turns(work, room.any, hosts, ready);
+        let healthy: usize = turns.iter().map(|(_, n)| n).sum();
+        let kept = room.any - room.by_giving_up;
+        let given_up = self.give_up(work, now, healthy.saturating_sub(kept));
+        let last_healthy = turns.last().map(|(h, _)| h.clone());
+        let failing_room = room.failing.min(kept.saturating_sub(healthy));
+        turns.extend(failing.into_iter().take(failing_room).map(|h| (h, 1)));
+        if let Some(last) = last_healthy.or_else(|| turns.last().map(|(h, _)| h.clone())) {
+            self.cursor[work as usize] = last;
+        }
+        Plan { turns, given_up }
+    }
+
+    /// The healthy hosts' turns within `room` (one each per pass, then more passes), and
+    /// the failing hosts with work ready, in ring order.
+    fn healthy_turns<'a>(
+        &self,
+        work: Work,
+        mut room: usize,
+        hosts: impl IntoIterator<Item = &'a str>,
         mut ready: impl FnMut(&str, usize) -> usize,
-    ) -> Vec<(String, usize)> {
-        let Room {
-            any: mut room,
-            failing: mut failing_room,
-        } = self.room(work, now);
+    ) -> (Vec<(String, usize)>, Vec<String>) {
         let (mut turns, mut more, mut failing) = (Vec::new(), Vec::new(), Vec::new());
         for host in hosts {
             if room == 0 {
@@ -211,7 +255,6 @@ impl Fair {
             }
             turns.push((host.to_string(), 1));
         }
-        let last_healthy = turns.last().map(|(h, _)| h.clone());
         while room > 0 && !more.is_empty() {
             for (i, left) in more.iter_mut() {
                 if room > 0 && *left > 0 {
@@ -221,17 +264,22 @@ impl Fair {
             }
             more.retain(|(_, left)| *left > 0);
         }
-        for host in failing {
-            if room == 0 || failing_room == 0 {
-                break;
-            }
-            (room, failing_room) = (room - 1, failing_room - 1);
-            turns.push((host, 1));
+        (turns, failing)
+    }
+
+    /// Gives up the `n` longest-unanswered slow requests of one kind: each counts as its
+    /// host's failure, as its timeout would have.
+    fn give_up(&mut self, work: Work, now: Millis, n: usize) -> Vec<u64> {
+        let slow_after = self.limits.slow_after;
+        let oldest: Vec<u64> = (self.flights.iter())
+            .filter(|(_, f)| f.work == work && f.started.saturating_add(slow_after) <= now)
+            .map(|(id, _)| *id)
+            .take(n)
+            .collect();
+        for id in &oldest {
+            self.finish(*id, false, now);
         }
-        if let Some(last) = last_healthy.or_else(|| turns.last().map(|(h, _)| h.clone())) {
-            self.cursor[work as usize] = last;
-        }
-        turns
+        oldest
     }
 
     /// A request to `host` starts; the number it returns names it in `finish`.

@@ -15,6 +15,16 @@ type Backlog = BTreeMap<String, usize>;
 /// One dispatch: plans round the ring from the cursor and starts what it planned,
 /// taking the work off `backlog`.
 fn dispatch(f: &mut Fair, work: Work, now: Millis, backlog: &mut Backlog) -> Vec<(String, u64)> {
+    dispatch_giving_up(f, work, now, backlog).0
+}
+
+/// `dispatch`, and the requests given up for it.
+fn dispatch_giving_up(
+    f: &mut Fair,
+    work: Work,
+    now: Millis,
+    backlog: &mut Backlog,
+) -> (Vec<(String, u64)>, Vec<u64>) {
     let cursor = f.cursor(work).to_string();
     let after = backlog.range::<str, _>((
         std::ops::Bound::Excluded(cursor.as_str()),
@@ -25,11 +35,11 @@ fn dispatch(f: &mut Fair, work: Work, now: Millis, backlog: &mut Backlog) -> Vec
         std::ops::Bound::Included(cursor.as_str()),
     ));
     let ring: Vec<String> = after.chain(before).map(|(h, _)| h.clone()).collect();
-    let turns = f.plan(work, now, ring.iter().map(String::as_str), |h, max| {
+    let plan = f.plan(work, now, ring.iter().map(String::as_str), |h, max| {
         backlog.get(h).copied().unwrap_or(0).min(max)
     });
     let mut started = Vec::new();
-    for (host, n) in turns {
+    for (host, n) in plan.turns {
         for _ in 0..n {
             started.push((host.clone(), f.start(work, &host, now)));
         }
@@ -41,7 +51,7 @@ fn dispatch(f: &mut Fair, work: Work, now: Millis, backlog: &mut Backlog) -> Vec
             backlog.remove(&host);
         }
     }
-    started
+    (started, plan.given_up)
 }
 
 /// 500 hosts ("h000".."h499") with four callbacks each that never answer deliveries,
@@ -200,4 +210,63 @@ fn idle_hosts_are_forgotten_and_busy_ones_kept() {
         "forgotten: unknown again"
     );
     assert_eq!(f.free(Work::Delivery, "busy"), 0, "still in flight");
+}
+
+#[test]
+fn slow_pool_full_and_a_healthy_verification_waiting_the_oldest_slow_one_is_given_up() {
+    let mut f = fair();
+    let hanging = SLOTS + f.limits.slow_slots;
+    let flights: Vec<u64> = (0..hanging)
+        .map(|i| f.start(Work::Verification, &format!("h{i:03}"), i as Millis))
+        .collect();
+    let now = 5_000;
+    let room = f.room(Work::Verification, now);
+    assert_eq!((room.any, room.by_giving_up), (SLOTS, SLOTS), "all of it");
+    let mut failing: Backlog = [("h000".to_string(), 1)].into();
+    let (started, given_up) = dispatch_giving_up(&mut f, Work::Verification, now, &mut failing);
+    assert!(
+        started.is_empty() && given_up.is_empty(),
+        "a host with a request hanging waits for it"
+    );
+    let mut healthy: Backlog = [("new".to_string(), 1)].into();
+    let (started, given_up) = dispatch_giving_up(&mut f, Work::Verification, now, &mut healthy);
+    assert_eq!(started.len(), 1);
+    assert_eq!(started[0].0, "new");
+    assert_eq!(given_up, [flights[0]], "the longest unanswered");
+    assert!(f.is_failing(Work::Verification, "h000"));
+    assert_eq!(f.flying_to(Work::Verification, "h000"), 0);
+    assert_eq!(f.flights.len(), hanging, "one out, one in");
+    assert!(
+        f.room(Work::Delivery, now).by_giving_up == 0,
+        "deliveries untouched"
+    );
+}
+
+#[test]
+fn hanging_verifications_beyond_the_slow_pool_give_way_after_their_try() {
+    // 950 hosts with two requests each that never answer (the hostile bench), one wave
+    // every half second; then a healthy subscriber sorting last.
+    let mut f = fair();
+    let mut backlog: Backlog = (0..950).map(|i| (format!("h{i:03}"), 2)).collect();
+    let mut started_at: BTreeMap<u64, Millis> = BTreeMap::new();
+    let mut tried = std::collections::BTreeSet::new();
+    let (mut shortest_try, mut given_up_in_all) = (Millis::MAX, 0);
+    let mut now = 0;
+    while now < 10_000 {
+        let (started, given_up) = dispatch_giving_up(&mut f, Work::Verification, now, &mut backlog);
+        started_at.extend(started.iter().map(|(_, id)| (*id, now)));
+        tried.extend(started.into_iter().map(|(host, _)| host));
+        for id in &given_up {
+            shortest_try = shortest_try.min(now - started_at[id]);
+        }
+        given_up_in_all += given_up.len();
+        assert!(f.flights.len() <= SLOTS + f.limits.slow_slots);
+        now += 500;
+    }
+    assert!(given_up_in_all > 0);
+    assert!(shortest_try >= 4_000, "given up after {shortest_try} ms");
+    assert_eq!(tried.len(), 950, "every host had a try");
+    let mut new: Backlog = [("zz-new".to_string(), 1)].into();
+    let started = dispatch(&mut f, Work::Verification, now, &mut new);
+    assert_eq!(started.len(), 1, "at once, whatever still hangs");
 }

@@ -199,6 +199,7 @@ pub fn start(
         verifying: 0,
         config: config.clone(),
         busy: std::collections::HashMap::new(),
+        give_up: std::collections::HashMap::new(),
         busy_pings: HashSet::new(),
     };
     actor.save(cleanup);

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use bytes::Bytes;
 use hmac::Mac;
 use hyper::header::{HeaderMap, HeaderValue};
+use tokio::sync::oneshot;
 
 use super::actor::Actor;
 use super::fair::Work;
@@ -21,7 +22,7 @@ impl Actor {
         let now = now_ms();
         let cursor = self.fair.cursor(Work::Delivery).to_string();
         let mut found: HashMap<String, Vec<(Key, Owed)>> = HashMap::new();
-        let turns = {
+        let plan = {
             let (ledger, busy) = (&self.ledger, &self.busy);
             let hosts = ledger.owing_hosts_after(&cursor);
             self.fair.plan(Work::Delivery, now, hosts, |host, max| {
@@ -31,10 +32,11 @@ impl Actor {
                 n
             })
         };
+        self.give_up(Work::Delivery, plan.given_up);
         let snapshot = self.snapshot.load();
         let mut bodies: HashMap<String, Option<(Bytes, String)>> = HashMap::new();
         let (mut unreadable, mut writes) = (Vec::new(), Vec::new());
-        for (host, n) in turns {
+        for (host, n) in plan.turns {
             let due = found.remove(&host).unwrap_or_default();
             for (key, debt) in due.into_iter().take(n) {
                 let Ok(url) = url::Url::parse(&key.callback) else {
@@ -108,6 +110,7 @@ impl Actor {
         let timeout = self.fair.timeout(Work::Delivery, &sub.host);
         let flight = self.fair.start(Work::Delivery, &sub.host, now);
         self.busy.insert(key.clone(), flight);
+        let given_up = self.can_give_up(flight);
         let (client, tx) = (self.client.clone(), self.tx.clone());
         self.runtime.spawn(async move {
             if let Some(secret) = secret {
@@ -115,14 +118,14 @@ impl Actor {
                     headers.insert("x-hub-signature", v);
                 }
             }
-            let answer = (client.with_timeout(timeout))
-                .call(hyper::Method::POST, &url, headers, bytes, 0)
-                .await;
+            let client = client.with_timeout(timeout);
+            let call = client.call(hyper::Method::POST, &url, headers, bytes, 0);
+            let answer = unless_given_up(call, given_up).await;
             let outcome = match answer {
                 Ok(a) if (200..300).contains(&a.status) => Outcome::Delivered(hash),
                 Ok(a) if a.status == 410 => Outcome::Gone,
                 Ok(a) => Outcome::Failed(format!("the callback answered {}", a.status)),
-                Err(e) => Outcome::Failed(e.to_string()),
+                Err(e) => Outcome::Failed(e),
             };
             let _ = tx.send(Cmd::Delivered {
                 key,
@@ -174,6 +177,43 @@ impl Actor {
             });
         }
         writes
+    }
+
+    /// Registers request `flight` as one `fair` may give up; what it returns ends the
+    /// request when that happens.
+    pub(super) fn can_give_up(&mut self, flight: u64) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        self.give_up.insert(flight, tx);
+        rx
+    }
+
+    /// Ends the requests `fair` gave up (their hosts' failures are counted there): each
+    /// reports back as failed, a delivery staying owed, a verification failing (the
+    /// subscriber may ask again, WebSub §5.3).
+    pub(super) fn give_up(&mut self, work: Work, flights: Vec<u64>) {
+        if flights.is_empty() {
+            return;
+        }
+        tracing::debug!(
+            ?work,
+            requests = flights.len(),
+            "websub: the slow pool is full and work waits; the longest unanswered are given up"
+        );
+        for flight in flights {
+            self.give_up.remove(&flight);
+        }
+    }
+}
+
+/// A request, unless the hub gives it up first (its sender dropped); either way an error
+/// is the reason, for the log and `feedd websub list`.
+pub(super) async fn unless_given_up<T, E: std::fmt::Display>(
+    request: impl std::future::Future<Output = Result<T, E>>,
+    given_up: oneshot::Receiver<()>,
+) -> Result<T, String> {
+    tokio::select! {
+        answer = request => answer.map_err(|e| e.to_string()),
+        _ = given_up => Err("no answer, given up for waiting work (the slow pool was full)".into()),
     }
 }
 

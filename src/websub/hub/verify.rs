@@ -11,6 +11,7 @@ use hyper::header::HeaderMap;
 
 use super::actor::Actor;
 use super::fair::Work;
+use super::outgoing::unless_given_up;
 use super::{now_ms, Cmd, Refused};
 use crate::websub::ledger::{Key, Millis, Subscription, Write};
 use crate::websub::request::{Mode, Request};
@@ -135,14 +136,15 @@ impl Actor {
         }
         let now = now_ms();
         let cursor = self.fair.cursor(Work::Verification).to_string();
-        let turns = {
+        let plan = {
             let pending = &self.pending;
             let hosts = pending.hosts_after(&cursor);
             (self.fair).plan(Work::Verification, now, hosts, |host, max| {
                 pending.of_host(host).min(max)
             })
         };
-        for (host, n) in turns {
+        self.give_up(Work::Verification, plan.given_up);
+        for (host, n) in plan.turns {
             for _ in 0..n {
                 let Some(v) = self.pending.pop(&host) else {
                     break;
@@ -182,11 +184,13 @@ impl Actor {
             .client
             .with_timeout(self.fair.timeout(Work::Verification, &host));
         let flight = self.fair.start(Work::Verification, &host, now);
+        let given_up = self.can_give_up(flight);
         self.verifying += 1;
         let tx = self.tx.clone();
         self.runtime.spawn(async move {
             let (method, headers) = (hyper::Method::GET, HeaderMap::new());
-            let answer = (client.call(method, &url, headers, Bytes::new(), challenge.len())).await;
+            let call = client.call(method, &url, headers, Bytes::new(), challenge.len());
+            let answer = unless_given_up(call, given_up).await;
             let answered = answer.is_ok();
             let ok = match answer {
                 Ok(a) if (200..300).contains(&a.status) && a.body == challenge.as_bytes() => Ok(()),
@@ -194,7 +198,7 @@ impl Actor {
                     Err("the answer is not the challenge".to_string())
                 }
                 Ok(a) => Err(format!("the callback answered {}", a.status)),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(e),
             };
             let _ = tx.send(Cmd::Verified {
                 verification: v,
@@ -217,6 +221,7 @@ impl Actor {
     ) -> Vec<Write> {
         if flight != 0 {
             self.verifying = self.verifying.saturating_sub(1);
+            self.give_up.remove(&flight);
         }
         // A host that answers, whatever it says, is healthy: only silence holds slots.
         self.fair.finish(flight, answered, now);
