@@ -177,4 +177,23 @@ fn polls_become_exact_figures_per_feed_and_source() {
             "{secret} logged"
         );
     }
+
+    // The readers page: off by default, then public after a restart.
+    let mut d = Daemon::start(&site);
+    assert_eq!(client.get(d.url("/stats/")).send().unwrap().status(), 404);
+    assert!(d.terminate().success());
+    let config = std::fs::read_to_string(site.config()).unwrap();
+    std::fs::write(site.config(), format!("{config}\n[stats]\npublic = true\n")).unwrap();
+    let mut d = Daemon::start(&site);
+    let r = client.get(d.url("/stats/")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        common::header(&r, "content-type"),
+        "text/html; charset=utf-8"
+    );
+    let page = r.text().unwrap();
+    for text in ["tags/alpha", "<svg", "订阅者", "588"] {
+        assert!(page.contains(text), "{text} not in {page}");
+    }
+    assert!(d.terminate().success());
 }

@@ -151,6 +151,10 @@ impl Server {
         let snapshot = self.snapshot.load_full();
         let caches = self.caches.get(&snapshot.settings);
         let (parts, _) = req.into_parts();
+        if let Some(page) = self.readers_page(parts.uri.path(), &snapshot.settings.baseurl) {
+            let head = parts.method == hyper::Method::HEAD;
+            return self.finish(readers_response(page, head), client, &caches);
+        }
         // What counting needs of the request, kept before the work pool may take it.
         let counted = (self.stats.as_ref()).map(|_| crate::stats::live::Asked::of(&parts.headers));
         let here = handler::respond(
@@ -185,6 +189,12 @@ impl Server {
             }
         }
         self.finish(response, client, &caches)
+    }
+
+    /// The `/stats/` page, when `[stats] public` and this is its path.
+    fn readers_page(&self, path: &str, baseurl: &str) -> Option<bytes::Bytes> {
+        let stats = self.stats.as_ref()?;
+        (path == crate::url::under_base(baseurl, "/stats/")).then(|| stats.page())?
     }
 
     /// `/metrics`: the server's and, when counting, the readers per feed.
@@ -229,4 +239,20 @@ impl Server {
         self.metrics.response(response.status().as_u16(), bytes);
         response
     }
+}
+
+/// The readers page: made each minute, so caches may keep it that long.
+fn readers_response(page: bytes::Bytes, head: bool) -> hyper::Response<handler::Body> {
+    let body = if head { bytes::Bytes::new() } else { page };
+    let mut response = hyper::Response::new(http_body_util::Full::new(body));
+    let h = response.headers_mut();
+    h.insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static(crate::layout::PAGE_CONTENT_TYPE),
+    );
+    h.insert(
+        hyper::header::CACHE_CONTROL,
+        hyper::header::HeaderValue::from_static("public, max-age=60"),
+    );
+    response
 }

@@ -49,6 +49,10 @@ const SAVE_EVERY: Duration = Duration::from_secs(60);
 
 pub struct Live {
     day: Mutex<Day>,
+    /// The `/stats/` page as last rendered (each minute), when `[stats] public`.
+    page: Mutex<Option<bytes::Bytes>>,
+    /// What the page is rendered with (`None`: not public).
+    public: Option<Box<Config>>,
     /// WebSub subscriptions per feed file, as last read (each minute).
     websub: Mutex<Vec<Figure>>,
     trusted: Vec<IpAddr>,
@@ -75,11 +79,14 @@ impl Live {
         let (stop, stopped) = mpsc::channel();
         let live = Arc::new(Live {
             day: Mutex::new(day),
+            page: Mutex::new(None),
+            public: config.stats.public.then(|| Box::new(config.clone())),
             websub: Mutex::new(websub_figures(&websub)),
             trusted: config.stats.trusted_proxies.clone(),
             stop: Mutex::new(Some(stop)),
             thread: Mutex::new(None),
         });
+        live.render_page();
         let saver = live.clone();
         let thread = std::thread::Builder::new()
             .name("feedd-stats".into())
@@ -137,6 +144,7 @@ impl Live {
             if let Err(e) = store.save(date, &figures, state.as_deref()) {
                 tracing::warn!("saving reader counts: {e} (kept in memory, saved next minute)");
             }
+            self.render_page();
             if stopping {
                 return;
             }
@@ -145,6 +153,39 @@ impl Live {
 }
 
 impl Live {
+    /// The `/stats/` page, when public and rendered.
+    pub fn page(&self) -> Option<bytes::Bytes> {
+        lock(&self.page).clone()
+    }
+
+    /// Renders the `/stats/` page from the saved figures (a read-only connection).
+    fn render_page(&self) {
+        let Some(config) = &self.public else {
+            return;
+        };
+        let today = today(config.rules.timezone);
+        let since = today - chrono::Duration::days(crate::render::page::CHART_DAYS);
+        let mut rows = match super::store::read(&config.stats.database, since) {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!("the readers page: {e}");
+                return;
+            }
+        };
+        // Today as counted now, not as last saved.
+        let (date, figures) = {
+            let day = lock(&self.day);
+            (day.date, day.figures())
+        };
+        rows.retain(|(d, f)| *d != date || f.source == "websub");
+        rows.extend(figures.into_iter().map(|f| (date, f)));
+        let days = u32::try_from(crate::render::page::CHART_DAYS).unwrap_or(90);
+        let report = super::report::report(&rows, today, days);
+        let shell = crate::render::page::Shell::new(config);
+        let bytes = crate::render::page::readers_page(&shell, &report);
+        *lock(&self.page) = Some(bytes::Bytes::from(bytes));
+    }
+
     /// `/metrics` lines: today's readers so far per feed and source, for the feeds with
     /// the most readers and the rest summed as `other` (17,000 tags must not make
     /// 17,000 series).

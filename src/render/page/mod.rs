@@ -8,9 +8,12 @@
 //! copy buttons, the filter box and the A–Z order are missing.
 
 mod lists;
+mod readers;
 mod texts;
 
 use maud::{html, Markup, DOCTYPE};
+
+pub use readers::{readers_page, CHART_DAYS};
 
 use super::{EntryParts, FeedHead};
 use crate::config::Config;

@@ -35,6 +35,13 @@ pub struct Texts {
     pub words_in: &'static str,
     pub words_out: &'static str,
     pub build_button: &'static str,
+    pub readers: &'static str,
+    pub readers_lead: &'static str,
+    pub readers_chart: &'static str,
+    pub feed: &'static str,
+    pub today: &'static str,
+    pub trend: &'static str,
+    pub no_readers: &'static str,
 }
 
 static ZH: Texts = Texts {
@@ -67,6 +74,13 @@ static ZH: Texts = Texts {
     words_in: "包含的词",
     words_out: "排除的词",
     build_button: "生成订阅",
+    readers: "订阅者",
+    readers_lead: "每个订阅源每天的订阅者：聚合服务（Feedly、Inoreader 等）报告的订阅人数、直接订阅的阅读器和 WebSub 推送订阅之和。不记录任何地址。",
+    readers_chart: "全站订阅者（各订阅源之和），最近 90 天",
+    feed: "订阅源",
+    today: "今天",
+    trend: "趋势",
+    no_readers: "还没有统计数据。",
 };
 
 static EN: Texts = Texts {
@@ -99,6 +113,13 @@ static EN: Texts = Texts {
     words_in: "Words to include",
     words_out: "Words to exclude",
     build_button: "Make the feed",
+    readers: "Readers",
+    readers_lead: "Each feed's readers per day: the subscribers aggregators (Feedly, Inoreader, …) report, direct readers and WebSub subscriptions, added up. No address is kept.",
+    readers_chart: "Readers of all feeds (summed), last 90 days",
+    feed: "Feed",
+    today: "Today",
+    trend: "Trend",
+    no_readers: "No figures yet.",
 };
 
 impl Texts {
