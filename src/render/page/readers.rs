@@ -22,7 +22,7 @@ pub fn readers_page(shell: &Shell<'_>, report: &Report) -> Vec<u8> {
             p { (t.no_readers) }
         } @else {
             figure {
-                (chart(&site_totals(report), t.readers_chart))
+                (chart(&site_totals(report), report.today, t.readers_chart))
                 figcaption { (t.readers_chart) }
             }
             table.readers {
@@ -52,14 +52,19 @@ pub fn readers_page(shell: &Shell<'_>, report: &Report) -> Vec<u8> {
         .into_bytes()
 }
 
-/// A feed's name, linked to its page when its folder names it.
+/// A feed's name as people read it (`分类 · 美元`), linked to its page when there are
+/// pages and its folder names it.
 fn feed_link(shell: &Shell<'_>, dir: &str) -> Markup {
-    let shown = if dir.is_empty() {
-        shell.texts.all_posts
-    } else {
-        dir
+    let key = FeedKey::from_dir(dir);
+    let shown = match (&key, dir.is_empty()) {
+        (_, true) => shell.texts.all_posts.to_string(),
+        (Some(key), false) => match key.name() {
+            Some(name) => format!("{} · {name}", shell.texts.kind(key.kind())),
+            None => dir.to_string(),
+        },
+        (None, false) => dir.to_string(),
     };
-    match FeedKey::from_dir(dir) {
+    match key {
         Some(key) if shell.config.pages.enabled => {
             html! { a href=(shell.href(&key.url_path())) { (shown) } }
         }
@@ -67,8 +72,8 @@ fn feed_link(shell: &Shell<'_>, dir: &str) -> Markup {
     }
 }
 
-/// Every day's readers of all feeds together, oldest first.
-fn site_totals(report: &Report) -> Vec<(NaiveDate, u64)> {
+/// Every day's readers of all feeds together, oldest first, and the chart's first day.
+fn site_totals(report: &Report) -> (NaiveDate, Vec<(NaiveDate, u64)>) {
     let mut days = std::collections::BTreeMap::<NaiveDate, u64>::new();
     let first = report.today - chrono::Duration::days(CHART_DAYS - 1);
     for f in &report.feeds {
@@ -78,35 +83,43 @@ fn site_totals(report: &Report) -> Vec<(NaiveDate, u64)> {
             }
         }
     }
-    days.into_iter().collect()
+    (first, days.into_iter().collect())
 }
 
-/// A line chart of daily values, with its highest value and its first and last days
+/// A line chart of daily values over the window from `first` to today, each day a dot
+/// (a new site's single day shows), with the highest value and the window's ends
 /// written beside it.
-fn chart(days: &[(NaiveDate, u64)], label: &str) -> Markup {
+fn chart(
+    (first, days): &(NaiveDate, Vec<(NaiveDate, u64)>),
+    today: NaiveDate,
+    label: &str,
+) -> Markup {
     const W: f64 = 720.0;
     const H: f64 = 160.0;
     const PAD: f64 = 28.0;
-    let Some(first) = days.first().map(|(d, _)| *d) else {
-        return html! {};
-    };
-    let last = days.last().map_or(first, |(d, _)| *d);
-    let span = (last - first).num_days().max(1) as f64;
+    let span = (today - *first).num_days().max(1) as f64;
     let top = days.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1) as f64;
     let point = |(d, n): &(NaiveDate, u64)| {
-        let x = PAD + (W - 2.0 * PAD) * (*d - first).num_days() as f64 / span;
+        let x = PAD + (W - 2.0 * PAD) * (*d - *first).num_days() as f64 / span;
         let y = H - PAD - (H - 2.0 * PAD) * (*n as f64) / top;
-        format!("{x:.1},{y:.1}")
+        (x, y)
     };
-    let points: Vec<String> = days.iter().map(point).collect();
+    let points: Vec<(f64, f64)> = days.iter().map(point).collect();
+    let line: Vec<String> = points
+        .iter()
+        .map(|(x, y)| format!("{x:.1},{y:.1}"))
+        .collect();
     let (base, right, below) = (H - PAD, W - PAD, H - 8.0);
     html! {
         svg.chart viewBox=(format!("0 0 {W} {H}")) role="img" aria-label=(label) {
             line x1=(PAD) y1=(base) x2=(right) y2=(base) stroke="currentColor" stroke-opacity="0.4" {}
-            polyline points=(points.join(" ")) fill="none" stroke="currentColor" stroke-width="2" {}
+            polyline points=(line.join(" ")) fill="none" stroke="currentColor" stroke-width="2" {}
+            @for (x, y) in &points {
+                circle cx=(format!("{x:.1}")) cy=(format!("{y:.1}")) r="2.5" fill="currentColor" {}
+            }
             text x=(PAD) y="16" font-size="12" fill="currentColor" { (top as u64) }
             text x=(PAD) y=(below) font-size="12" fill="currentColor" { (first) }
-            text x=(right) y=(below) font-size="12" fill="currentColor" text-anchor="end" { (last) }
+            text x=(right) y=(below) font-size="12" fill="currentColor" text-anchor="end" { (today) }
         }
     }
 }
