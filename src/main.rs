@@ -321,7 +321,10 @@ fn run_serve(config_path: &Path, listen: Option<&str>) -> anyhow::Result<ExitCod
     // Counting readers is not worth failing to serve: without its database, feedd
     // serves and says so.
     let stats = match config_stats {
-        Some(config) => match feedd::stats::live::Live::start(&config) {
+        Some(config) => match feedd::stats::live::Live::start(&config, {
+            let running = running.clone();
+            Some(Box::new(move |table| running.set_readers(table)))
+        }) {
             Ok(live) => Some(live),
             Err(e) => {
                 tracing::error!("subscriber counts are off: {}", chain(&e));

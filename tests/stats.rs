@@ -184,7 +184,24 @@ fn polls_become_exact_figures_per_feed_and_source() {
     assert!(d.terminate().success());
     let config = std::fs::read_to_string(site.config()).unwrap();
     std::fs::write(site.config(), format!("{config}\n[stats]\npublic = true\n")).unwrap();
+    // Yesterday's figure for one tag, as a closed day leaves it: its page shows it.
+    let tz: chrono_tz::Tz = "Asia/Shanghai".parse().unwrap();
+    let yesterday = chrono::Utc::now().with_timezone(&tz).date_naive() - chrono::Duration::days(1);
+    let db = rusqlite::Connection::open(site.path("stats.sqlite3")).unwrap();
+    db.execute(
+        "INSERT INTO daily (day, file, source, readers) VALUES (?1, 'tags/alpha/feed.xml', 'direct', 1042)",
+        [yesterday.to_string()],
+    )
+    .unwrap();
+    drop(db);
     let mut d = Daemon::start(&site);
+    let browser = [("Sec-Fetch-Dest", "document")];
+    let tag_page = common::eventually("the tag page shows its readers", || {
+        let r = get_with_headers(&client, &d.url("/tags/alpha/"), &browser);
+        let page = r.text().unwrap();
+        page.contains("约 1,042 位订阅者").then_some(page)
+    });
+    assert!(tag_page.contains("<svg"), "{tag_page}");
     let r = client.get(d.url("/stats/")).send().unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(

@@ -39,8 +39,12 @@ pub enum Msg {
     Reload(Box<Config>, Sender<Result<String, ReloadError>>),
     /// The disk writer put these files on disk.
     Stored(Vec<writer::Stored>),
+    /// New reader figures for the feeds' pages (`[stats] public`, once a day).
+    Readers(Box<ReadersTable>),
     Stop,
 }
+
+pub use crate::stats::report::PagesTable as ReadersTable;
 
 /// What the server reads. Only the rebuild loop replaces it (the first build did, before
 /// the loop started): one writer, so no update is ever lost to another.
@@ -75,6 +79,11 @@ impl Running {
 
     /// Stops watching and waits for the rebuild in progress (if any) and the pending disk
     /// writes to finish.
+    /// Gives the feeds' pages new reader figures; their pages are made again.
+    pub fn set_readers(&self, table: ReadersTable) {
+        let _ = self.tx.send(Msg::Readers(Box::new(table)));
+    }
+
     pub fn stop(&self) {
         let _ = self.tx.send(Msg::Stop);
         let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -142,6 +151,7 @@ pub fn start(config: Config, hub: crate::websub::hub::Notifier) -> Result<Runnin
                 heartbeat: loop_heartbeat,
                 disk,
                 hub,
+                readers: None,
             };
             ctx.run();
             // The writer finishes what is queued and stops; what it stored meanwhile is

@@ -27,6 +27,8 @@ pub struct Loop {
     pub disk: Sender<writer::Job>,
     /// Told which feeds changed (WebSub).
     pub hub: crate::websub::hub::Notifier,
+    /// The last reader figures for the pages, given again to an engine a reload makes.
+    pub readers: Option<super::ReadersTable>,
 }
 
 /// What one turn of the loop received.
@@ -75,6 +77,7 @@ impl Loop {
                     self.machine.event(Event::WatchError, Instant::now());
                 }
                 Msg::Stored(stored) => self.stored(stored),
+                Msg::Readers(table) => self.readers_changed(*table),
                 Msg::Stop => return Turn::Stop,
                 Msg::Reload(config, answer) if !self.machine.gathering() => {
                     return Turn::Reload(config, answer)
@@ -246,6 +249,17 @@ impl Loop {
         self.record();
     }
 
+    /// Renders the pages whose reader figures changed and publishes them.
+    fn readers_changed(&mut self, table: super::ReadersTable) {
+        self.readers = Some(table.clone());
+        self.engine.set_readers(table);
+        let (now, sink) = (chrono::Utc::now(), Collect::default());
+        let mut out = self.engine.apply([Vec::new()], now, &sink);
+        crate::apply::settle(&mut self.engine, &mut out, now, &sink);
+        super::shed_parts(&mut self.engine);
+        self.publish(sink, &out);
+    }
+
     /// Points the entries of files now on disk at their file, so their bytes leave
     /// memory (an entry whose bytes have been replaced meanwhile stays as it is); then
     /// records the manifest if every file is on disk.
@@ -299,6 +313,9 @@ impl Loop {
         let folder = super::follow::Folder::resolve(&config.content_dir);
         let fresh = super::reload::fresh(config, &self.served.load())?;
         self.engine = fresh.engine;
+        if let Some(table) = &self.readers {
+            let _ = self.tx.send(Msg::Readers(Box::new(table.clone())));
+        }
         if self.machine.root() != Some(&root) || self.watcher.is_none() {
             self.watcher = None;
             self.watcher = super::start_watcher(&root, &self.tx, true);

@@ -60,6 +60,8 @@ impl Engine {
             return;
         }
         let formats = self.config.formats.clone();
+        // Pages whose reader figures changed: rendered whatever else did.
+        let restyled = std::mem::take(&mut self.pages_due);
         let mut to_render = Vec::new();
         let mut feed_set_changed = false;
         let mut dropped: Vec<String> = Vec::new();
@@ -94,7 +96,8 @@ impl Engine {
                     // A page shows the post count; a feed does not.
                     let recount =
                         self.config.pages.enabled && old.is_some_and(|o| o.total != group.total);
-                    if !same || recount || group.posts.iter().any(|s| changed.contains(s)) {
+                    let touched = group.posts.iter().any(|s| changed.contains(s));
+                    if !same || recount || touched || restyled.contains(&key) {
                         to_render.push(group);
                     } else if let Some(info) = self.infos.get(&key) {
                         // Same entries, maybe a new post count (the index page shows it).
@@ -230,7 +233,9 @@ impl Engine {
                         let related =
                             self.index
                                 .related(&group.posts, &group.key, &self.config, 12);
-                        let buf = page::feed_page(&shell, &head, group, &entries, &related);
+                        let readers = self.readers.get(&group.key).map(|r| &**r);
+                        let buf =
+                            page::feed_page(&shell, &head, group, (&entries, &related), readers);
                         let print = (buf.len(), crate::hash::of(&buf));
                         let rel = group.key.page_file();
                         let changed = self.published.get(&rel) != Some(&print);

@@ -218,6 +218,10 @@ pub struct Engine {
     /// across an `apply` that had to ask for re-reads.
     pending_feeds: BTreeSet<FeedKey>,
     pending_posts: BTreeSet<String>,
+    /// What each feed's page shows of its readers (`[stats] public`; `set_readers`).
+    readers: BTreeMap<FeedKey, Arc<crate::stats::report::FeedReaders>>,
+    /// Feeds whose pages must be rendered again though their entries did not change.
+    pages_due: BTreeSet<FeedKey>,
     /// Whether posts' searchable text is kept: custom feeds' `q=`/`not=` words are looked
     /// for in it. Off (`without_search`) for a build whose custom feeds have no words: a
     /// fifth of a build's CPU went into text nothing would read.
@@ -245,6 +249,8 @@ impl Engine {
             published: BTreeMap::new(),
             pending_feeds: BTreeSet::new(),
             pending_posts: BTreeSet::new(),
+            readers: BTreeMap::new(),
+            pages_due: BTreeSet::new(),
             search: true,
         }
     }
@@ -278,6 +284,20 @@ impl Engine {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// New reader figures for the feeds' pages (once a day): the feeds whose figures
+    /// changed are rendered again by the next `apply` (only their pages' bytes change).
+    pub fn set_readers(&mut self, table: crate::stats::report::PagesTable) {
+        let changed: Vec<FeedKey> = (self.readers.keys())
+            .chain(table.keys())
+            .filter(|k| self.readers.get(*k).map(|r| &**r) != table.get(*k))
+            .filter(|k| self.groups.contains_key(*k))
+            .cloned()
+            .collect();
+        self.pending_feeds.extend(changed.iter().cloned());
+        self.pages_due.extend(changed);
+        self.readers = table.into_iter().map(|(k, r)| (k, Arc::new(r))).collect();
     }
 
     /// `manifest::fingerprint` of the configuration, made once (it formats all of it).

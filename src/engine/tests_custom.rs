@@ -184,3 +184,39 @@ fn without_search_the_same_bytes_are_published() {
     let words = engine("[[custom]]\nname = \"m\"\nquery = \"q=市场\"").without_search();
     assert!(words.search, "a custom feed with words needs the text");
 }
+
+/// New reader figures render only the pages whose figures changed; no feed's bytes
+/// change, so nothing is pushed.
+#[test]
+fn reader_figures_change_only_their_feeds_pages() {
+    use super::tests::{apply, engine, file, now, post};
+    use crate::stats::report::FeedReaders;
+    let mut e = engine("");
+    let a = "_posts/2024-01-01-a.md";
+    apply(
+        &mut e,
+        vec![file(a, &post("A", "2024-01-01", "news", "x"))],
+        now(),
+    );
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2024, 12, d).unwrap();
+    let readers = FeedReaders {
+        last_day: 1234,
+        window: (day(1), day(3)),
+        daily: vec![(day(1), 1000), (day(2), 1234)],
+    };
+    let tag = FeedKey::Tag(crate::names::FeedName::new("x"));
+    e.set_readers([(tag.clone(), readers.clone())].into_iter().collect());
+    let sink = Collect::default();
+    let out = e.apply([vec![]], now(), &sink);
+    let files = sink.into_files();
+    let names: Vec<&str> = files.iter().map(|(rel, _)| rel.as_str()).collect();
+    assert_eq!(names, ["tags/x/index.html"]);
+    let page = String::from_utf8(files[0].1.to_vec()).unwrap();
+    assert!(page.contains("1,234") && page.contains("<svg"), "{page}");
+    assert!(out.feed_changes.is_empty());
+    // The same figures again: nothing to do.
+    e.set_readers([(tag, readers)].into_iter().collect());
+    let sink = Collect::default();
+    e.apply([vec![]], now(), &sink);
+    assert!(sink.into_files().is_empty());
+}

@@ -144,7 +144,7 @@ pub fn render(
 pub fn page(catalog: &Catalog, plan: &Plan, entries: &[Arc<EntryParts>]) -> Vec<u8> {
     let (group, entries, head) = parts(catalog, plan, entries);
     let shell = crate::render::page::Shell::new(&catalog.config);
-    crate::render::page::feed_page(&shell, &head, &group, &entries, &[])
+    crate::render::page::feed_page(&shell, &head, &group, (&entries, &[]), None)
 }
 
 fn parts<'a>(

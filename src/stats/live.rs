@@ -44,6 +44,9 @@ impl Asked {
 #[derive(Debug, Clone)]
 pub struct Polled(pub String);
 
+/// Where the pages' reader figures go (the daemon, which renders the pages again).
+pub type OnReaders = Box<dyn Fn(super::report::PagesTable) + Send + Sync>;
+
 /// How often the open day is saved.
 const SAVE_EVERY: Duration = Duration::from_secs(60);
 
@@ -56,6 +59,8 @@ pub struct Live {
     /// WebSub subscriptions per feed file, as last read (each minute).
     websub: Mutex<Vec<Figure>>,
     trusted: Vec<IpAddr>,
+    /// Given the feeds' pages' figures at start and after each day closes (public only).
+    on_readers: Option<OnReaders>,
     stop: Mutex<Option<mpsc::Sender<()>>>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -63,7 +68,7 @@ pub struct Live {
 impl Live {
     /// Opens the database, takes up today's counting where the last run left it (an
     /// older open day is closed first) and starts the saving thread.
-    pub fn start(config: &Config) -> Result<Arc<Live>, StatsError> {
+    pub fn start(config: &Config, on_readers: Option<OnReaders>) -> Result<Arc<Live>, StatsError> {
         let tz = config.rules.timezone;
         let mut store = Store::open(&config.stats.database)?;
         let websub = config.websub.database.clone();
@@ -83,10 +88,12 @@ impl Live {
             public: config.stats.public.then(|| Box::new(config.clone())),
             websub: Mutex::new(websub_figures(&websub)),
             trusted: config.stats.trusted_proxies.clone(),
+            on_readers: on_readers.filter(|_| config.stats.public),
             stop: Mutex::new(Some(stop)),
             thread: Mutex::new(None),
         });
         live.render_page();
+        live.give_readers();
         let saver = live.clone();
         let thread = std::thread::Builder::new()
             .name("feedd-stats".into())
@@ -129,13 +136,15 @@ impl Live {
             );
             let today = today(tz);
             // The day's figures and state are taken under the lock; written outside it.
+            let mut closed = false;
             let (date, mut figures, state) = {
                 let mut day = lock(&self.day);
                 if day.date == today {
                     (day.date, day.figures(), day.state())
                 } else {
-                    let closed = std::mem::replace(&mut *day, Day::new(today));
-                    (closed.date, closed.figures(), None)
+                    let old = std::mem::replace(&mut *day, Day::new(today));
+                    closed = true;
+                    (old.date, old.figures(), None)
                 }
             };
             let subscribed = websub_figures(&websub);
@@ -145,6 +154,9 @@ impl Live {
                 tracing::warn!("saving reader counts: {e} (kept in memory, saved next minute)");
             }
             self.render_page();
+            if closed {
+                self.give_readers();
+            }
             if stopping {
                 return;
             }
@@ -156,6 +168,23 @@ impl Live {
     /// The `/stats/` page, when public and rendered.
     pub fn page(&self) -> Option<bytes::Bytes> {
         lock(&self.page).clone()
+    }
+
+    /// Gives the pages their readers: the last complete day and the chart's window.
+    fn give_readers(&self) {
+        let (Some(config), Some(give)) = (&self.public, &self.on_readers) else {
+            return;
+        };
+        let today = today(config.rules.timezone);
+        let first = today - chrono::Duration::days(crate::render::page::CHART_DAYS - 1);
+        match super::store::read(&config.stats.database, first) {
+            Ok(rows) => {
+                let days = u32::try_from(crate::render::page::CHART_DAYS).unwrap_or(90);
+                let report = super::report::report(&rows, today, days);
+                give(super::report::pages_table(&report, first));
+            }
+            Err(e) => tracing::warn!("readers for the pages: {e}"),
+        }
     }
 
     /// Renders the `/stats/` page from the saved figures (a read-only connection).

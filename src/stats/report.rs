@@ -42,6 +42,43 @@ pub struct Report {
     pub feeds: Vec<FeedStats>,
 }
 
+/// What a feed's page shows of its readers (`[stats] public`): the last complete day's
+/// total and the daily totals of the chart's window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedReaders {
+    pub last_day: u64,
+    /// The window's first day and today; the days with figures in it.
+    pub window: (NaiveDate, NaiveDate),
+    pub daily: Vec<(NaiveDate, u64)>,
+}
+
+/// What each feed's page shows of its readers, by feed.
+pub type PagesTable = BTreeMap<crate::layout::FeedKey, FeedReaders>;
+
+/// Every feed's readers for the pages (a folder that names no feed is left out).
+/// Changes once a day, so pages are made again once a day.
+pub fn pages_table(report: &Report, first: NaiveDate) -> PagesTable {
+    (report.feeds.iter())
+        .filter_map(|f| {
+            let key = crate::layout::FeedKey::from_dir(&f.feed)?;
+            let daily: Vec<(NaiveDate, u64)> = (f.daily.iter())
+                .filter(|(d, _)| *d >= first && *d < report.today)
+                .copied()
+                .collect();
+            // A feed first polled today has no complete day to show yet.
+            if daily.is_empty() {
+                return None;
+            }
+            let readers = FeedReaders {
+                last_day: f.last_day.total,
+                window: (first, report.today),
+                daily,
+            };
+            Some((key, readers))
+        })
+        .collect()
+}
+
 /// The feed a file belongs to: its folder (a feed's files are `<folder>/feed.xml`, …).
 pub fn feed_of(file: &str) -> &str {
     file.rsplit_once('/').map_or("", |(dir, _)| dir)

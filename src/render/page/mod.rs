@@ -209,8 +209,8 @@ pub fn feed_page(
     shell: &Shell<'_>,
     head: &FeedHead<'_>,
     group: &FeedGroup,
-    entries: &[&EntryParts],
-    related: &[Related],
+    (entries, related): (&[&EntryParts], &[Related]),
+    readers: Option<&crate::stats::report::FeedReaders>,
 ) -> Vec<u8> {
     let t = shell.texts;
     let kind = group.key.kind();
@@ -233,6 +233,9 @@ pub fn feed_page(
             @if group.page.as_deref().is_some_and(|p| p != group.key.url_path()) {
                 " " a href=(head.alternate_url) { (t.on_the_site) }
             }
+        }
+        @if let Some(readers) = readers {
+            (readers::feed_readers(shell, readers))
         }
         (shell.subscribe(head))
         (shell.entries(entries, group.total))

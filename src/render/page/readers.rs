@@ -52,6 +52,21 @@ pub fn readers_page(shell: &Shell<'_>, report: &Report) -> Vec<u8> {
         .into_bytes()
 }
 
+/// A feed page's readers: the last complete day's count and the chart of the window.
+pub fn feed_readers(shell: &Shell<'_>, readers: &crate::stats::report::FeedReaders) -> Markup {
+    let t = shell.texts;
+    let (first, today) = readers.window;
+    html! {
+        section.readers aria-labelledby="readers" {
+            h2 #readers { (t.readers_count(readers.last_day)) }
+            figure {
+                (chart(&(first, readers.daily.clone()), today, t.readers_chart_feed))
+                figcaption { (t.readers_chart_feed) }
+            }
+        }
+    }
+}
+
 /// A feed's name as people read it (`分类 · 美元`), linked to its page when there are
 /// pages and its folder names it.
 fn feed_link(shell: &Shell<'_>, dir: &str) -> Markup {

@@ -42,6 +42,7 @@ pub struct Texts {
     pub today: &'static str,
     pub trend: &'static str,
     pub no_readers: &'static str,
+    pub readers_chart_feed: &'static str,
 }
 
 static ZH: Texts = Texts {
@@ -81,6 +82,7 @@ static ZH: Texts = Texts {
     today: "今天",
     trend: "趋势",
     no_readers: "还没有统计数据。",
+    readers_chart_feed: "每天的订阅者，最近 90 天",
 };
 
 static EN: Texts = Texts {
@@ -120,6 +122,7 @@ static EN: Texts = Texts {
     today: "Today",
     trend: "Trend",
     no_readers: "No figures yet.",
+    readers_chart_feed: "Readers per day, last 90 days",
 };
 
 impl Texts {
@@ -140,6 +143,23 @@ impl Texts {
     }
 
     /// "12 posts" / "12 篇".
+    /// "1,234 subscribers" / "约 1,234 位订阅者" (the last complete day).
+    pub fn readers_count(&self, n: u64) -> String {
+        let digits = n.to_string();
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        match self.zh {
+            true => format!("约 {grouped} 位订阅者"),
+            false if n == 1 => "1 subscriber".to_string(),
+            false => format!("{grouped} subscribers"),
+        }
+    }
+
     pub fn count(&self, n: usize) -> String {
         if self.zh {
             format!("{n} {}", self.posts)
