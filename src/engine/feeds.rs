@@ -274,7 +274,8 @@ impl Engine {
                 group,
                 &entries,
             );
-            let bytes = page::index(&shell, &head, group, &entries, &infos);
+            let readers = self.readers.get(&FeedKey::Site).map(|r| &**r);
+            let bytes = page::index(&shell, &head, group, (&entries, &infos), readers);
             Some((PAGE_FILE.to_string(), bytes))
         };
         let list = |kind: FeedKind| {

@@ -205,17 +205,24 @@ fn reader_figures_change_only_their_feeds_pages() {
         daily: vec![(day(1), 1000), (day(2), 1234)],
     };
     let tag = FeedKey::Tag(crate::names::FeedName::new("x"));
-    e.set_readers([(tag.clone(), readers.clone())].into_iter().collect());
+    let table = |r: &FeedReaders| [(tag.clone(), r.clone()), (FeedKey::Site, r.clone())];
+    e.set_readers(table(&readers).into_iter().collect());
     let sink = Collect::default();
     let out = e.apply([vec![]], now(), &sink);
-    let files = sink.into_files();
+    let mut files = sink.into_files();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
     let names: Vec<&str> = files.iter().map(|(rel, _)| rel.as_str()).collect();
-    assert_eq!(names, ["tags/x/index.html"]);
-    let page = String::from_utf8(files[0].1.to_vec()).unwrap();
-    assert!(page.contains("1,234") && page.contains("<svg"), "{page}");
+    assert_eq!(names, ["index.html", "tags/x/index.html"]);
+    for (rel, bytes) in &files {
+        let page = String::from_utf8(bytes.to_vec()).unwrap();
+        assert!(
+            page.contains("1,234") && page.contains("<svg"),
+            "{rel}: {page}"
+        );
+    }
     assert!(out.feed_changes.is_empty());
     // The same figures again: nothing to do.
-    e.set_readers([(tag, readers)].into_iter().collect());
+    e.set_readers(table(&readers).into_iter().collect());
     let sink = Collect::default();
     e.apply([vec![]], now(), &sink);
     assert!(sink.into_files().is_empty());

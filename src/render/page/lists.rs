@@ -21,8 +21,8 @@ pub fn index(
     shell: &Shell<'_>,
     head: &FeedHead<'_>,
     site: &FeedGroup,
-    entries: &[&EntryParts],
-    infos: &[&FeedInfo],
+    (entries, infos): (&[&EntryParts], &[&FeedInfo]),
+    readers: Option<&crate::stats::report::FeedReaders>,
 ) -> Vec<u8> {
     let t = shell.texts;
     let alternates = shell.alternates(head);
@@ -31,6 +31,9 @@ pub fn index(
         h1 { (shell.site_name()) }
         @if !description.is_empty() {
             p.lead { (description) }
+        }
+        @if let Some(readers) = readers {
+            (super::readers::feed_readers(shell, readers))
         }
         (shell.subscribe(head))
         @if shell.config.query.enabled {
