@@ -214,3 +214,37 @@ fn polls_become_exact_figures_per_feed_and_source() {
     }
     assert!(d.terminate().success());
 }
+
+/// A `kill -9` loses at most the counting since the last save: after a restart the day
+/// goes on from what was saved, and the same readers are not counted twice.
+#[test]
+fn a_killed_server_keeps_the_saved_counting_and_counts_nobody_twice() {
+    let site = Site::fixture("site", "[stats]\nsave_seconds = 1\n");
+    let client = common::identity_client();
+    let poll = |d: &Daemon, agent: &str| {
+        let r = get_with_headers(&client, &d.url("/feed.xml"), &[("User-Agent", agent)]);
+        assert!(r.status().is_success());
+    };
+    let mut d = Daemon::start(&site);
+    poll(&d, "newsboat/2.30.1");
+    poll(&d, "Mozilla/5.0 (compatible; inoreader.com; 9 subscribers)");
+    let direct = |site: &Site| {
+        let report = stats_json(site, &[]);
+        let feeds = report["feeds"].as_array()?.clone();
+        let site_feed = feeds.into_iter().find(|f| f["feed"] == "")?;
+        site_feed["today"]["sources"]["direct"].as_u64()
+    };
+    common::eventually("saved within a second or two", || {
+        (direct(&site) == Some(1)).then_some(())
+    });
+    d.child.kill().unwrap(); // SIGKILL: no last save
+    let _ = d.child.wait();
+    let mut d = Daemon::start(&site);
+    poll(&d, "newsboat/2.30.1"); // the same reader: not again
+    poll(&d, "NetNewsWire (RSS Reader)"); // a new one
+    assert!(d.terminate().success());
+    let report = stats_json(&site, &[]);
+    let today = today_of(&report, "");
+    assert_eq!(today["sources"]["direct"], 2, "{report}");
+    assert_eq!(today["sources"]["aggregator:Inoreader"], 9);
+}

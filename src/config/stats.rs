@@ -14,6 +14,7 @@ pub(super) struct RawStats {
     public: Option<bool>,
     trusted_proxies: Option<Vec<String>>,
     database: Option<PathBuf>,
+    save_seconds: Option<u64>,
 }
 
 impl RawStats {
@@ -33,6 +34,8 @@ pub struct Stats {
     pub trusted_proxies: Vec<IpAddr>,
     /// The figures' database; beside the WebSub database unless set.
     pub database: PathBuf,
+    /// How often the open day is saved: at most this much counting is lost to a crash.
+    pub save_every: std::time::Duration,
 }
 
 /// The database file name when none is configured.
@@ -45,6 +48,7 @@ impl Default for Stats {
             public: false,
             trusted_proxies: Vec::new(),
             database: PathBuf::from(DATABASE_FILE),
+            save_every: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -68,6 +72,16 @@ impl Stats {
             public: raw.public.unwrap_or(d.public),
             trusted_proxies: proxies,
             database: raw.database.unwrap_or(d.database),
+            save_every: match raw.save_seconds {
+                Some(0) => {
+                    return Err(ConfigError::Invalid {
+                        key: "stats.save_seconds".into(),
+                        message: "must be at least 1".into(),
+                    })
+                }
+                Some(s) => std::time::Duration::from_secs(s),
+                None => d.save_every,
+            },
         })
     }
 }

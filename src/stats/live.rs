@@ -1,13 +1,12 @@
 //! The server's side of counting: each poll of a feed file is recorded in the open day
 //! (a mutex held for a hash and a map update), and a thread saves the day once a minute
-//! with the WebSub subscriptions of each topic, and closes it after midnight in the
-//! site's time zone. At stop it saves once more: at most the last minute is lost to a
-//! `kill -9`.
+//! (`[stats] save_seconds`) with the WebSub subscriptions of each topic, and closes it
+//! after midnight in the site's time zone. At stop it saves once more: at most the last
+//! minute is lost to a `kill -9`.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -47,9 +46,6 @@ pub struct Polled(pub String);
 /// Where the pages' reader figures go (the daemon, which renders the pages again).
 pub type OnReaders = Box<dyn Fn(super::report::PagesTable) + Send + Sync>;
 
-/// How often the open day is saved.
-const SAVE_EVERY: Duration = Duration::from_secs(60);
-
 pub struct Live {
     day: Mutex<Day>,
     /// The `/stats/` page as last rendered (each minute), when `[stats] public`.
@@ -69,7 +65,7 @@ impl Live {
     /// Opens the database, takes up today's counting where the last run left it (an
     /// older open day is closed first) and starts the saving thread.
     pub fn start(config: &Config, on_readers: Option<OnReaders>) -> Result<Arc<Live>, StatsError> {
-        let tz = config.rules.timezone;
+        let (tz, every) = (config.rules.timezone, config.stats.save_every);
         let mut store = Store::open(&config.stats.database)?;
         let websub = config.websub.database.clone();
         let today = today(tz);
@@ -97,7 +93,7 @@ impl Live {
         let saver = live.clone();
         let thread = std::thread::Builder::new()
             .name("feedd-stats".into())
-            .spawn(move || saver.save_loop(store, tz, websub, stopped))
+            .spawn(move || saver.save_loop(store, (tz, every), websub, stopped))
             .map_err(|source| StatsError::Io {
                 path: config.stats.database.clone(),
                 source,
@@ -128,10 +124,16 @@ impl Live {
         }
     }
 
-    fn save_loop(&self, mut store: Store, tz: Tz, websub: PathBuf, stopped: mpsc::Receiver<()>) {
+    fn save_loop(
+        &self,
+        mut store: Store,
+        (tz, every): (Tz, std::time::Duration),
+        websub: PathBuf,
+        stopped: mpsc::Receiver<()>,
+    ) {
         loop {
             let stopping = !matches!(
-                stopped.recv_timeout(SAVE_EVERY),
+                stopped.recv_timeout(every),
                 Err(mpsc::RecvTimeoutError::Timeout)
             );
             let today = today(tz);
