@@ -197,7 +197,7 @@ pub struct Engine {
     site_url: SiteUrl,
     index: Index,
     /// Published posts dated in the future (unless `future`), by source.
-    waiting: PathMap<(Post, Box<str>)>,
+    waiting: PathMap<(Post, crate::query::SearchText)>,
     /// Every post file applied, good or bad, with the stamp it was read with and a hash
     /// of its bytes (the same bytes again are no change).
     files: PathMap<(Stamp, u128)>,

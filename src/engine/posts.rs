@@ -28,7 +28,7 @@ pub(super) struct Batch {
 
 /// A post, its `query::searchable` text and its summary (made once, kept for rendering);
 /// neither when nothing searches (`Engine::search`: the summary is made when rendered).
-type Searchable = (Post, Box<str>, Option<String>);
+type Searchable = (Post, crate::query::SearchText, Option<String>);
 
 /// A live post's text while its chunk is applied: the post, its body and summary.
 type Body = (Post, String, Option<String>);
@@ -156,7 +156,7 @@ impl Engine {
             let post = content.parse(&rel, &self.config)?;
             Ok(post.map(|post| {
                 if !self.search {
-                    return (post, Box::default(), None);
+                    return (post, Default::default(), None);
                 }
                 let summary = crate::render::body::summary(&post, &post.body);
                 let title = crate::text::feed_title(&post.title);
@@ -258,7 +258,7 @@ impl Engine {
     fn place(
         &mut self,
         post: Post,
-        text: Box<str>,
+        text: crate::query::SearchText,
         now: DateTime<Utc>,
         batch: &mut Batch,
     ) -> Option<Post> {

@@ -63,7 +63,7 @@ pub struct Listed {
     pub date: DateTime<FixedOffset>,
     pub categories: Vec<String>,
     pub tags: Vec<String>,
-    pub text: Box<str>,
+    pub text: crate::query::SearchText,
 }
 
 /// All live posts and the membership of every feed.
@@ -94,7 +94,7 @@ impl Index {
 
     /// Adds or replaces a post, with its `searchable` text; returns the feeds whose
     /// membership may have changed.
-    pub fn insert(&mut self, post: &Post, text: Box<str>) -> Vec<FeedKey> {
+    pub fn insert(&mut self, post: &Post, text: crate::query::SearchText) -> Vec<FeedKey> {
         let mut affected = self.remove(&post.source);
         let listed = Listed {
             date: post.date,

@@ -133,7 +133,7 @@ impl<'a> Sets<'a> {
         query.matches_with(
             |n| has(&self.categories, n),
             |n| has(&self.tags, n),
-            &post.text,
+            |w| post.text.contains(w),
         )
     }
 }

@@ -24,6 +24,9 @@ use crate::names::FeedName;
 
 pub mod feed;
 pub mod form;
+mod text;
+pub use text::SearchText;
+
 #[cfg(test)]
 mod tests;
 
@@ -179,21 +182,26 @@ impl Query {
     /// and summary, `normalize_text`ed) is selected. The whole rule in one place: the
     /// index's evaluation must agree with it (a property test checks).
     pub fn matches(&self, categories: &[FeedName], tags: &[FeedName], text: &str) -> bool {
-        self.matches_with(|n| categories.contains(n), |n| tags.contains(n), text)
+        let (categories, tags) = (
+            |n: &FeedName| categories.contains(n),
+            |n: &FeedName| tags.contains(n),
+        );
+        self.matches_with(categories, tags, |w| text.contains(w))
     }
 
-    /// `matches`, asking whether the post is in a category or has a tag (the index
-    /// answers from its per-term sets, without normalising the post's names again).
+    /// `matches`, asking whether the post is in a category, has a tag or a word (the
+    /// index answers from its per-term sets and its `SearchText`s, without normalising
+    /// the post's names again).
     pub fn matches_with(
         &self,
         in_category: impl Fn(&FeedName) -> bool,
         has_tag: impl Fn(&FeedName) -> bool,
-        text: &str,
+        has_word: impl Fn(&str) -> bool,
     ) -> bool {
         self.categories.iter().all(|t| t.matches(&in_category))
             && self.tags.iter().all(|t| t.matches(&has_tag))
-            && self.words.iter().all(|w| text.contains(w.as_str()))
-            && !self.nots.iter().any(|w| text.contains(w.as_str()))
+            && self.words.iter().all(|w| has_word(w))
+            && !self.nots.iter().any(|w| has_word(w))
     }
 
     /// What the selection is, for the feed's title: `emnews · 美元 · -港股`.
@@ -290,8 +298,12 @@ pub fn normalize_text(text: &str) -> String {
 /// What a post's words are looked for in: its title and its summary, as the feeds show
 /// them, each `normalize_text`ed, on two lines (a word has no line break, so none
 /// matches across the two).
-pub fn searchable(title: &str, summary: &str) -> Box<str> {
-    format!("{}\n{}", normalize_text(title), normalize_text(summary)).into()
+pub fn searchable(title: &str, summary: &str) -> SearchText {
+    SearchText::new(&format!(
+        "{}\n{}",
+        normalize_text(title),
+        normalize_text(summary)
+    ))
 }
 
 /// Everything but unreserved characters: names and words in canonical URLs.
