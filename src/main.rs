@@ -197,17 +197,7 @@ fn run_stats(
         }
         store::read(path, since)?
     } else {
-        let mut readers: Vec<Box<dyn std::io::BufRead>> = Vec::new();
-        for path in logs {
-            let file =
-                std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
-            readers.push(match path.extension().is_some_and(|e| e == "gz") {
-                true => Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(
-                    file,
-                ))),
-                false => Box::new(std::io::BufReader::new(file)),
-            });
-        }
+        let readers = access_log::open(logs)?;
         let (rows, unread) = access_log::count(readers, &config.site.baseurl, tz);
         if unread > 0 {
             eprintln!("feedd stats: {unread} log lines not in the combined format were skipped");

@@ -28,6 +28,27 @@ pub struct Poll {
     pub user_agent: String,
 }
 
+/// Opens access logs for `count`, each read through gzip when its name ends in `.gz`
+/// (logrotate's rotated files).
+pub fn open(
+    paths: &[std::path::PathBuf],
+) -> Result<Vec<Box<dyn BufRead>>, super::store::StatsError> {
+    let mut readers: Vec<Box<dyn BufRead>> = Vec::new();
+    for path in paths {
+        let file = std::fs::File::open(path).map_err(|source| super::store::StatsError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        readers.push(match path.extension().is_some_and(|e| e == "gz") {
+            true => Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(
+                file,
+            ))),
+            false => Box::new(std::io::BufReader::new(file)),
+        });
+    }
+    Ok(readers)
+}
+
 /// Counts every feed poll in the logs; also how many lines were not understood.
 pub fn count(
     logs: impl IntoIterator<Item = Box<dyn BufRead>>,
