@@ -103,7 +103,7 @@ impl HttpSettings {
             Some((file, _)) => (file, self.own_hub_link.as_ref()?),
             None => (rel, self.hub_links.as_ref()?),
         };
-        crate::layout::Format::from_file_name(file.rsplit('/').next().unwrap_or(file))?;
+        crate::layout::subscription_format(file)?;
         let topic = self.topic(rel);
         HeaderValue::from_str(&format!("{hubs}, <{topic}>; rel=\"self\"")).ok()
     }

@@ -119,6 +119,22 @@ impl FeedKey {
         }
     }
 
+    /// The folder of one of its archive documents (`crate::archive`), relative to the
+    /// output dir.
+    pub fn archive_dir(&self, page: &str) -> String {
+        let dir = self.dir();
+        let folder = crate::archive::FOLDER;
+        match dir.is_empty() {
+            true => format!("{folder}/{page}"),
+            false => format!("{dir}/{folder}/{page}"),
+        }
+    }
+
+    /// That folder's URL path below the site's base, like `url_path`.
+    pub fn archive_url_path(&self, page: &str) -> String {
+        format!("{}{}/{page}/", self.url_path(), crate::archive::FOLDER)
+    }
+
     /// The path of one of its files relative to the output dir.
     pub fn file(&self, format: Format) -> String {
         let dir = self.dir();
@@ -232,6 +248,33 @@ pub fn content_type(rel: &str) -> Option<&'static str> {
     Format::from_file_name(rel.rsplit('/').next().unwrap_or(rel)).map(Format::content_type)
 }
 
+/// Whether a path relative to the output dir is an archive document's (`crate::archive`):
+/// `archive/<page>/<file>` at the root or in a feed's folder.
+pub fn is_archive_path(rel: &str) -> bool {
+    let parts: Vec<&str> = rel.split('/').collect();
+    let archive = |folder: &str, page: &str, file: &str| {
+        folder == crate::archive::FOLDER
+            && crate::archive::is_page_name(page)
+            && Format::from_file_name(file).is_some()
+    };
+    match parts.as_slice() {
+        [a, page, file] => archive(a, page, file),
+        [folder, _, a, page, file] => {
+            FeedKind::from_folder(folder).is_some() && archive(a, page, file)
+        }
+        _ => false,
+    }
+}
+
+/// The format of a subscription document: a feed file that is not an archive document.
+/// Only those are WebSub topics, carry `Link` headers and count readers.
+pub fn subscription_format(rel: &str) -> Option<Format> {
+    match is_archive_path(rel) {
+        true => None,
+        false => Format::from_file_name(rel.rsplit('/').next().unwrap_or(rel)),
+    }
+}
+
 /// Whether a path relative to the output dir is one feedd may write (and so may remove
 /// when it is stale): a feed file or page at the root or in a term folder, a list page,
 /// the OPML list, the pages' assets, or a precompressed copy of one. Page names are
@@ -242,6 +285,9 @@ pub fn is_published_path(rel: &str, pages: bool) -> bool {
     let parts: Vec<&str> = rel.split('/').collect();
     let page = |file: &str| pages && file == PAGE_FILE;
     let feed_file = |file: &str| page(file) || Format::from_file_name(file).is_some();
+    if is_archive_path(rel) {
+        return true;
+    }
     match parts.as_slice() {
         [file] => {
             *file == OPML_FILE

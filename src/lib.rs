@@ -17,6 +17,7 @@
 //! place that knows where each feed lives.
 
 pub(crate) mod apply;
+pub mod archive;
 pub(crate) mod background;
 pub mod bodies;
 pub mod build;

@@ -30,7 +30,7 @@ pub enum Store {
 }
 
 /// One published file: its validators and where its bytes are.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct FeedFile {
     pub content_type: &'static str,
     /// When these bytes were first published (whole seconds; never goes backwards).
@@ -41,6 +41,9 @@ pub struct FeedFile {
     /// A feed's `Link` header: its WebSub hubs and its topic URL (`rel="self"`).
     pub links: Option<hyper::header::HeaderValue>,
     pub store: Store,
+    /// A complete archive document: it changes only if one of its posts does, so caches
+    /// may keep it for a year without asking (`Engine::is_sealed`).
+    pub immutable: bool,
 }
 
 impl FeedFile {
@@ -58,6 +61,7 @@ impl FeedFile {
             hash,
             links: None,
             store,
+            immutable: false,
         }
     }
 
@@ -84,6 +88,12 @@ impl FeedFile {
         self
     }
 
+    /// The same file, complete (or not) as an archive document.
+    pub fn with_immutable(mut self, immutable: bool) -> FeedFile {
+        self.immutable = immutable;
+        self
+    }
+
     /// The hash of the bytes: which version this is (a WebSub subscriber's last one).
     pub fn hash(&self) -> &str {
         &self.hash
@@ -106,6 +116,7 @@ impl FeedFile {
             (path, len, modified),
         )
         .with_links(self.links.clone())
+        .with_immutable(self.immutable)
     }
 
     /// A file already on disk from before a restart, as the manifest recorded it.

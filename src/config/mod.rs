@@ -14,12 +14,14 @@ use crate::layout::Format;
 use crate::post::PostRules;
 use crate::yaml::Yaml;
 
+mod archives;
 mod custom;
 mod pages;
 mod serve;
 mod stats;
 mod terms;
 mod websub;
+pub use archives::Archives;
 pub use custom::{Custom, CustomFeeds, QuerySettings};
 pub use pages::{Pages, Ui};
 pub use serve::Serve;
@@ -54,6 +56,8 @@ struct RawConfig {
     serve: serve::RawServe,
     #[serde(default)]
     pages: pages::RawPages,
+    #[serde(default)]
+    archives: archives::RawArchives,
     #[serde(default)]
     websub: websub::RawWebSub,
     #[serde(default)]
@@ -95,6 +99,7 @@ pub struct Config {
     pub tags: TermFeeds,
     pub serve: Serve,
     pub pages: Pages,
+    pub archives: Archives,
     pub websub: WebSub,
     pub stats: Stats,
     pub custom: CustomFeeds,
@@ -316,6 +321,7 @@ impl Config {
             custom: CustomFeeds::from_raw(raw.custom)?,
             query: QuerySettings::from_raw(raw.query)?,
             pages,
+            archives: Archives::from_raw(raw.archives)?,
             serve,
             output_dir: raw.output_dir.unwrap_or_else(|| "feeds".into()),
             content_dir: raw.content_dir.unwrap_or_else(|| "content".into()),

@@ -51,15 +51,24 @@ pub fn next(
         let hash = engine
             .print(&rel)
             .unwrap_or_else(|| crate::hash::of(&bytes));
+        let sealed = engine.is_sealed(&rel);
         let file = FeedFile::rendered(bytes.clone(), hash, content_type, now)
-            .with_links(settings.links(&rel));
+            .with_links(settings.links(&rel))
+            .with_immutable(sealed);
         let previous = map
             .get(&rel)
             .map(|f| (f.same_bytes(&file), f.last_modified));
         let file = match previous {
             // The same bytes as served now (a reload's fresh build, a restart's first):
             // the entry stays as it is, validators and store included.
-            Some((true, _)) => continue,
+            // (A restart's restored file learns here whether it is a complete archive.)
+            Some((true, _)) => {
+                let retag = map.get(&rel).filter(|f| f.immutable != sealed);
+                if let Some(f) = retag.map(|f| (**f).clone().with_immutable(sealed)) {
+                    map.insert(rel, Arc::new(f));
+                }
+                continue;
+            }
             // Never backwards, and a new version always gets a later second.
             Some((false, p)) => file.with_last_modified(if now < p + Duration::from_secs(1) {
                 p + Duration::from_secs(1)

@@ -59,6 +59,7 @@ impl Engine {
             self.pending_posts = changed;
             return;
         }
+        let mut archived = self.update_archives(&new, &changed, sink, out);
         let formats = self.config.formats.clone();
         // Pages whose reader figures changed: rendered whatever else did.
         let restyled = std::mem::take(&mut self.pages_due);
@@ -79,6 +80,7 @@ impl Engine {
                                 out.removed.push(rel);
                             }
                         }
+                        let archives = archived.files.remove(&key).unwrap_or_default();
                         out.feed_changes.push(FeedChange {
                             key,
                             kind: FeedChangeKind::Removed,
@@ -86,6 +88,7 @@ impl Engine {
                             entered: Vec::new(),
                             left: old.posts,
                             changed: Vec::new(),
+                            archives,
                         });
                     }
                 }
@@ -97,7 +100,8 @@ impl Engine {
                     let recount =
                         self.config.pages.enabled && old.is_some_and(|o| o.total != group.total);
                     let touched = group.posts.iter().any(|s| changed.contains(s));
-                    if !same || recount || touched || restyled.contains(&key) {
+                    let relinked = archived.newest_moved.contains(&key);
+                    if !same || recount || touched || relinked || restyled.contains(&key) {
                         to_render.push(group);
                     } else if let Some(info) = self.infos.get(&key) {
                         // Same entries, maybe a new post count (the index page shows it).
@@ -157,6 +161,7 @@ impl Engine {
                     .filter(|s| old_posts.contains(s) && changed.contains(*s))
                     .cloned()
                     .collect(),
+                archives: archived.files.remove(&done.key).unwrap_or_default(),
             };
             for (format, len, hash) in done.changed {
                 let rel = done.key.file(format);
@@ -165,6 +170,18 @@ impl Engine {
                 change.formats.push(format);
             }
             out.feed_changes.push(change);
+        }
+        // Feeds whose archives alone changed (an old post edited, back-dated or deleted).
+        for (key, archives) in archived.files {
+            out.feed_changes.push(FeedChange {
+                key,
+                kind: FeedChangeKind::Updated,
+                formats: Vec::new(),
+                entered: Vec::new(),
+                left: Vec::new(),
+                changed: Vec::new(),
+                archives,
+            });
         }
         if feed_set_changed || !self.published.contains_key(OPML_FILE) {
             let bytes = opml(
@@ -216,7 +233,8 @@ impl Engine {
                     .iter()
                     .filter_map(|s| self.parts.get(s).map(|p| &**p))
                     .collect();
-                let head = crate::render::head(site, &self.hubs, site_url, group, &entries);
+                let mut head = crate::render::head(site, &self.hubs, site_url, group, &entries);
+                head.history.prev = self.newest_archive(&group.key);
                 let mut changed = Vec::new();
                 for &format in formats {
                     let mut buf = Vec::new();

@@ -11,6 +11,7 @@
 //! to read it again (`Output::reread`) and renders nothing until it has; the new bytes
 //! are applied like any change, so a file edited meanwhile is simply an edit.
 
+mod archives;
 mod catalog;
 mod feeds;
 mod memory;
@@ -122,6 +123,8 @@ pub struct FeedChange {
     pub entered: Vec<String>,
     pub left: Vec<String>,
     pub changed: Vec<String>,
+    /// Its archive files published or removed (never WebSub topics).
+    pub archives: Vec<String>,
 }
 
 /// What one `apply` did, for the log line and tests.
@@ -197,7 +200,7 @@ pub struct Engine {
     site_url: SiteUrl,
     index: Index,
     /// Published posts dated in the future (unless `future`), by source.
-    waiting: PathMap<(Post, crate::query::SearchText)>,
+    waiting: PathMap<(Post, crate::index::Kept)>,
     /// Every post file applied, good or bad, with the stamp it was read with and a hash
     /// of its bytes (the same bytes again are no change).
     files: PathMap<(Stamp, u128)>,
@@ -222,6 +225,10 @@ pub struct Engine {
     readers: BTreeMap<FeedKey, Arc<crate::stats::report::FeedReaders>>,
     /// Feeds whose pages must be rendered again though their entries did not change.
     pages_due: BTreeSet<FeedKey>,
+    /// Each feed's archive documents, oldest first (`archives`).
+    archives: BTreeMap<FeedKey, Vec<archives::Sig>>,
+    /// Folders of the complete archive documents (`Engine::is_sealed`).
+    sealed: std::collections::HashSet<String>,
     /// Whether posts' searchable text is kept: custom feeds' `q=`/`not=` words are looked
     /// for in it. Off (`without_search`) for a build whose custom feeds have no words: a
     /// fifth of a build's CPU went into text nothing would read.
@@ -251,6 +258,8 @@ impl Engine {
             pending_posts: BTreeSet::new(),
             readers: BTreeMap::new(),
             pages_due: BTreeSet::new(),
+            archives: BTreeMap::new(),
+            sealed: Default::default(),
             search: true,
         }
     }

@@ -12,6 +12,7 @@ use crate::error::{PostError, PostErrorKind};
 use crate::index::Index;
 use crate::layout::FeedKey;
 use crate::post::Post;
+use crate::render::archive::Brief;
 
 /// What one `apply` has touched so far.
 #[derive(Default)]
@@ -28,7 +29,7 @@ pub(super) struct Batch {
 
 /// A post, its `query::searchable` text and its summary (made once, kept for rendering);
 /// neither when nothing searches (`Engine::search`: the summary is made when rendered).
-type Searchable = (Post, crate::query::SearchText, Option<String>);
+type Searchable = (Post, crate::index::Kept, Option<String>);
 
 /// A live post's text while its chunk is applied: the post, its body and summary.
 type Body = (Post, String, Option<String>);
@@ -155,13 +156,21 @@ impl Engine {
         let result = (!known).then(|| {
             let post = content.parse(&rel, &self.config)?;
             Ok(post.map(|post| {
-                if !self.search {
-                    return (post, Default::default(), None);
-                }
-                let summary = crate::render::body::summary(&post, &post.body);
-                let title = crate::text::feed_title(&post.title);
-                let text = crate::query::searchable(&title, &summary);
-                (post, text, Some(summary))
+                let archives = &self.config.archives;
+                let summary = (self.search || (archives.enabled && archives.summaries))
+                    .then(|| crate::render::body::summary(&post, &post.body));
+                let text = match (&summary, self.search) {
+                    (Some(summary), true) => {
+                        let title = crate::text::feed_title(&post.title);
+                        crate::query::searchable(&title, summary)
+                    }
+                    _ => Default::default(),
+                };
+                let brief = archives.enabled.then(|| {
+                    let summary = summary.as_deref().filter(|_| archives.summaries);
+                    Arc::new(Brief::new(&post, summary, &self.site_url))
+                });
+                (post, crate::index::Kept { text, brief }, summary)
             }))
         });
         Parsed::File {
@@ -258,7 +267,7 @@ impl Engine {
     fn place(
         &mut self,
         post: Post,
-        text: crate::query::SearchText,
+        text: crate::index::Kept,
         now: DateTime<Utc>,
         batch: &mut Batch,
     ) -> Option<Post> {

@@ -14,6 +14,7 @@ use crate::config::{Config, TermFeeds};
 pub use crate::layout::FeedKey;
 use crate::names::FeedName;
 use crate::post::Post;
+use crate::render::archive::Brief;
 
 /// Order of entries: newest first; equal dates by source path ascending (what
 /// jekyll-feed's stable sort gives).
@@ -64,6 +65,15 @@ pub struct Listed {
     pub categories: Vec<String>,
     pub tags: Vec<String>,
     pub text: crate::query::SearchText,
+    /// What archive documents show of it (`[archives]` on).
+    pub brief: Option<Arc<Brief>>,
+}
+
+/// What the engine makes of a live post for the index, besides its membership.
+#[derive(Debug, Clone, Default)]
+pub struct Kept {
+    pub text: crate::query::SearchText,
+    pub brief: Option<Arc<Brief>>,
 }
 
 /// All live posts and the membership of every feed.
@@ -92,15 +102,16 @@ impl Index {
         self.posts.contains_key(source)
     }
 
-    /// Adds or replaces a post, with its `searchable` text; returns the feeds whose
-    /// membership may have changed.
-    pub fn insert(&mut self, post: &Post, text: crate::query::SearchText) -> Vec<FeedKey> {
+    /// Adds or replaces a post, with its `searchable` text and brief; returns the feeds
+    /// whose membership may have changed.
+    pub fn insert(&mut self, post: &Post, kept: Kept) -> Vec<FeedKey> {
         let mut affected = self.remove(&post.source);
         let listed = Listed {
             date: post.date,
             categories: post.categories.clone(),
             tags: post.tags.clone(),
-            text,
+            text: kept.text,
+            brief: kept.brief,
         };
         let source: Arc<str> = post.source.as_str().into();
         let member: Member = (Reverse(post.date), source.clone());
@@ -247,6 +258,41 @@ impl Index {
                 .into_iter()
                 .flat_map(|(members, limit)| members.iter().take(limit).map(|(_, s)| &**s)),
         )
+    }
+
+    /// The posts of one feed beyond its newest `limit`, oldest first, with their dates:
+    /// what its archive documents hold (`crate::archive`). Empty if the feed does not
+    /// exist.
+    pub fn archived<'a>(
+        &'a self,
+        key: &FeedKey,
+        config: &'a Config,
+    ) -> Vec<(&'a str, DateTime<FixedOffset>)> {
+        let limit = self.limit(key, config);
+        let mut out: Vec<(&'a str, DateTime<FixedOffset>)> = match key {
+            FeedKey::Site => (self.site.iter().skip(limit))
+                .map(|(d, s)| (&**s, d.0))
+                .collect(),
+            FeedKey::Custom(name) => {
+                let Some(custom) = config.custom.get(name) else {
+                    return Vec::new();
+                };
+                (self.select(&FeedKey::Site, &custom.query).skip(limit))
+                    .filter_map(|s| Some((&**s, self.posts.get(s)?.date)))
+                    .collect()
+            }
+            other => {
+                let wanted = filter(config, other).is_some_and(|(f, name)| f.wants(name));
+                match self.terms.get(other).filter(|_| wanted) {
+                    Some(term) => (term.members.iter().skip(limit))
+                        .map(|(d, s)| (&**s, d.0))
+                        .collect(),
+                    None => Vec::new(),
+                }
+            }
+        };
+        out.reverse();
+        out
     }
 
     /// A category's or tag's name as its feed shows it (its smallest spelling in use);

@@ -1,6 +1,5 @@
 use super::*;
 use crate::post::{Post, PostRules};
-use crate::query::SearchText;
 
 fn post(source: &str, date: &str, tags: &str) -> Post {
     let rules = PostRules {
@@ -13,7 +12,7 @@ fn post(source: &str, date: &str, tags: &str) -> Post {
 }
 
 fn add(index: &mut Index, post: Post) -> Vec<FeedKey> {
-    index.insert(&post, SearchText::default())
+    index.insert(&post, crate::index::Kept::default())
 }
 
 fn config(limit: usize) -> Config {
@@ -166,7 +165,13 @@ mod selection {
             // The index holds the compact form; the rule below reads the plain text.
             let plain = format!("{}\n", crate::query::normalize_text(&post.title));
             assert_eq!(searchable(&post.title, ""), SearchText::new(&plain));
-            index.insert(&post, SearchText::new(&plain));
+            index.insert(
+                &post,
+                crate::index::Kept {
+                    text: SearchText::new(&plain),
+                    brief: None,
+                },
+            );
             all.push((post, plain));
         }
         (index, all)

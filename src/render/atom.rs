@@ -65,8 +65,24 @@ pub fn head(head: &FeedHead<'_>) -> Frame {
         rel: "hub".into(),
         ..Link::default()
     }));
+    feed.links
+        .extend(head.history.links().map(|(rel, folder)| Link {
+            href: format!("{folder}{}", Format::Atom.file_name()),
+            rel: rel.into(),
+            mime_type: Some(Format::Atom.media_type().into()),
+            ..Link::default()
+        }));
     if head.media {
         feed.namespaces.insert("media".into(), MEDIA_NS.into());
+    }
+    if head.history.is_archive() {
+        feed.namespaces
+            .insert("fh".into(), super::HISTORY_NS.into());
+        let archive = Extension {
+            name: "fh:archive".into(),
+            ..Extension::default()
+        };
+        (feed.extensions.entry("fh".into()).or_default()).insert("archive".into(), vec![archive]);
     }
     Frame::split_at_last(&write(&feed, true), "</feed>")
 }

@@ -18,6 +18,9 @@ struct JsonFeed<'a> {
     authors: Vec<Author<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     hubs: Vec<Hub<'a>>,
+    /// The archive document just older (JSON Feed's pagination).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_url: Option<String>,
     /// Always last: the items are spliced in after it.
     items: [(); 0],
 }
@@ -71,6 +74,7 @@ pub fn head(head: &FeedHead<'_>) -> Frame {
                 url,
             })
             .collect(),
+        next_url: (head.history.prev.as_ref()).map(|f| format!("{f}{}", Format::Json.file_name())),
         items: [],
     };
     let text = serde_json::to_string(&feed).unwrap_or_default();
@@ -106,6 +110,42 @@ pub fn item(e: &Entry<'_>) -> Frame {
         "}".into(),
         &mark,
     )
+}
+
+/// One archived item (`render::archive`): an item without `content_html`, whose
+/// `content_text` (which JSON Feed requires, with or without HTML) is its summary, or its
+/// title when it has none.
+pub fn archived_item(b: &super::archive::Brief, author: &str, out: &mut Vec<u8>) {
+    #[derive(Serialize)]
+    struct Archived<'a> {
+        #[serde(flatten)]
+        item: Item<'a>,
+        content_text: &'a str,
+    }
+    let tags: Vec<&str> = b.terms.iter().map(|t| &**t).collect();
+    let summary = b.summary.as_deref().unwrap_or("");
+    let item = Archived {
+        item: Item {
+            id: &b.id,
+            url: &b.link,
+            title: &b.title,
+            summary,
+            image: b.image.as_deref(),
+            date_published: rfc3339(&b.date),
+            date_modified: rfc3339(&b.updated),
+            authors: [Author { name: author }],
+            tags: &tags,
+            language: b.lang.as_deref(),
+        },
+        content_text: if summary.is_empty() {
+            &b.title
+        } else {
+            summary
+        },
+    };
+    if serde_json::to_writer(&mut *out, &item).is_err() {
+        out.extend_from_slice(b"{}");
+    }
 }
 
 /// Writes `text` as a JSON string literal.

@@ -7,6 +7,7 @@
 //! No I/O and no clock: a feed's date is its newest entry's, so the same input gives the
 //! same bytes.
 
+pub mod archive;
 mod atom;
 pub mod body;
 mod json;
@@ -109,7 +110,42 @@ pub struct FeedHead<'a> {
     /// A custom feed asked for in a URL: its canonical query string, part of its
     /// `rel="self"` URL.
     pub query: Option<String>,
+    /// Its place among the feed's archive documents (RFC 5005).
+    pub history: History,
 }
+
+/// RFC 5005 links of a feed document: the folder URLs (ending in `/`) of the archive
+/// documents around it; each format links to its own file in those folders.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct History {
+    /// The archive document just older (from the subscription document: the newest).
+    pub prev: Option<String>,
+    /// The archive document just newer, when this is one and it is not the newest.
+    pub next: Option<String>,
+    /// On an archive document, the subscription document's folder (`current`).
+    pub current: Option<String>,
+}
+
+impl History {
+    /// Whether the document is an archive document (`fh:archive`).
+    pub fn is_archive(&self) -> bool {
+        self.current.is_some()
+    }
+
+    /// The links as `(rel, folder)`.
+    pub fn links(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("prev-archive", &self.prev),
+            ("next-archive", &self.next),
+            ("current", &self.current),
+        ]
+        .into_iter()
+        .filter_map(|(rel, url)| Some((rel, url.as_deref()?)))
+    }
+}
+
+/// The RFC 5005 namespace of `fh:archive`.
+pub const HISTORY_NS: &str = "http://purl.org/syndication/history/1.0";
 
 impl FeedHead<'_> {
     pub fn self_url(&self, format: Format) -> String {
@@ -311,6 +347,7 @@ pub fn head<'a>(
         media: entries.iter().any(|e| e.has_image),
         hubs,
         query: None,
+        history: History::default(),
     }
 }
 
@@ -349,13 +386,6 @@ pub fn entry<'a>(
     site: &Site,
     site_url: &SiteUrl,
 ) -> Entry<'a> {
-    let image = post.image.as_deref().map(|image| {
-        if image.contains("://") {
-            crate::url::normalize(image)
-        } else {
-            site_url.absolute(image)
-        }
-    });
     Entry {
         post,
         body,
@@ -368,10 +398,25 @@ pub fn entry<'a>(
             .chain(&post.tags)
             .map(String::as_str)
             .collect(),
-        image,
-        author: post
-            .author
-            .clone()
-            .unwrap_or_else(|| site_author(site, &site_url.absolute("/"))),
+        image: image_url(post, site_url),
+        author: entry_author(post, site, site_url),
     }
+}
+
+/// The absolute URL of a post's image, when it has one.
+fn image_url(post: &Post, site_url: &SiteUrl) -> Option<String> {
+    post.image.as_deref().map(|image| {
+        if image.contains("://") {
+            crate::url::normalize(image)
+        } else {
+            site_url.absolute(image)
+        }
+    })
+}
+
+/// An entry's author: the post's, else the site's.
+fn entry_author(post: &Post, site: &Site, site_url: &SiteUrl) -> String {
+    post.author
+        .clone()
+        .unwrap_or_else(|| site_author(site, &site_url.absolute("/")))
 }

@@ -70,11 +70,29 @@ pub fn head(head: &FeedHead<'_>) -> Frame {
                 rel: "hub".into(),
                 ..Link::default()
             }))
+            .chain(head.history.links().map(|(rel, folder)| Link {
+                href: format!("{folder}{}", Format::Rss.file_name()),
+                rel: rel.into(),
+                mime_type: Some(Format::Rss.media_type().into()),
+                ..Link::default()
+            }))
             .collect(),
         }),
         namespaces: namespaces(),
         ..Channel::default()
     };
+    let mut channel = channel;
+    if head.history.is_archive() {
+        channel
+            .namespaces
+            .insert("fh".into(), super::HISTORY_NS.into());
+        let archive = Extension {
+            name: "fh:archive".into(),
+            ..Extension::default()
+        };
+        (channel.extensions.entry("fh".into()).or_default())
+            .insert("archive".into(), vec![archive]);
+    }
     Frame::split_at_last(&write(&channel), "</channel>")
 }
 

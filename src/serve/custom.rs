@@ -71,8 +71,8 @@ pub fn respond(
     let Some(cache) = caches.queries.as_ref() else {
         return Custom::Plain;
     };
-    let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
-    if crate::layout::Format::from_file_name(name).is_none() {
+    let (dir, _) = rel.rsplit_once('/').unwrap_or(("", rel));
+    if crate::layout::subscription_format(rel).is_none() {
         return Custom::Plain;
     }
     let send = |file: std::sync::Arc<crate::snapshot::FeedFile>| {

@@ -180,8 +180,7 @@ fn answer(
             let mut response = file_response(file, headers, (settings, hot), head, vary);
             // A reader's poll of a feed, for the subscriber counts (`stats`).
             let polled = matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED)
-                && crate::layout::Format::from_file_name(rel.rsplit('/').next().unwrap_or(&rel))
-                    .is_some();
+                && crate::layout::subscription_format(&rel).is_some();
             if polled {
                 (response.extensions_mut()).insert(crate::stats::live::Polled(rel));
             }
@@ -256,6 +255,9 @@ fn redirect(location: &str, settings: &HttpSettings, head: bool) -> Response<Bod
     strip_body(response, head)
 }
 
+/// The `Cache-Control` of a complete archive document (RFC 8246).
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
 /// What every HTML page is sent with: it loads nothing from elsewhere, runs only feedd's
 /// own script, and cannot be framed; the referrer leaves the site only as its origin.
 fn page_headers(h: &mut HeaderMap) {
@@ -329,7 +331,11 @@ pub fn file_response(
     if let Ok(v) = HeaderValue::from_str(&file.last_modified_header) {
         h.insert(header::LAST_MODIFIED, v);
     }
-    h.insert(header::CACHE_CONTROL, settings.cache_control.clone());
+    let cache_control = match file.immutable {
+        true => HeaderValue::from_static(IMMUTABLE),
+        false => settings.cache_control.clone(),
+    };
+    h.insert(header::CACHE_CONTROL, cache_control);
     h.insert(header::VARY, HeaderValue::from_static(vary));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,

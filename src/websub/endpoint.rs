@@ -168,8 +168,7 @@ pub fn topic_file(
         Route::File { rel, .. } => rel,
         _ => return None,
     };
-    let name = rel.rsplit('/').next().unwrap_or(&rel);
-    crate::layout::Format::from_file_name(name)?;
+    crate::layout::subscription_format(&rel)?;
     let selects = match query {
         Some(q) if queries.is_some() => crate::query::Query::parse(q).ok()?,
         _ => None,

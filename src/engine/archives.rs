@@ -1,0 +1,232 @@
+//! The archive side of `apply` (RFC 5005, cut by `crate::archive`): for each feed whose
+//! posts changed, the pages whose posts, neighbours or title changed, or that hold a
+//! changed post, are rendered again; pages that no longer exist are removed. Only
+//! those files are published, and the feed-change events list them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use xxhash_rust::xxh3::Xxh3;
+
+use super::{Engine, Output, Sink};
+use crate::archive::{cut, Page};
+use crate::index::FeedGroup;
+use crate::layout::FeedKey;
+use crate::render::archive::Brief;
+use crate::render::History;
+
+/// One published archive document: its name and a print of all it shows but its posts'
+/// own values (a changed post is rendered again anyway).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Sig {
+    name: Box<str>,
+    print: u64,
+}
+
+/// An archive document to render.
+struct Job<'a> {
+    group: &'a FeedGroup,
+    page: Page<'a>,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+/// What to do to one feed's archives.
+struct Plan<'a> {
+    key: FeedKey,
+    new: Vec<Sig>,
+    gone: Vec<Box<str>>,
+    jobs: Vec<Job<'a>>,
+}
+
+/// One rendered archive document, owned: its feed, folder, whether it is complete, and
+/// its changed files (path, length, hash).
+type Done = (FeedKey, String, bool, Vec<(String, usize, u128)>);
+
+/// What `update_archives` did to the feeds' archives.
+#[derive(Default)]
+pub(super) struct Archived {
+    /// Feeds whose newest archive document is another (or none, or a first): their
+    /// subscription documents link to it.
+    pub newest_moved: BTreeSet<FeedKey>,
+    /// Archive files published or removed, by feed.
+    pub files: BTreeMap<FeedKey, Vec<String>>,
+}
+
+impl Engine {
+    /// Brings the archive documents of these feeds (their new groups; `None`: gone) up to
+    /// date.
+    pub(super) fn update_archives(
+        &mut self,
+        feeds: &[(FeedKey, Option<FeedGroup>)],
+        changed: &BTreeSet<String>,
+        sink: &dyn Sink,
+        out: &mut Output,
+    ) -> Archived {
+        let mut done = Archived::default();
+        if !self.config.archives.enabled {
+            return done;
+        }
+        let plans: Vec<Plan<'_>> = (feeds.iter())
+            .map(|(key, group)| self.plan(key, group.as_ref(), changed))
+            .collect();
+        let jobs: Vec<&Job<'_>> = plans.iter().flat_map(|p| &p.jobs).collect();
+        let rendered: Vec<Done> = self.render_archives(&jobs, sink);
+        let plans: Vec<(FeedKey, Vec<Sig>, Vec<Box<str>>)> = (plans.into_iter())
+            .map(|p| (p.key, p.new, p.gone))
+            .collect();
+        for (key, new, gone) in plans {
+            let old_newest = self.archives.get(&key).and_then(|o| o.last());
+            if old_newest.map(|s| &s.name) != new.last().map(|s| &s.name) {
+                done.newest_moved.insert(key.clone());
+            }
+            for name in gone {
+                let files = self.unpublish_archive(&key, &name, out);
+                done.files.entry(key.clone()).or_default().extend(files);
+            }
+            match new.is_empty() {
+                true => self.archives.remove(&key),
+                false => self.archives.insert(key, new),
+            };
+        }
+        for (key, dir, sealed, files) in rendered {
+            match sealed {
+                true => self.sealed.insert(dir),
+                false => self.sealed.remove(&dir),
+            };
+            for (rel, len, hash) in files {
+                self.published.insert(rel.clone(), (len, hash));
+                out.published.push(rel.clone());
+                done.files.entry(key.clone()).or_default().push(rel);
+            }
+        }
+        done
+    }
+
+    /// One feed's pages now, against those published: which to render, which are gone.
+    fn plan<'a>(
+        &'a self,
+        key: &FeedKey,
+        group: Option<&'a FeedGroup>,
+        changed: &BTreeSet<String>,
+    ) -> Plan<'a> {
+        let size = self.config.archives.page_size;
+        let old = self.archives.get(key).map(Vec::as_slice).unwrap_or(&[]);
+        let pages = match group {
+            Some(_) => cut(self.index.archived(key, &self.config), size),
+            None => Vec::new(),
+        };
+        let title = group.map(|g| (&g.label, &g.title));
+        let names: Vec<String> = pages.iter().map(|p| p.name.clone()).collect();
+        let around = |i: usize| {
+            let prev = i.checked_sub(1).map(|i| names[i].clone());
+            (prev, names.get(i + 1).cloned())
+        };
+        let new: Vec<Sig> = (pages.iter().enumerate())
+            .map(|(i, page)| {
+                let mut h = Xxh3::new();
+                h.update(format!("{title:?}").as_bytes());
+                for source in &page.posts {
+                    h.update(source.as_bytes());
+                    h.update(b"\0");
+                }
+                h.update(format!("{:?}", around(i)).as_bytes());
+                Sig {
+                    name: page.name.as_str().into(),
+                    print: h.digest(),
+                }
+            })
+            .collect();
+        let gone = (old.iter())
+            .filter(|o| !new.iter().any(|n| n.name == o.name))
+            .map(|o| o.name.clone())
+            .collect();
+        let mut jobs = Vec::new();
+        for (i, (page, sig)) in pages.into_iter().zip(&new).enumerate() {
+            let same = old.iter().any(|o| o == sig);
+            let touched = page.posts.iter().any(|s| changed.contains(*s));
+            if let (false, Some(group)) = (same && !touched, group) {
+                let (prev, next) = around(i);
+                jobs.push(Job {
+                    group,
+                    page,
+                    prev,
+                    next,
+                });
+            }
+        }
+        Plan {
+            key: key.clone(),
+            new,
+            gone,
+            jobs,
+        }
+    }
+
+    fn unpublish_archive(&mut self, key: &FeedKey, name: &str, out: &mut Output) -> Vec<String> {
+        let dir = key.archive_dir(name);
+        self.sealed.remove(&dir);
+        let mut files = Vec::new();
+        for format in &self.config.formats {
+            let rel = format!("{dir}/{}", format.file_name());
+            if self.published.remove(&rel).is_some() {
+                out.removed.push(rel.clone());
+                files.push(rel);
+            }
+        }
+        files
+    }
+
+    /// Renders the pages in every format on all cores; only changed files go to the
+    /// sink. Gives each job's changed files (path, length, hash).
+    fn render_archives(&self, jobs: &[&Job<'_>], sink: &dyn Sink) -> Vec<Done> {
+        let (site, site_url) = (&self.config.site, &self.site_url);
+        jobs.par_iter()
+            .map(|job| {
+                let key = &job.group.key;
+                let briefs: Vec<Arc<Brief>> = (job.page.posts.iter().rev())
+                    .filter_map(|s| self.index.get(s)?.brief.clone())
+                    .collect();
+                let folder = |name: &str| site_url.join(&key.archive_url_path(name));
+                let mut head = crate::render::head(site, &[], site_url, job.group, &[]);
+                head.base_url = folder(&job.page.name);
+                if let Some(updated) = briefs.iter().map(|b| b.updated).max() {
+                    head.updated = updated;
+                }
+                head.media = briefs.iter().any(|b| b.image.is_some());
+                head.history = History {
+                    prev: job.prev.as_deref().map(folder),
+                    next: job.next.as_deref().map(folder),
+                    current: Some(site_url.join(&key.url_path())),
+                };
+                let dir = key.archive_dir(&job.page.name);
+                let mut changed = Vec::new();
+                for &format in &self.config.formats {
+                    let mut buf = Vec::new();
+                    crate::render::archive::render(format, &head, &briefs, &mut buf);
+                    let print = (buf.len(), crate::hash::of(&buf));
+                    let rel = format!("{dir}/{}", format.file_name());
+                    if self.published.get(&rel) != Some(&print) {
+                        sink.file(&rel, buf);
+                        changed.push((rel, print.0, print.1));
+                    }
+                }
+                (key.clone(), dir, job.next.is_some(), changed)
+            })
+            .collect()
+    }
+
+    /// The folder URL of a feed's newest archive document, if it has one.
+    pub(super) fn newest_archive(&self, key: &FeedKey) -> Option<String> {
+        let newest = self.archives.get(key)?.last()?;
+        Some(self.site_url.join(&key.archive_url_path(&newest.name)))
+    }
+
+    /// Whether a published file is a complete archive document: one with a newer one
+    /// after it, which changes only if one of its own posts does (served `immutable`).
+    pub fn is_sealed(&self, rel: &str) -> bool {
+        rel.rsplit_once('/')
+            .is_some_and(|(dir, _)| self.sealed.contains(dir))
+    }
+}
