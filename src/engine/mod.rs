@@ -19,6 +19,8 @@ mod posts;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_archive;
+#[cfg(test)]
 mod tests_custom;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};

@@ -326,20 +326,20 @@ fn op() -> impl Strategy<Value = Op> {
 /// The files a fresh build must see to end where the live engine ends: the files on
 /// disk, except that a broken edit keeps the previous good version of its post.
 #[derive(Default)]
-struct World {
-    disk: BTreeMap<String, String>,
-    effective: BTreeMap<String, String>,
+pub(super) struct World {
+    pub(super) disk: BTreeMap<String, String>,
+    pub(super) effective: BTreeMap<String, String>,
 }
 
 impl World {
-    fn write(&mut self, rel: &str, text: String) {
+    pub(super) fn write(&mut self, rel: &str, text: String) {
         if !text.contains("[broken") {
             self.effective.insert(rel.to_string(), text.clone());
         }
         self.disk.insert(rel.to_string(), text);
     }
 
-    fn delete(&mut self, rel: &str) -> Option<String> {
+    pub(super) fn delete(&mut self, rel: &str) -> Option<String> {
         self.effective.remove(rel);
         self.disk.remove(rel)
     }
@@ -347,7 +347,7 @@ impl World {
 
 /// Applies one batch and answers re-reads from the world's disk, as the drivers do;
 /// keeps `served` equal to what the outputs say is published.
-fn drive(
+pub(super) fn drive(
     e: &mut Engine,
     changes: Vec<Change>,
     world: &mut World,
@@ -395,7 +395,7 @@ proptest! {
         limit in 1..3usize,
         budget in prop_oneof![Just(0usize), Just(1500), Just(usize::MAX)],
     ) {
-        let extra = format!("limit = {limit}");
+        let extra = format!("limit = {limit}\n[archives]\npage_size = 4");
         let mut live = engine(&extra);
         let mut world = World::default();
         let mut served = BTreeMap::new();
