@@ -3,7 +3,7 @@
 //! changed post, are rendered again; pages that no longer exist are removed. Only
 //! those files are published, and the feed-change events list them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -117,7 +117,7 @@ impl Engine {
             Some(_) => cut(self.index.archived(key, &self.config), size),
             None => Vec::new(),
         };
-        let title = group.map(|g| (&g.label, &g.title));
+        let title = format!("{:?}", group.map(|g| (&g.label, &g.title)));
         let names: Vec<String> = pages.iter().map(|p| p.name.clone()).collect();
         let around = |i: usize| {
             let prev = i.checked_sub(1).map(|i| names[i].clone());
@@ -126,11 +126,9 @@ impl Engine {
         let new: Vec<Sig> = (pages.iter().enumerate())
             .map(|(i, page)| {
                 let mut h = Xxh3::new();
-                h.update(format!("{title:?}").as_bytes());
-                for source in &page.posts {
-                    h.update(source.as_bytes());
-                    h.update(b"\0");
-                }
+                h.update(title.as_bytes());
+                h.update(&page.print.to_le_bytes());
+                h.update(&(page.posts.len() as u64).to_le_bytes());
                 h.update(format!("{:?}", around(i)).as_bytes());
                 Sig {
                     name: page.name.as_str().into(),
@@ -138,14 +136,26 @@ impl Engine {
                 }
             })
             .collect();
+        let olds: HashMap<&str, u64> = old.iter().map(|o| (&*o.name, o.print)).collect();
+        let news: HashSet<&str> = new.iter().map(|n| &*n.name).collect();
         let gone = (old.iter())
-            .filter(|o| !new.iter().any(|n| n.name == o.name))
+            .filter(|o| !news.contains(&*o.name))
             .map(|o| o.name.clone())
+            .collect();
+        let touched: Vec<crate::index::Member> = changed
+            .iter()
+            .filter_map(|s| self.index.member(s))
             .collect();
         let mut jobs = Vec::new();
         for (i, (page, sig)) in pages.into_iter().zip(&new).enumerate() {
-            let same = old.iter().any(|o| o == sig);
-            let touched = page.posts.iter().any(|s| changed.contains(*s));
+            let same = olds.get(&*sig.name) == Some(&sig.print);
+            // A page is a range of the feed's order: it holds a changed post (still
+            // there) if that post falls within its first and last.
+            let touched = (page.posts.first().zip(page.posts.last()))
+                .and_then(|(first, last)| {
+                    Some((self.index.member(first)?, self.index.member(last)?))
+                })
+                .is_some_and(|(first, last)| touched.iter().any(|m| *m <= first && *m >= last));
             if let (false, Some(group)) = (same && !touched, group) {
                 let (prev, next) = around(i);
                 jobs.push(Job {
@@ -207,7 +217,11 @@ impl Engine {
                     crate::render::archive::render(format, &head, &briefs, &mut buf);
                     let print = (buf.len(), crate::hash::of(&buf));
                     let rel = format!("{dir}/{}", format.file_name());
-                    if self.published.get(&rel) != Some(&print) {
+                    // A page that became complete, or the newest again, is published
+                    // even when its bytes are the same (a JSON Feed page links only to
+                    // older ones): what it is served with changed.
+                    let retagged = self.sealed.contains(&dir) != job.next.is_some();
+                    if retagged || self.published.get(&rel) != Some(&print) {
                         sink.file(&rel, buf);
                         changed.push((rel, print.0, print.1));
                     }

@@ -74,8 +74,8 @@ pub fn render(format: Format, head: &FeedHead<'_>, briefs: &[Arc<Brief>], out: &
     for (i, brief) in briefs.iter().enumerate() {
         let author = brief.author.as_deref().unwrap_or(&author);
         match format {
-            Format::Atom => atom_entry(brief, author, out),
-            Format::Rss => rss_item(brief, author, out),
+            Format::Atom => atom_entry(brief, out),
+            Format::Rss => rss_item(brief, out),
             Format::Json => {
                 if i > 0 {
                     out.push(b',');
@@ -101,7 +101,7 @@ fn attribute(value: &str) -> String {
     escape_html(value)
 }
 
-fn atom_entry(b: &Brief, author: &str, out: &mut Vec<u8>) {
+fn atom_entry(b: &Brief, out: &mut Vec<u8>) {
     out.extend_from_slice(b"<entry");
     if let Some(lang) = &b.lang {
         out.extend_from_slice(format!(" xml:lang=\"{}\"", attribute(lang)).as_bytes());
@@ -111,9 +111,12 @@ fn atom_entry(b: &Brief, author: &str, out: &mut Vec<u8>) {
     element("id", &b.id, out);
     element("updated", &rfc3339(&b.updated), out);
     element("published", &rfc3339(&b.date), out);
-    out.extend_from_slice(b"<author>");
-    element("name", author, out);
-    out.extend_from_slice(b"</author>");
+    // The site's author is the document's (an entry without one inherits it).
+    if let Some(author) = &b.author {
+        out.extend_from_slice(b"<author>");
+        element("name", author, out);
+        out.extend_from_slice(b"</author>");
+    }
     let link = format!(
         "<link href=\"{}\" rel=\"alternate\" type=\"text/html\" title=\"{}\"/>",
         attribute(&b.link),
@@ -134,7 +137,7 @@ fn atom_entry(b: &Brief, author: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(b"</entry>");
 }
 
-fn rss_item(b: &Brief, author: &str, out: &mut Vec<u8>) {
+fn rss_item(b: &Brief, out: &mut Vec<u8>) {
     out.extend_from_slice(b"<item>");
     element("title", &b.title, out);
     element("link", &b.link, out);
@@ -148,7 +151,9 @@ fn rss_item(b: &Brief, author: &str, out: &mut Vec<u8>) {
     for term in &b.terms {
         element("category", term, out);
     }
-    element("dc:creator", author, out);
+    if let Some(author) = &b.author {
+        element("dc:creator", author, out);
+    }
     if let Some(image) = &b.image {
         out.extend_from_slice(
             format!("<media:thumbnail url=\"{}\"/>", attribute(image)).as_bytes(),
