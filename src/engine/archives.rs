@@ -11,7 +11,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use super::{Engine, Output, Sink};
 use crate::archive::{cut, Page};
-use crate::index::FeedGroup;
+use crate::index::{FeedGroup, Member};
 use crate::layout::FeedKey;
 use crate::render::archive::Brief;
 use crate::render::History;
@@ -68,8 +68,14 @@ impl Engine {
         if !self.config.archives.enabled {
             return done;
         }
-        let plans: Vec<Plan<'_>> = (feeds.iter())
-            .map(|(key, group)| self.plan(key, group.as_ref(), changed))
+        // Changed posts still live, in feed order: a page holds one if one falls within
+        // its first and last (a fresh build changes every post; found by binary search).
+        let mut touched: Vec<Member> = (changed.iter())
+            .filter_map(|s| self.index.member(s))
+            .collect();
+        touched.sort_unstable();
+        let plans: Vec<Plan<'_>> = (feeds.par_iter())
+            .map(|(key, group)| self.plan(key, group.as_ref(), &touched))
             .collect();
         let jobs: Vec<&Job<'_>> = plans.iter().flat_map(|p| &p.jobs).collect();
         let rendered: Vec<Done> = self.render_archives(&jobs, sink);
@@ -109,7 +115,7 @@ impl Engine {
         &'a self,
         key: &FeedKey,
         group: Option<&'a FeedGroup>,
-        changed: &BTreeSet<String>,
+        touched: &[Member],
     ) -> Plan<'a> {
         let size = self.config.archives.page_size;
         let old = self.archives.get(key).map(Vec::as_slice).unwrap_or(&[]);
@@ -142,10 +148,6 @@ impl Engine {
             .filter(|o| !news.contains(&*o.name))
             .map(|o| o.name.clone())
             .collect();
-        let touched: Vec<crate::index::Member> = changed
-            .iter()
-            .filter_map(|s| self.index.member(s))
-            .collect();
         let mut jobs = Vec::new();
         for (i, (page, sig)) in pages.into_iter().zip(&new).enumerate() {
             let same = olds.get(&*sig.name) == Some(&sig.print);
@@ -155,7 +157,11 @@ impl Engine {
                 .and_then(|(first, last)| {
                     Some((self.index.member(first)?, self.index.member(last)?))
                 })
-                .is_some_and(|(first, last)| touched.iter().any(|m| *m <= first && *m >= last));
+                .is_some_and(|(first, last)| {
+                    // The first changed post at or after the page's newest.
+                    let at = touched.partition_point(|m| *m < last);
+                    touched.get(at).is_some_and(|m| *m <= first)
+                });
             if let (false, Some(group)) = (same && !touched, group) {
                 let (prev, next) = around(i);
                 jobs.push(Job {
