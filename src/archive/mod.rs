@@ -45,9 +45,12 @@ fn name(source: &str, date: &DateTime<FixedOffset>) -> String {
 }
 
 /// Cuts `posts` (oldest first, with their dates) into pages of about `size`.
+/// `resumed`: `posts` start where a page of an earlier cut started (the cut is made
+/// again from there), so the first post starts a page whatever its hash.
 pub fn cut<'a>(
     posts: impl IntoIterator<Item = (&'a str, DateTime<FixedOffset>)>,
     size: usize,
+    resumed: bool,
 ) -> Vec<Page<'a>> {
     let size = size.max(1) as u64;
     let most = 4 * size as usize;
@@ -57,7 +60,7 @@ pub fn cut<'a>(
         let starts = h % size == 0;
         let full = pages.last().is_some_and(|p| p.posts.len() >= most);
         if pages.is_empty() || starts || full {
-            let name = match pages.is_empty() && !starts {
+            let name = match pages.is_empty() && !starts && !resumed {
                 true => START.to_string(),
                 false => name(source, &date),
             };
@@ -109,6 +112,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, s)| (s.as_str(), date(i as u32))),
             size,
+            false,
         )
     }
 
@@ -146,6 +150,7 @@ mod tests {
                     (s.as_str(), date(i as u32))
                 }),
                 8,
+                false,
             );
             let differ = before.iter().filter(|p| !after.iter().any(|a| a.posts == p.posts)).count();
             let forced = before.iter().any(|p| p.posts.len() >= 32);

@@ -16,12 +16,52 @@ use crate::layout::FeedKey;
 use crate::render::archive::Brief;
 use crate::render::History;
 
-/// One published archive document: its name and a print of all it shows but its posts'
-/// own values (a changed post is rendered again anyway).
+/// One published archive document: its name, its oldest post, and a print of all it
+/// shows but its posts' own values (a changed post is rendered again anyway).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Sig {
     name: Box<str>,
+    first: Member,
     print: u64,
+}
+
+/// One feed's archive as published.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Archive {
+    /// What the pages' heads show of the feed (a new title renders every page again).
+    title: String,
+    /// Its newest archived post, where the subscription document's posts end.
+    newest: Option<Member>,
+    /// Oldest first.
+    pages: Vec<Sig>,
+}
+
+/// How many of a feed's published pages stay as they are: those before the page that
+/// holds the oldest change (a changed post's new or old place, or where the archive
+/// ends, then or now). That page starts at a post older than the change, so it is still
+/// there and still starts a page: the cut is content-defined and made oldest first, so
+/// the pages before it, where they end and how they are named, depend only on older
+/// posts, and cutting again from its first post gives every later page as a cut of all
+/// would. 0: cut it all (a new title, a custom feed, a change in the first page).
+fn kept(
+    key: &FeedKey,
+    old: &Archive,
+    title: &str,
+    newest: Option<&Member>,
+    dirty: &[Member],
+) -> usize {
+    if old.title != title || matches!(key, FeedKey::Custom(_)) {
+        return 0;
+    }
+    // In feed order the oldest is the greatest.
+    let edges = [old.newest.as_ref(), newest].into_iter().flatten();
+    let Some(oldest) = dirty.last().into_iter().chain(edges).max() else {
+        return 0;
+    };
+    // Pages whose first post is older than the oldest change; the last of them holds it
+    // (a change at a page's first post is held by the page before).
+    let older = old.pages.partition_point(|p| p.first > *oldest);
+    older.saturating_sub(1)
 }
 
 /// An archive document to render.
@@ -35,7 +75,8 @@ struct Job<'a> {
 /// What to do to one feed's archives.
 struct Plan<'a> {
     key: FeedKey,
-    new: Vec<Sig>,
+    /// `None`: the feed is gone.
+    new: Option<Archive>,
     gone: Vec<Box<str>>,
     jobs: Vec<Job<'a>>,
 }
@@ -65,35 +106,41 @@ impl Engine {
         out: &mut Output,
     ) -> Archived {
         let mut done = Archived::default();
+        let moved = std::mem::take(&mut self.moved);
         if !self.config.archives.enabled {
             return done;
         }
         // Changed posts still live, in feed order: a page holds one if one falls within
         // its first and last (a fresh build changes every post; found by binary search).
-        let mut touched: Vec<Member> = (changed.iter())
+        let mut dirty: Vec<Member> = (changed.iter())
             .filter_map(|s| self.index.member(s))
+            .chain(moved)
             .collect();
-        touched.sort_unstable();
+        dirty.sort_unstable();
+        dirty.dedup();
         let plans: Vec<Plan<'_>> = (feeds.par_iter())
-            .map(|(key, group)| self.plan(key, group.as_ref(), &touched))
+            .map(|(key, group)| self.plan(key, group.as_ref(), &dirty))
             .collect();
         let jobs: Vec<&Job<'_>> = plans.iter().flat_map(|p| &p.jobs).collect();
         let rendered: Vec<Done> = self.render_archives(&jobs, sink);
-        let plans: Vec<(FeedKey, Vec<Sig>, Vec<Box<str>>)> = (plans.into_iter())
+        let plans: Vec<(FeedKey, Option<Archive>, Vec<Box<str>>)> = (plans.into_iter())
             .map(|p| (p.key, p.new, p.gone))
             .collect();
         for (key, new, gone) in plans {
-            let old_newest = self.archives.get(&key).and_then(|o| o.last());
-            if old_newest.map(|s| &s.name) != new.last().map(|s| &s.name) {
+            let newest_page =
+                |a: Option<&Archive>| a.and_then(|a| a.pages.last()).map(|s| s.name.clone());
+            if newest_page(self.archives.get(&key)) != newest_page(new.as_ref()) {
                 done.newest_moved.insert(key.clone());
             }
             for name in gone {
                 let files = self.unpublish_archive(&key, &name, out);
                 done.files.entry(key.clone()).or_default().extend(files);
             }
-            match new.is_empty() {
-                true => self.archives.remove(&key),
-                false => self.archives.insert(key, new),
+            match new {
+                Some(new) if !new.pages.is_empty() || new.newest.is_some() => {
+                    self.archives.insert(key, new)
+                }
+                _ => self.archives.remove(&key),
             };
         }
         for (key, dir, sealed, files) in rendered {
@@ -111,59 +158,74 @@ impl Engine {
     }
 
     /// One feed's pages now, against those published: which to render, which are gone.
+    /// Only the pages from just before the oldest change are cut again (`kept`).
     fn plan<'a>(
         &'a self,
         key: &FeedKey,
         group: Option<&'a FeedGroup>,
-        touched: &[Member],
+        dirty: &[Member],
     ) -> Plan<'a> {
-        let size = self.config.archives.page_size;
-        let old = self.archives.get(key).map(Vec::as_slice).unwrap_or(&[]);
-        let pages = match group {
-            Some(_) => cut(self.index.archived(key, &self.config), size),
-            None => Vec::new(),
+        let old = self.archives.get(key);
+        let old_pages = old.map_or(&[][..], |o| &o.pages[..]);
+        let Some(group) = group else {
+            let gone = old_pages.iter().map(|o| o.name.clone()).collect();
+            return Plan {
+                key: key.clone(),
+                new: None,
+                gone,
+                jobs: Vec::new(),
+            };
         };
-        let title = format!("{:?}", group.map(|g| (&g.label, &g.title)));
-        let names: Vec<String> = pages.iter().map(|p| p.name.clone()).collect();
+        let title = format!("{:?}", (&group.label, &group.title));
+        let newest = self.index.newest_archived(key, &self.config);
+        let keep = old.map_or(0, |old| kept(key, old, &title, newest.as_ref(), dirty));
+        let posts = match keep {
+            0 => self.index.archived(key, &self.config),
+            j => (self.index).archived_from(key, &self.config, &old_pages[j].first),
+        };
+        let pages = cut(posts, self.config.archives.page_size, keep > 0);
+        let names: Vec<String> = (old_pages[..keep].iter().map(|o| o.name.to_string()))
+            .chain(pages.iter().map(|p| p.name.clone()))
+            .collect();
         let around = |i: usize| {
             let prev = i.checked_sub(1).map(|i| names[i].clone());
             (prev, names.get(i + 1).cloned())
         };
-        let new: Vec<Sig> = (pages.iter().enumerate())
-            .map(|(i, page)| {
+        let tail: Vec<Sig> = (pages.iter().enumerate())
+            .filter_map(|(i, page)| {
                 let mut h = Xxh3::new();
                 h.update(title.as_bytes());
                 h.update(&page.print.to_le_bytes());
                 h.update(&(page.posts.len() as u64).to_le_bytes());
-                h.update(format!("{:?}", around(i)).as_bytes());
-                Sig {
+                h.update(format!("{:?}", around(keep + i)).as_bytes());
+                Some(Sig {
                     name: page.name.as_str().into(),
+                    first: self.index.member(page.posts.first()?)?,
                     print: h.digest(),
-                }
+                })
             })
             .collect();
-        let olds: HashMap<&str, u64> = old.iter().map(|o| (&*o.name, o.print)).collect();
-        let news: HashSet<&str> = new.iter().map(|n| &*n.name).collect();
-        let gone = (old.iter())
+        let olds: HashMap<&str, u64> = (old_pages[keep..].iter())
+            .map(|o| (&*o.name, o.print))
+            .collect();
+        let news: HashSet<&str> = tail.iter().map(|n| &*n.name).collect();
+        let gone = (old_pages[keep..].iter())
             .filter(|o| !news.contains(&*o.name))
             .map(|o| o.name.clone())
             .collect();
         let mut jobs = Vec::new();
-        for (i, (page, sig)) in pages.into_iter().zip(&new).enumerate() {
+        for (i, (page, sig)) in pages.into_iter().zip(&tail).enumerate() {
             let same = olds.get(&*sig.name) == Some(&sig.print);
             // A page is a range of the feed's order: it holds a changed post (still
-            // there) if that post falls within its first and last.
-            let touched = (page.posts.first().zip(page.posts.last()))
-                .and_then(|(first, last)| {
-                    Some((self.index.member(first)?, self.index.member(last)?))
-                })
-                .is_some_and(|(first, last)| {
-                    // The first changed post at or after the page's newest.
-                    let at = touched.partition_point(|m| *m < last);
-                    touched.get(at).is_some_and(|m| *m <= first)
+            // there) if one falls within its first and last.
+            let touched = (page.posts.last())
+                .and_then(|last| self.index.member(last))
+                .is_some_and(|last| {
+                    let at = dirty.partition_point(|m| *m < last);
+                    dirty.get(at).is_some_and(|m| *m <= sig.first)
                 });
-            if let (false, Some(group)) = (same && !touched, group) {
-                let (prev, next) = around(i);
+            if !same || touched {
+                let (prev, next) = around(keep + i);
                 jobs.push(Job {
                     group,
                     page,
@@ -172,9 +234,15 @@ impl Engine {
                 });
             }
         }
+        let mut pages = old_pages[..keep].to_vec();
+        pages.extend(tail);
         Plan {
             key: key.clone(),
-            new,
+            new: Some(Archive {
+                title,
+                newest,
+                pages,
+            }),
             gone,
             jobs,
         }
@@ -239,7 +307,7 @@ impl Engine {
 
     /// The folder URL of a feed's newest archive document, if it has one.
     pub(super) fn newest_archive(&self, key: &FeedKey) -> Option<String> {
-        let newest = self.archives.get(key)?.last()?;
+        let newest = self.archives.get(key)?.pages.last()?;
         Some(self.site_url.join(&key.archive_url_path(&newest.name)))
     }
 

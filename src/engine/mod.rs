@@ -228,7 +228,10 @@ pub struct Engine {
     /// Feeds whose pages must be rendered again though their entries did not change.
     pages_due: BTreeSet<FeedKey>,
     /// Each feed's archive documents, oldest first (`archives`).
-    archives: BTreeMap<FeedKey, Vec<archives::Sig>>,
+    archives: BTreeMap<FeedKey, archives::Archive>,
+    /// Where posts taken out of the index since the archives were last brought up to
+    /// date were (their pages changed).
+    moved: Vec<crate::index::Member>,
     /// Folders of the complete archive documents (`Engine::is_sealed`).
     sealed: std::collections::HashSet<String>,
     /// Whether posts' searchable text is kept: custom feeds' `q=`/`not=` words are looked
@@ -261,6 +264,7 @@ impl Engine {
             readers: BTreeMap::new(),
             pages_due: BTreeSet::new(),
             archives: BTreeMap::new(),
+            moved: Vec::new(),
             sealed: Default::default(),
             search: true,
         }

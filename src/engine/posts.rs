@@ -288,6 +288,7 @@ impl Engine {
 
     /// Takes a post out of the index and the waiting list (its file stays known).
     fn unplace(&mut self, rel: &str, batch: &mut Batch) {
+        self.moved.extend(self.index.member(rel));
         self.parts.remove(rel);
         self.waiting.remove(rel);
         let mut feeds = self.index.customs_of(rel, &self.config);
