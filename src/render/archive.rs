@@ -14,9 +14,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
 
-use super::{rfc3339, write_xml_text, FeedHead, Format};
+use super::{rfc3339, write_xml_attribute, write_xml_text, FeedHead, Format};
 use crate::post::Post;
-use crate::text::{escape_html, xml_clean};
+use crate::text::xml_clean;
 use crate::url::SiteUrl;
 
 /// What an archive document shows of one post.
@@ -97,14 +97,17 @@ fn element(name: &str, text: &str, out: &mut Vec<u8>) {
     out.push(b'>');
 }
 
-fn attribute(value: &str) -> String {
-    escape_html(value)
+/// Writes `before`, `value` escaped for a double-quoted XML attribute, and `after`.
+fn attribute(before: &str, value: &str, after: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(before.as_bytes());
+    write_xml_attribute(value, out);
+    out.extend_from_slice(after.as_bytes());
 }
 
 fn atom_entry(b: &Brief, out: &mut Vec<u8>) {
     out.extend_from_slice(b"<entry");
     if let Some(lang) = &b.lang {
-        out.extend_from_slice(format!(" xml:lang=\"{}\"", attribute(lang)).as_bytes());
+        attribute(" xml:lang=\"", lang, "\"", out);
     }
     out.push(b'>');
     element("title", &b.title, out);
@@ -117,22 +120,21 @@ fn atom_entry(b: &Brief, out: &mut Vec<u8>) {
         element("name", author, out);
         out.extend_from_slice(b"</author>");
     }
-    let link = format!(
-        "<link href=\"{}\" rel=\"alternate\" type=\"text/html\" title=\"{}\"/>",
-        attribute(&b.link),
-        attribute(&b.title)
+    attribute(
+        "<link href=\"",
+        &b.link,
+        "\" rel=\"alternate\" type=\"text/html\"",
+        out,
     );
-    out.extend_from_slice(link.as_bytes());
+    attribute(" title=\"", &b.title, "\"/>", out);
     for term in &b.terms {
-        out.extend_from_slice(format!("<category term=\"{}\"/>", attribute(term)).as_bytes());
+        attribute("<category term=\"", term, "\"/>", out);
     }
     if let Some(summary) = &b.summary {
         element("summary", summary, out);
     }
     if let Some(image) = &b.image {
-        out.extend_from_slice(
-            format!("<media:thumbnail url=\"{}\"/>", attribute(image)).as_bytes(),
-        );
+        attribute("<media:thumbnail url=\"", image, "\"/>", out);
     }
     out.extend_from_slice(b"</entry>");
 }
@@ -155,9 +157,7 @@ fn rss_item(b: &Brief, out: &mut Vec<u8>) {
         element("dc:creator", author, out);
     }
     if let Some(image) = &b.image {
-        out.extend_from_slice(
-            format!("<media:thumbnail url=\"{}\"/>", attribute(image)).as_bytes(),
-        );
+        attribute("<media:thumbnail url=\"", image, "\"/>", out);
     }
     out.extend_from_slice(b"</item>");
 }

@@ -72,6 +72,15 @@ impl Frame {
 
 /// Escapes text for XML element content (`&`, `<`, `>`), copying runs without them.
 fn write_xml_text(text: &str, out: &mut Vec<u8>) {
+    write_escaped(text, false, out);
+}
+
+/// Escapes text for a double-quoted XML attribute value (`"` too).
+fn write_xml_attribute(text: &str, out: &mut Vec<u8>) {
+    write_escaped(text, true, out);
+}
+
+fn write_escaped(text: &str, quotes: bool, out: &mut Vec<u8>) {
     let bytes = text.as_bytes();
     let mut from = 0;
     for (i, b) in bytes.iter().enumerate() {
@@ -79,6 +88,7 @@ fn write_xml_text(text: &str, out: &mut Vec<u8>) {
             b'&' => b"&amp;",
             b'<' => b"&lt;",
             b'>' => b"&gt;",
+            b'"' if quotes => b"&quot;",
             _ => continue,
         };
         out.extend_from_slice(&bytes[from..i]);
