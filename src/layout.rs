@@ -288,6 +288,15 @@ pub fn is_published_path(rel: &str, pages: bool) -> bool {
     if is_archive_path(rel) {
         return true;
     }
+    // An archive document's page for people (`…/archive/<page>/index.html`).
+    if let Some(dir) = rel
+        .strip_suffix(PAGE_FILE)
+        .and_then(|d| d.strip_suffix('/'))
+    {
+        if pages && is_archive_path(&format!("{dir}/{}", Format::Atom.file_name())) {
+            return true;
+        }
+    }
     match parts.as_slice() {
         [file] => {
             *file == OPML_FILE

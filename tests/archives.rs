@@ -1155,3 +1155,73 @@ fn a_page_that_is_the_newest_again_is_no_longer_immutable() {
     }
     check_caching(&d, &client, &after, "after the newest post was deleted");
 }
+
+/// The `href`s of the `<a>` elements between each `open` and the next `close`.
+fn hrefs_in(html: &str, open: &str, close: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for part in html.split(open).skip(1) {
+        let mut rest = &part[..part.find(close).unwrap_or(part.len())];
+        let mut found = Vec::new();
+        while let Some(at) = rest.find("href=\"") {
+            rest = &rest[at + 6..];
+            let end = rest.find('"').unwrap_or(rest.len());
+            found.push(unescape(&rest[..end]));
+            rest = &rest[end..];
+        }
+        out.push(found);
+    }
+    out
+}
+
+/// A person starts at a feed's page and follows its "older posts" links to the end:
+/// the archive pages for people list every archived post once, in the Atom walk's order.
+#[test]
+fn people_browse_the_whole_history_through_older_posts_pages() {
+    let posts = posts();
+    let site = new_site(&posts);
+    site.build();
+    let out = site.path("out");
+    let read =
+        |rel: &str| std::fs::read_to_string(out.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    for feed in feeds() {
+        let atom = walk(&disk(&out), &feed, Fmt::Atom, &expected(&feed, &posts));
+        let want: Vec<String> = (atom.pages.iter())
+            .flat_map(|p| p.doc.items.iter().map(|i| i.link.clone()))
+            .collect();
+        let page = read(&format!("{}index.html", feed.folder));
+        // The feed's page: one pager, with the newest archive page's link.
+        let mut older: Option<String> = hrefs_in(&page, "class=\"pager\"", "</nav>")
+            .first()
+            .and_then(|links| links.first().cloned());
+        assert_eq!(
+            older.is_some(),
+            !atom.pages.is_empty(),
+            "{}: older link",
+            feed.label
+        );
+        let (mut found, mut pages) = (Vec::new(), 0);
+        while let Some(url) = older.take() {
+            pages += 1;
+            assert!(
+                pages <= atom.pages.len(),
+                "{}: more pages than archives",
+                feed.label
+            );
+            let rel = rel_of(
+                &format!("{SITE}{}", url.trim_start_matches(SITE)),
+                feed.label,
+            );
+            let html = read(&format!("{}index.html", rel.trim_start_matches('/')));
+            found.extend(hrefs_in(&html, "<h2>", "</h2>").into_iter().flatten());
+            // Its pager: the newer page (or the feed's), then the older one if any.
+            let pager = hrefs_in(&html, "class=\"pager\"", "</nav>");
+            older = pager.first().and_then(|links| links.get(1).cloned());
+        }
+        assert_eq!(pages, atom.pages.len(), "{}: pages", feed.label);
+        assert_eq!(
+            found, want,
+            "{}: posts on the older-posts pages",
+            feed.label
+        );
+    }
+}

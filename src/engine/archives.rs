@@ -14,7 +14,7 @@ use crate::archive::{cut, Page};
 use crate::index::{FeedGroup, Member};
 use crate::layout::FeedKey;
 use crate::render::archive::Brief;
-use crate::render::History;
+use crate::render::{page, History};
 
 /// One published archive document: its name, its oldest post, and a print of all it
 /// shows but its posts' own values (a changed post is rendered again anyway).
@@ -252,8 +252,14 @@ impl Engine {
         let dir = key.archive_dir(name);
         self.sealed.remove(&dir);
         let mut files = Vec::new();
-        for format in &self.config.formats {
-            let rel = format!("{dir}/{}", format.file_name());
+        let names = (self.config.formats.iter().map(|f| f.file_name())).chain(
+            self.config
+                .pages
+                .enabled
+                .then_some(crate::layout::PAGE_FILE),
+        );
+        for name in names {
+            let rel = format!("{dir}/{name}");
             if self.published.remove(&rel).is_some() {
                 out.removed.push(rel.clone());
                 files.push(rel);
@@ -266,6 +272,7 @@ impl Engine {
     /// sink. Gives each job's changed files (path, length, hash).
     fn render_archives(&self, jobs: &[&Job<'_>], sink: &dyn Sink) -> Vec<Done> {
         let (site, site_url) = (&self.config.site, &self.site_url);
+        let shell = page::Shell::new(&self.config);
         jobs.par_iter()
             .map(|job| {
                 let key = &job.group.key;
@@ -286,6 +293,21 @@ impl Engine {
                 };
                 let dir = key.archive_dir(&job.page.name);
                 let mut changed = Vec::new();
+                if self.config.pages.enabled {
+                    let path = |name: &str| shell.href(&key.archive_url_path(name));
+                    let around = page::Around {
+                        feed: shell.href(&key.url_path()),
+                        newer: job.next.as_deref().map(path),
+                        older: job.prev.as_deref().map(path),
+                    };
+                    let buf = page::archive_page(&shell, &head, &around, &briefs);
+                    let print = (buf.len(), crate::hash::of(&buf));
+                    let rel = format!("{dir}/{}", crate::layout::PAGE_FILE);
+                    if self.published.get(&rel) != Some(&print) {
+                        sink.file(&rel, buf);
+                        changed.push((rel, print.0, print.1));
+                    }
+                }
                 for &format in &self.config.formats {
                     let mut buf = Vec::new();
                     crate::render::archive::render(format, &head, &briefs, &mut buf);
@@ -313,8 +335,10 @@ impl Engine {
 
     /// Whether a published file is a complete archive document: one with a newer one
     /// after it, which changes only if one of its own posts does (served `immutable`).
+    /// (Only its feed files: its page for people shares the site's look, which changes.)
     pub fn is_sealed(&self, rel: &str) -> bool {
-        rel.rsplit_once('/')
-            .is_some_and(|(dir, _)| self.sealed.contains(dir))
+        rel.rsplit_once('/').is_some_and(|(dir, file)| {
+            self.sealed.contains(dir) && crate::layout::Format::from_file_name(file).is_some()
+        })
     }
 }

@@ -285,13 +285,14 @@ impl Engine {
             let entries: Vec<&EntryParts> = (group.posts.iter())
                 .filter_map(|s| self.parts.get(s).map(|p| &**p))
                 .collect();
-            let head = crate::render::head(
+            let mut head = crate::render::head(
                 &self.config.site,
                 &self.hubs,
                 &self.site_url,
                 group,
                 &entries,
             );
+            head.history.prev = self.newest_archive(&FeedKey::Site);
             let readers = self.readers.get(&FeedKey::Site).map(|r| &**r);
             let bytes = page::index(&shell, &head, group, (&entries, &infos), readers);
             Some((PAGE_FILE.to_string(), bytes))

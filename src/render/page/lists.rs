@@ -53,6 +53,7 @@ pub fn index(
             }
         }
         (shell.entries(entries, site.total))
+        (shell.older(head))
     };
     shell
         .page(&head.title, &alternates, html! {}, main)

@@ -7,12 +7,14 @@
 //! small script, both served by feedd; without the script everything is there, only the
 //! copy buttons, the filter box and the A–Z order are missing.
 
+mod archive;
 mod lists;
 mod readers;
 mod texts;
 
 use maud::{html, Markup, DOCTYPE};
 
+pub use archive::{archive_page, Around};
 pub use readers::{readers_page, CHART_DAYS};
 
 use super::{EntryParts, FeedHead};
@@ -164,6 +166,20 @@ impl<'a> Shell<'a> {
         }
     }
 
+    /// A link to the newest archive document's page, when the feed has archives.
+    fn older(&self, head: &FeedHead<'_>) -> Markup {
+        let older = head
+            .history
+            .prev
+            .as_deref()
+            .filter(|_| self.config.pages.enabled);
+        html! {
+            @if let Some(older) = older {
+                nav.pager { a href=(older) { (self.texts.older) } }
+            }
+        }
+    }
+
     fn entry(&self, e: &EntryParts) -> Markup {
         let p = &e.page;
         // A term links to its page when it has a feed, called what that page calls it.
@@ -239,6 +255,7 @@ pub fn feed_page(
         }
         (shell.subscribe(head))
         (shell.entries(entries, group.total))
+        (shell.older(head))
         @if !related.is_empty() {
             section aria-labelledby="related" {
                 h2 #related { (t.related) }

@@ -43,6 +43,9 @@ pub struct Texts {
     pub trend: &'static str,
     pub no_readers: &'static str,
     pub readers_chart_feed: &'static str,
+    pub older: &'static str,
+    pub newer: &'static str,
+    pub older_posts: &'static str,
 }
 
 static ZH: Texts = Texts {
@@ -52,6 +55,9 @@ static ZH: Texts = Texts {
     copy: "复制",
     copied: "已复制",
     newest: "最新文章",
+    older: "更早的文章 →",
+    newer: "← 较新的文章",
+    older_posts: "更早的文章",
     related: "相关订阅",
     categories: "分类",
     tags: "标签",
@@ -92,6 +98,9 @@ static EN: Texts = Texts {
     copy: "Copy",
     copied: "Copied",
     newest: "Newest posts",
+    older: "Older posts →",
+    newer: "← Newer posts",
+    older_posts: "Older posts",
     related: "Related feeds",
     categories: "Categories",
     tags: "Tags",
