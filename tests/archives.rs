@@ -163,6 +163,14 @@ fn new_site(posts: &[Post]) -> Site {
     site
 }
 
+/// A site of these posts, built with `feedd build`, and its output dir.
+fn built(posts: &[Post]) -> (Site, std::path::PathBuf) {
+    let site = new_site(posts);
+    site.build();
+    let out = site.path("out");
+    (site, out)
+}
+
 /// A feed under test: where it lives and which posts the test knows belong to it.
 struct Feed {
     label: &'static str,
@@ -872,9 +880,7 @@ fn check_caching(
 #[test]
 fn every_post_is_in_exactly_one_document_and_complete_pages_are_immutable() {
     let posts = posts();
-    let site = new_site(&posts);
-    site.build();
-    let out = site.path("out");
+    let (site, out) = built(&posts);
 
     // The fixture is what the test means it to be.
     let counts: BTreeMap<&str, usize> = (feeds().iter())
@@ -1178,9 +1184,7 @@ fn hrefs_in(html: &str, open: &str, close: &str) -> Vec<Vec<String>> {
 #[test]
 fn people_browse_the_whole_history_through_older_posts_pages() {
     let posts = posts();
-    let site = new_site(&posts);
-    site.build();
-    let out = site.path("out");
+    let (_site, out) = built(&posts);
     let read =
         |rel: &str| std::fs::read_to_string(out.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
     for feed in feeds() {

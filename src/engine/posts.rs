@@ -159,16 +159,14 @@ impl Engine {
                 let archives = &self.config.archives;
                 let summary = (self.search || (archives.enabled && archives.summaries))
                     .then(|| crate::render::body::summary(&post, &post.body));
+                let title = crate::text::feed_title(&post.title);
                 let text = match (&summary, self.search) {
-                    (Some(summary), true) => {
-                        let title = crate::text::feed_title(&post.title);
-                        crate::query::searchable(&title, summary)
-                    }
+                    (Some(summary), true) => crate::query::searchable(&title, summary),
                     _ => Default::default(),
                 };
                 let brief = archives.enabled.then(|| {
                     let summary = summary.as_deref().filter(|_| archives.summaries);
-                    Arc::new(Brief::new(&post, summary, &self.site_url))
+                    Arc::new(Brief::new(&post, title, summary, &self.site_url))
                 });
                 (post, crate::index::Kept { text, brief }, summary)
             }))

@@ -345,6 +345,24 @@ impl World {
     }
 }
 
+/// A fresh engine's build of the files a live one ends with (`World::effective`), and
+/// the files it published.
+pub(super) fn fresh_build(extra: &str, world: &World) -> (Engine, BTreeMap<String, Vec<u8>>) {
+    let mut fresh = engine(extra);
+    let mut built = BTreeMap::new();
+    let all = world
+        .effective
+        .iter()
+        .map(|(rel, text)| file(rel, text))
+        .collect();
+    let mut fresh_world = World {
+        disk: world.effective.clone(),
+        effective: BTreeMap::new(),
+    };
+    drive(&mut fresh, all, &mut fresh_world, &mut built, now());
+    (fresh, built)
+}
+
 /// Applies one batch and answers re-reads from the world's disk, as the drivers do;
 /// keeps `served` equal to what the outputs say is published.
 pub(super) fn drive(
@@ -422,11 +440,7 @@ proptest! {
             drive(&mut live, changes, &mut world, &mut served, now());
             live.shed_parts(budget);
         }
-        let mut fresh = engine(&extra);
-        let mut built = BTreeMap::new();
-        let all = world.effective.iter().map(|(rel, text)| file(rel, text)).collect();
-        let mut fresh_world = World { disk: world.effective.clone(), effective: BTreeMap::new() };
-        drive(&mut fresh, all, &mut fresh_world, &mut built, now());
+        let (fresh, built) = fresh_build(&extra, &world);
         prop_assert_eq!(served.keys().collect::<Vec<_>>(), built.keys().collect::<Vec<_>>());
         for (rel, bytes) in &built {
             prop_assert!(served[rel] == *bytes, "{} differs", rel);

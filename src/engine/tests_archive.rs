@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 
-use super::tests::{drive, engine, file, gone, now, World};
+use super::tests::{drive, engine, file, fresh_build, gone, now, World};
 use super::*;
 
 const CONFIG: &str = "limit = 5\n[archives]\npage_size = 4";
@@ -147,11 +147,7 @@ proptest! {
                 );
             }
         }
-        let mut fresh = engine(CONFIG);
-        let mut built = BTreeMap::new();
-        let all = world.effective.iter().map(|(rel, text)| file(rel, text)).collect();
-        let mut fresh_world = World { disk: world.effective.clone(), effective: BTreeMap::new() };
-        drive(&mut fresh, all, &mut fresh_world, &mut built, now());
+        let (fresh, built) = fresh_build(CONFIG, &world);
         prop_assert_eq!(served.keys().collect::<Vec<_>>(), built.keys().collect::<Vec<_>>());
         for (rel, bytes) in &built {
             prop_assert!(served[rel] == *bytes, "{} differs", rel);

@@ -260,79 +260,6 @@ impl Index {
         )
     }
 
-    /// The posts of one feed beyond its newest `limit`, oldest first, with their dates:
-    /// what its archive documents hold (`crate::archive`). Empty if the feed does not
-    /// exist.
-    pub fn archived<'a>(
-        &'a self,
-        key: &FeedKey,
-        config: &'a Config,
-    ) -> Vec<(&'a str, DateTime<FixedOffset>)> {
-        let limit = self.limit(key, config);
-        let mut out: Vec<(&'a str, DateTime<FixedOffset>)> = match key {
-            FeedKey::Site => (self.site.iter().skip(limit))
-                .map(|(d, s)| (&**s, d.0))
-                .collect(),
-            FeedKey::Custom(name) => {
-                let Some(custom) = config.custom.get(name) else {
-                    return Vec::new();
-                };
-                (self.select(&FeedKey::Site, &custom.query).skip(limit))
-                    .filter_map(|s| Some((&**s, self.posts.get(s)?.date)))
-                    .collect()
-            }
-            other => {
-                let wanted = filter(config, other).is_some_and(|(f, name)| f.wants(name));
-                match self.terms.get(other).filter(|_| wanted) {
-                    Some(term) => (term.members.iter().skip(limit))
-                        .map(|(d, s)| (&**s, d.0))
-                        .collect(),
-                    None => Vec::new(),
-                }
-            }
-        };
-        out.reverse();
-        out
-    }
-
-    /// The posts of `archived` from `from` (a member of it) on, oldest first: what a cut
-    /// made again from there reads. Not for custom feeds (empty).
-    pub fn archived_from<'a>(
-        &'a self,
-        key: &FeedKey,
-        config: &'a Config,
-        from: &Member,
-    ) -> Vec<(&'a str, DateTime<FixedOffset>)> {
-        let Some(members) = self.members_of(key, config) else {
-            return Vec::new();
-        };
-        let limit = self.limit(key, config);
-        let mut out: Vec<(&'a str, DateTime<FixedOffset>)> = (members.range(..=from.clone()))
-            .skip(limit)
-            .map(|(d, s)| (&**s, d.0))
-            .collect();
-        out.reverse();
-        out
-    }
-
-    /// A feed's newest archived post (after its newest `limit`); `None` for custom feeds.
-    pub fn newest_archived(&self, key: &FeedKey, config: &Config) -> Option<Member> {
-        let members = self.members_of(key, config)?;
-        members.iter().nth(self.limit(key, config)).cloned()
-    }
-
-    /// The member set of the site's feed or a wanted category's or tag's.
-    fn members_of(&self, key: &FeedKey, config: &Config) -> Option<&Members> {
-        match key {
-            FeedKey::Site => Some(&self.site),
-            FeedKey::Custom(_) => None,
-            other => {
-                let wanted = filter(config, other).is_some_and(|(f, name)| f.wants(name));
-                self.terms.get(other).filter(|_| wanted).map(|t| &t.members)
-            }
-        }
-    }
-
     /// A category's or tag's name as its feed shows it (its smallest spelling in use);
     /// `None` when no post has it.
     pub fn label(&self, key: &FeedKey) -> Option<&str> {
@@ -441,6 +368,7 @@ fn terms_of(post: &Listed) -> Vec<(FeedKey, String)> {
     out.into_iter().collect()
 }
 
+mod archived;
 mod select;
 #[cfg(test)]
 mod tests;

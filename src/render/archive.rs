@@ -38,14 +38,15 @@ pub struct Brief {
 }
 
 impl Brief {
-    /// From the values every feed shows of the post (`super::entry`'s).
-    pub fn new(post: &Post, summary: Option<&str>, site_url: &SiteUrl) -> Brief {
+    /// From the values every feed shows of the post (`super::entry`'s); `title` is its
+    /// `text::feed_title`, made once for this and the search text.
+    pub fn new(post: &Post, title: String, summary: Option<&str>, site_url: &SiteUrl) -> Brief {
         let author = post.author.as_deref().map(|a| xml_clean(a).into());
         let terms = (post.entry_categories.iter().chain(&post.tags))
             .map(|t| xml_clean(t).into())
             .collect();
         Brief {
-            title: crate::text::feed_title(&post.title).into(),
+            title: title.into(),
             id: site_url.absolute(&post.id).into(),
             link: site_url.absolute(&post.url).into(),
             date: post.date,
