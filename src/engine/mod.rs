@@ -206,6 +206,10 @@ pub struct Engine {
     /// Every post file applied, good or bad, with the stamp it was read with and a hash
     /// of its bytes (the same bytes again are no change).
     files: PathMap<(Stamp, u128)>,
+    /// How many of `files` each folder holds, at any depth: a vanished path that is
+    /// neither a file nor one of these (an editor's or a scraper's temporary file, renamed
+    /// away) costs a lookup, not a pass over every known file.
+    folders: PathMap<usize>,
     /// Posts whose text was asked for (`Output::reread`).
     wanted: BTreeSet<String>,
     errors: BTreeMap<String, PostError>,
@@ -251,6 +255,7 @@ impl Engine {
             index: Index::default(),
             waiting: PathMap::default(),
             files: PathMap::default(),
+            folders: PathMap::default(),
             wanted: BTreeSet::new(),
             errors: BTreeMap::new(),
             parts: Parts::default(),

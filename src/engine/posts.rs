@@ -63,14 +63,16 @@ impl Engine {
         for change in parsed {
             match change {
                 Parsed::Gone(rel) => {
-                    let prefix = format!("{rel}/");
-                    // A folder gone is rare: a pass over every known file is fine.
-                    let gone: Vec<String> = self
-                        .files
-                        .keys()
-                        .filter(|k| **k == rel || k.starts_with(&prefix))
-                        .cloned()
-                        .collect();
+                    let gone: Vec<String> = if self.folders.contains_key(&rel) {
+                        // A folder gone is rare: a pass over every known file is fine.
+                        let prefix = format!("{rel}/");
+                        (self.files.keys())
+                            .filter(|k| k.starts_with(&prefix))
+                            .cloned()
+                            .collect()
+                    } else {
+                        vec![rel]
+                    };
                     for rel in gone {
                         self.forget(&rel, batch);
                         bodies.remove(&rel);
@@ -189,6 +191,9 @@ impl Engine {
             Some(known) => *known = (stamp, hash),
             None => {
                 self.files.insert(rel.to_string(), (stamp, hash));
+                for folder in folders_of(rel) {
+                    *self.folders.entry(folder.to_string()).or_default() += 1;
+                }
             }
         }
     }
@@ -300,10 +305,24 @@ impl Engine {
     /// Forgets a post file entirely (deleted, or no longer a post).
     fn forget(&mut self, rel: &str, batch: &mut Batch) {
         self.unplace(rel, batch);
-        self.files.remove(rel);
+        if self.files.remove(rel).is_some() {
+            for folder in folders_of(rel) {
+                if let Some(n) = self.folders.get_mut(folder) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.folders.remove(folder);
+                    }
+                }
+            }
+        }
         self.errors.remove(rel);
         self.wanted.remove(rel);
     }
+}
+
+/// The folders a path is in, innermost first (`a/b/c.md`: `a/b`, `a`).
+fn folders_of(rel: &str) -> impl Iterator<Item = &str> {
+    rel.rmatch_indices('/').map(|(i, _)| &rel[..i])
 }
 
 /// Errors a writer in the middle of its work can cause; retried when it is done.

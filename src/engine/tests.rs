@@ -264,20 +264,36 @@ fn future_posts_go_live_when_their_time_comes() {
 fn a_folder_gone_takes_its_posts_with_it() {
     let mut e = engine("");
     let desk = "desk/_posts/2024-01-05-d.md";
+    let (inner, sibling) = (
+        "desk/w/_posts/2024-01-06-w.md",
+        "desk-2/_posts/2024-01-07-s.md",
+    );
     apply(
         &mut e,
         vec![
             file(desk, &post("D", "2024-01-05", "x", "t")),
+            file(inner, &post("W", "2024-01-06", "x", "t")),
+            file(sibling, &post("S", "2024-01-07", "z", "v")),
             file(A, &post("A", "2024-01-01", "y", "u")),
         ],
         now(),
     );
+    // A path never known (a temporary file renamed away) changes nothing.
+    let (out, _) = apply(&mut e, vec![gone("desk/_posts/.tmp-1")], now());
+    assert!(out.feed_changes.is_empty());
+    let (out, _) = apply(&mut e, vec![gone("desk/w")], now());
+    assert_eq!(changes_of(&out)[&FeedKey::Site].2, [inner]);
     let (out, _) = apply(&mut e, vec![gone("desk")], now());
     let changes = changes_of(&out);
     assert_eq!(changes[&category("desk")].0, FeedChangeKind::Removed);
     assert_eq!(changes[&tag("t")].0, FeedChangeKind::Removed);
     assert_eq!(changes[&FeedKey::Site].2, [desk]);
-    assert_eq!(e.known().collect::<Vec<_>>(), [A]);
+    let mut left: Vec<_> = e.known().collect();
+    left.sort();
+    assert_eq!(left, [A, sibling]);
+    // The folder is forgotten with its last file: a file of that name now is a file.
+    let (out, _) = apply(&mut e, vec![gone("desk")], now());
+    assert!(out.feed_changes.is_empty());
 }
 
 #[test]
