@@ -105,9 +105,10 @@ pub fn opml<'a>(
             FeedKind::Custom => 3,
         };
         sections[slot].1.push(opml::Outline {
-            title: info.title.clone(),
-            xml_url: format!("{}{}", info.base_url, format.file_name()),
-            html_url: info.home_url.clone(),
+            title: &info.title,
+            base_url: &info.base_url,
+            file_name: format.file_name(),
+            html_url: &info.home_url,
             kind,
         });
     }
