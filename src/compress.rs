@@ -51,13 +51,44 @@ pub fn compress(bytes: &[u8], encoding: Encoding) -> Vec<u8> {
         }
         Encoding::Brotli => {
             let mut out = Vec::new();
+            // A window no larger than the file: the encoder allocates and clears tables
+            // sized by the window for every file, which with the default 4 MiB window
+            // cost more than the compressing itself on 30 KB feeds (1.3-1.8x faster, same
+            // sizes, on 3,000 files of a 60,000-post site).
+            let bits = usize::BITS - bytes.len().max(1).leading_zeros();
             let params = brotli::enc::BrotliEncoderParams {
                 quality: 4,
+                lgwin: (bits as i32).clamp(10, 22),
+                size_hint: bytes.len(),
                 ..Default::default()
             };
             let _ = brotli::BrotliCompress(&mut &bytes[..], &mut out, &params);
             out
         }
         Encoding::Zstd => zstd::bulk::compress(bytes, 3).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every size decodes back, around the window's edges too: empty, one byte, powers of
+    /// two and a file larger than the largest window.
+    #[test]
+    fn brotli_round_trips_at_every_window() {
+        for len in [0, 1, 1023, 1024, 1025, 65_536, 300_001, 5 << 20] {
+            let text: Vec<u8> = "西海都市报新闻 <p>feed</p> "
+                .bytes()
+                .cycle()
+                .zip(0u32..)
+                .map(|(b, i)| b ^ (i % 7 == 0) as u8)
+                .take(len)
+                .collect();
+            let packed = compress(&text, Encoding::Brotli);
+            let mut out = Vec::new();
+            brotli::BrotliDecompress(&mut &packed[..], &mut out).unwrap();
+            assert_eq!(out, text, "length {len}");
+        }
     }
 }
