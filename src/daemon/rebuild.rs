@@ -282,12 +282,7 @@ impl Loop {
         if !self.unrecorded {
             return;
         }
-        if let Some(manifest) = super::restore::record(&self.served.load()) {
-            let path = self.engine.config().output_dir.join(crate::manifest::FILE);
-            if let Err(e) = crate::output::write_atomic(&path, manifest.to_text().as_bytes()) {
-                tracing::debug!("{}: cannot write: {e}", path.display());
-            }
-        }
+        super::restore::write(&self.engine.config().output_dir, &self.served.load());
     }
 
     /// Has the disk writer record the manifest once every served file is on disk and the
@@ -298,7 +293,7 @@ impl Loop {
         }
         // Made and written by the writer, which also checks that every file is on disk
         // (both take tens of milliseconds at 43,000 files: not on the loop, and at most
-        // every `writer::RECORD_EVERY`). Not sent once the writer has stopped: `finish`
+        // every `restore::RECORD_EVERY`). Not sent once the writer has stopped: `finish`
         // writes it then.
         let snapshot = self.served.load_full();
         self.unrecorded = self.disk.send(writer::Job::Record(snapshot)).is_err();

@@ -52,11 +52,6 @@ pub enum Job {
 }
 
 const FIRST_RETRY: Duration = Duration::from_millis(500);
-/// The manifest is written at most this often (and at every stop): at 100k posts with
-/// archives (43,000 files) it takes ~30 ms of CPU to make, which on every change of a
-/// busy site competed with the rebuilds. A crash loses at most this much of it; the next
-/// start then finds files newer than the manifest and builds before serving.
-pub const RECORD_EVERY: Duration = Duration::from_secs(2);
 const LAST_RETRY: Duration = Duration::from_secs(5);
 
 /// Writes `first` (the first build: on disk before feedd says it serves, as a static
@@ -95,12 +90,12 @@ pub fn start(
                     Ok(Job::Write(writes)) => writer.write(writes),
                     Ok(Job::Prune(keep, pages)) => writer.prune(&keep, pages),
                     Ok(Job::Owed(files)) => writer.owed_copies(files),
-                    Ok(Job::Record(snapshot)) => writer.queue_record(snapshot),
+                    Ok(Job::Record(snapshot)) => writer.record.queue(snapshot),
                     Err(RecvTimeoutError::Timeout) => writer.due(),
                     Err(RecvTimeoutError::Disconnected) => {
                         // Copies not made now are made at the next start.
                         writer.retry();
-                        writer.record_now();
+                        writer.record.write(&writer.out_dir);
                         break;
                     }
                 }
@@ -134,8 +129,8 @@ pub struct Writer {
     blocked: std::collections::BTreeSet<String>,
     /// While the first writes are made: what they stored, kept for `start`'s caller.
     first: Option<Vec<Stored>>,
-    /// The newest snapshot whose manifest is still to be written, and when it is due.
-    record: Option<(Arc<crate::snapshot::Snapshot>, Instant)>,
+    /// The manifest still to be written.
+    record: super::restore::Recorder,
 }
 
 impl Writer {
@@ -153,22 +148,24 @@ impl Writer {
             copies_after: None,
             blocked: Default::default(),
             first: None,
-            record: None,
+            record: Default::default(),
         }
     }
 
     fn next_retry(&self) -> Option<Instant> {
         let copies = self.copies_after.filter(|_| self.copies_owed() > 0);
         let retry = self.retry_at.filter(|_| !self.pending.is_empty());
-        let record = self.record.as_ref().map(|(_, at)| *at);
-        [retry, copies, record].into_iter().flatten().min()
+        [retry, copies, self.record.due_at()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Does what is due: the manifest, failed writes, then one file's copies.
     fn due(&mut self) {
         let now = Instant::now();
-        if self.record.as_ref().is_some_and(|(_, at)| *at <= now) {
-            self.record_now();
+        if self.record.due_at().is_some_and(|at| at <= now) {
+            self.record.write(&self.out_dir);
         } else if !self.pending.is_empty() && self.retry_at.is_some_and(|at| at <= now) {
             self.retry();
         } else if !self.copies_wait() {
@@ -338,31 +335,6 @@ impl Writer {
                 "cannot write {files} files to the output dir, first {}: {e}; still serving them from memory and retrying with backoff (gauge feedd_disk_pending_writes)",
                 first.display()
             );
-        }
-    }
-
-    /// Keeps the newest snapshot to record, due `RECORD_EVERY` after the oldest one not
-    /// recorded yet (a steady stream of changes still gets its manifest written).
-    fn queue_record(&mut self, snapshot: Arc<crate::snapshot::Snapshot>) {
-        let at = (self.record.take()).map_or(Instant::now() + RECORD_EVERY, |(_, at)| at);
-        self.record = Some((snapshot, at));
-    }
-
-    /// Writes the manifest of the newest snapshot queued, for an instant restart (queued
-    /// after the writes of the snapshot it describes, so it is written after them). One
-    /// whose files are not all on disk yet is not recorded: the loop sends another once
-    /// they are.
-    fn record_now(&mut self) {
-        let Some((snapshot, _)) = self.record.take() else {
-            return;
-        };
-        let Some(manifest) = super::restore::record(&snapshot) else {
-            return;
-        };
-        let path = self.out_dir.join(crate::manifest::FILE);
-        if let Err(e) = crate::output::write_atomic(&path, manifest.to_text().as_bytes()) {
-            // Only the next start's shortcut is lost; it builds before serving.
-            tracing::debug!("{}: cannot write: {e}", path.display());
         }
     }
 
