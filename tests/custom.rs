@@ -350,3 +350,177 @@ fn a_limit_at_or_above_the_feeds_own_is_the_plain_feed() {
     assert_eq!(feed.entries.len(), 2);
     assert_eq!(feed.title.unwrap().content, "T · limit=2");
 }
+
+/// The `href` of the one element in `xml` with `rel="<rel>"` (Atom `link`, RSS
+/// `atom:link`), unescaped; this test's own scan, not feedd's parser.
+fn xml_link(xml: &str, rel: &str) -> Option<String> {
+    let needle = format!("rel=\"{rel}\"");
+    let found: Vec<String> = (xml.match_indices(&needle))
+        .map(|(at, _)| {
+            let start = xml[..at].rfind('<').unwrap();
+            let end = at + xml[at..].find('>').unwrap();
+            let el = &xml[start..end];
+            let href = el.split("href=\"").nth(1).unwrap();
+            href[..href.find('"').unwrap()].replace("&amp;", "&")
+        })
+        .collect();
+    assert!(found.len() <= 1, "{} links rel={rel}", found.len());
+    found.into_iter().next()
+}
+
+/// A path on the test's server from an absolute link of the site.
+fn local(url: &str) -> String {
+    url.strip_prefix("https://t.example")
+        .unwrap_or_else(|| panic!("{url} is not the site's"))
+        .to_string()
+}
+
+/// One page of a custom feed: its titles, its next page's path, and what else the walk
+/// checks on it.
+struct Paged {
+    titles: Vec<String>,
+    next: Option<String>,
+    first: Option<String>,
+    hub: bool,
+}
+
+fn paged(d: &Daemon, path: &str) -> Paged {
+    let r = client().get(d.url(path)).send().unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    let bytes = r.bytes().unwrap();
+    let titles = titles_of(&parse_feed(&bytes));
+    if path.contains("feed.json") {
+        let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let hub = json["hubs"].as_array().is_some_and(|h| !h.is_empty());
+        let next = json["next_url"].as_str().map(local);
+        return Paged {
+            titles,
+            next,
+            first: None,
+            hub,
+        };
+    }
+    let xml = String::from_utf8(bytes.to_vec()).unwrap();
+    Paged {
+        titles,
+        next: xml_link(&xml, "next").map(|u| local(&u)),
+        first: xml_link(&xml, "first").map(|u| local(&u)),
+        hub: xml.contains("rel=\"hub\""),
+    }
+}
+
+#[test]
+fn a_walk_along_next_finds_every_match_once_in_order() {
+    let site = site("");
+    let d = Daemon::start(&site);
+    type Pick = Box<dyn Fn(&Known) -> bool>;
+    let cases: Vec<(&str, &str, Pick)> = vec![
+        (
+            "/",
+            "q=%E7%BE%8E%E5%85%83",
+            Box::new(|k| k.text.contains("美元")),
+        ),
+        (
+            "/categories/emnews/",
+            "tag=%E7%BE%8E%E8%82%A1",
+            Box::new(|k| k.category == "emnews" && k.tags.contains(&"美股")),
+        ),
+        (
+            "/tags/%E7%BE%8E%E8%82%A1/",
+            "not=%E7%BE%8E%E5%85%83",
+            Box::new(|k| k.tags.contains(&"美股") && !k.text.contains("美元")),
+        ),
+        (
+            "/custom/usd/",
+            "limit=50",
+            Box::new(|k| k.category == "emnews" && k.text.contains("美元")),
+        ),
+        // Only a page size: the plain feed, paged.
+        (
+            "/categories/xihai/",
+            "",
+            Box::new(|k| k.category == "xihai"),
+        ),
+    ];
+    for (dir, query, pick) in &cases {
+        let want = expected(pick);
+        for file in ["feed.xml", "rss.xml", "feed.json"] {
+            let mut path = format!("{dir}{file}?{query}&limit=4");
+            let mut got = Vec::new();
+            let mut pages = 0;
+            loop {
+                let page = paged(&d, &path);
+                pages += 1;
+                assert!(page.titles.len() <= 4, "{path}");
+                // Only the first page is a WebSub topic; later ones lead back to it.
+                assert_eq!(page.hub, pages == 1, "{path}");
+                if !file.ends_with(".json") {
+                    assert_eq!(page.first.is_some(), pages > 1, "{path}");
+                }
+                got.extend(page.titles);
+                match page.next {
+                    Some(next) => {
+                        assert!(next.contains("before="), "{next}");
+                        path = next;
+                    }
+                    None => break,
+                }
+                assert!(pages <= POSTS, "the walk ends");
+            }
+            assert_eq!(got, want, "{dir}{file}?{query}");
+            assert_eq!(pages, want.len().div_ceil(4).max(1), "{dir}{file}?{query}");
+        }
+    }
+}
+
+#[test]
+fn a_cursor_keeps_its_place_while_posts_arrive_and_go() {
+    let site = site("");
+    let d = Daemon::start(&site);
+    let want = expected(|k| k.text.contains("美元"));
+    let first = paged(&d, "/feed.xml?q=%E7%BE%8E%E5%85%83&limit=3");
+    let second_path = first.next.clone().unwrap();
+    let second = paged(&d, &second_path);
+    assert_eq!(second.titles, want[3..6]);
+    let etag = header(&client().get(d.url(&second_path)).send().unwrap(), "etag");
+    // A new matching post, the newest, and the deletion of the first page's posts: an
+    // offset would shift; the cursor does not.
+    write_atomically(
+        &site.path("content/_posts/2024-03-01-new.md"),
+        "---\ntitle: \"新 美元\"\ndate: 2024-03-01\n---\nx\n",
+    );
+    for title in &want[..3] {
+        let i: usize = title[3..].split('条').next().unwrap().parse().unwrap();
+        std::fs::remove_file(site.path(&format!(
+            "content/_posts/2024-02-{:02}-p{i:02}.md",
+            1 + i / 2
+        )))
+        .unwrap();
+    }
+    eventually("the new post is served", || {
+        titles(&d, "/feed.xml?q=%E7%BE%8E%E5%85%83&limit=3")
+            .first()
+            .is_some_and(|t| t == "新 美元")
+            .then_some(())
+    });
+    assert_eq!(paged(&d, &second_path).titles, want[3..6]);
+    // Nothing on that page changed: still the same version.
+    let r = common::get_with_headers(&client(), &d.url(&second_path), &[("If-None-Match", &etag)]);
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    // A browser on a paged URL gets the page for people, with the way on.
+    let page = common::get_with_headers(
+        &client(),
+        &d.url(&second_path),
+        &[("Sec-Fetch-Dest", "document")],
+    );
+    let html = page.text().unwrap();
+    assert!(html.contains(&want[3]), "{html}");
+    assert!(html.contains("feed.xml?before="), "an older-posts link");
+    // A bad cursor is a 400 that says what a cursor is.
+    let r = client()
+        .get(d.url("/feed.xml?q=x&before=yesterday"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().unwrap().contains("before="));
+}

@@ -63,6 +63,11 @@ impl CustomFeeds {
                 }
                 Err(e) => return Err(invalid(format!("query: {e}"))),
             };
+            if query.before.is_some() {
+                return Err(invalid(
+                    "query: before= is a reader's position in a feed, not part of one".into(),
+                ));
+            }
             let name = FeedName::new(&raw.name);
             if feeds.iter().any(|f| f.name == name) {
                 return Err(invalid("another [[custom]] feed has this name".into()));

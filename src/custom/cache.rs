@@ -147,16 +147,18 @@ impl QueryCache {
             return Answer::Plain;
         }
         let result = feed::select(catalog, &plan);
-        let entries: Vec<Arc<EntryParts>> = (result.iter())
+        let shown = plan.page(&result);
+        let entries: Vec<Arc<EntryParts>> = (shown.iter())
             .filter_map(|source| self.entry(catalog, source))
             .collect();
         let (bytes, content_type) = if page {
-            (feed::page(catalog, &plan, &entries), PAGE_CONTENT_TYPE)
+            let bytes = feed::page(catalog, &plan, (&result, &entries));
+            (bytes, PAGE_CONTENT_TYPE)
         } else {
-            let bytes = feed::render(catalog, &plan, &entries, format);
+            let bytes = feed::render(catalog, &plan, (&result, &entries), format);
             (bytes, format.content_type())
         };
-        let links = (!page)
+        let links = (!page && !plan.is_later_page())
             .then(|| settings.links(&format!("{rel}?{}", plan.canonical)))
             .flatten();
         let mut file =
@@ -168,7 +170,7 @@ impl QueryCache {
         let file = Arc::new(file);
         // An entry that could not be read now (a post being written) is missing from
         // these bytes: served, but not kept, so the next request tries again.
-        if entries.len() < result.len() {
+        if entries.len() < shown.len() {
             return Answer::Feed(file);
         }
         let made = Made {

@@ -22,6 +22,8 @@ mod tests;
 mod tests_archive;
 #[cfg(test)]
 mod tests_custom;
+#[cfg(test)]
+mod tests_paging;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;

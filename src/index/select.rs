@@ -46,8 +46,9 @@ impl Index {
             }
         }
         let (_, driver, is_base) = start;
+        let after = query.before.as_ref().map(|c| c.member());
         Box::new(
-            merged(driver)
+            merged(driver, after)
                 .filter(move |m| (is_base || base_set.contains(*m)) && sets.selects(self, query, m))
                 .map(|(_, source)| source),
         )
@@ -138,9 +139,17 @@ impl<'a> Sets<'a> {
     }
 }
 
-/// The union of sorted sets, in order, each member once.
-fn merged<'a>(sets: Vec<&'a Members>) -> impl Iterator<Item = &'a Member> + Send + 'a {
-    let mut heads: Vec<_> = sets.into_iter().map(|s| s.iter().peekable()).collect();
+/// The union of sorted sets, in order, each member once; only the members after `after`
+/// when given (a seek, whatever its depth).
+fn merged<'a>(
+    sets: Vec<&'a Members>,
+    after: Option<Member>,
+) -> impl Iterator<Item = &'a Member> + Send + 'a {
+    use std::ops::Bound::{Excluded, Unbounded};
+    let from = after.map_or(Unbounded, Excluded);
+    let mut heads: Vec<_> = (sets.into_iter())
+        .map(|s| s.range((from.clone(), Unbounded)).peekable())
+        .collect();
     std::iter::from_fn(move || {
         let next: &'a Member = heads.iter_mut().filter_map(|h| h.peek().copied()).min()?;
         for head in &mut heads {

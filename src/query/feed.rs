@@ -9,7 +9,7 @@ use super::Query;
 use crate::engine::Catalog;
 use crate::index::{FeedGroup, FeedKey};
 use crate::layout::Format;
-use crate::render::{EntryParts, FeedHead};
+use crate::render::{EntryParts, FeedHead, Paging};
 
 /// What to select for one request.
 #[derive(Debug, Clone)]
@@ -20,6 +20,8 @@ pub struct Plan {
     pub base: FeedKey,
     /// The request's query, and for a named custom feed its own too.
     pub query: Query,
+    /// The request's query as it selects (`limit=` at or above the feed's dropped).
+    asked: Query,
     /// The request's canonical query string (its `rel="self"` URL's).
     pub canonical: String,
     /// What the request selects, for the title.
@@ -72,6 +74,7 @@ pub fn plan(catalog: &Catalog, key: &FeedKey, query: &Query) -> Option<Plan> {
     };
     Some(Plan {
         key: key.clone(),
+        asked: query.clone(),
         base,
         canonical: query.canonical(),
         selected: query.describe(),
@@ -88,18 +91,46 @@ impl Plan {
     pub fn is_plain(&self) -> bool {
         self.canonical.is_empty()
     }
+
+    /// The posts of the page out of `select`'s result.
+    pub fn page<'a>(&self, result: &'a [Arc<str>]) -> &'a [Arc<str>] {
+        &result[..result.len().min(self.limit)]
+    }
+
+    /// The links to the pages around the one `result` gives: the next from its last post
+    /// when `select` found more, and the first from any later page.
+    pub fn paging(&self, catalog: &Catalog, result: &[Arc<str>]) -> Paging {
+        let last = (result.len() > self.limit)
+            .then(|| self.page(result).last())
+            .flatten()
+            .and_then(|source| catalog.index.member(source));
+        let next = last.map(|(date, source)| {
+            let cursor = crate::query::Cursor::after(date.0, source);
+            self.asked.at(Some(cursor)).canonical()
+        });
+        let first = (self.asked.before.is_some()).then(|| self.asked.at(None).canonical());
+        Paging { next, first }
+    }
+
+    /// Whether this is a page after the first (no WebSub topic: only the first is).
+    pub fn is_later_page(&self) -> bool {
+        self.asked.before.is_some()
+    }
 }
 
-/// The selected posts, newest first, at most `limit`.
+/// The selected posts, newest first: the page's `limit` and one more if there is one (a
+/// next page follows then).
 pub fn select(catalog: &Catalog, plan: &Plan) -> Vec<Arc<str>> {
     (catalog.index.select(&plan.base, &plan.query))
-        .take(plan.limit)
+        .take(plan.limit + 1)
         .cloned()
         .collect()
 }
 
-/// Whether `result`, selected at catalog version `since`, is still what `select` gives:
-/// no post changed since is in it, and none that changed would enter it now.
+/// Whether `result`, selected at catalog version `since`, still gives the same document:
+/// no post changed since is in it (or is the one past the page that makes the next
+/// link), none that changed would enter the page now, and the next link would neither
+/// appear nor go.
 pub fn still_valid(catalog: &Catalog, plan: &Plan, result: &[Arc<str>], since: u64) -> bool {
     let Some(mut changed) = catalog.changed_since(since) else {
         return false;
@@ -112,37 +143,46 @@ pub fn still_valid(catalog: &Catalog, plan: &Plan, result: &[Arc<str>], since: u
     {
         return false;
     }
-    let last = result.last().and_then(|s| index.member(s));
+    let after = plan.query.before.as_ref().map(|c| c.member());
+    let last = plan.page(result).last().and_then(|s| index.member(s));
+    let has_next = result.len() > plan.limit;
     changed.all(|post| {
         if result.iter().any(|r| &**r == post) {
             return false;
         }
         match index.selects(&plan.base, &plan.query, post) {
             None => true,
-            Some(member) => {
-                result.len() >= plan.limit && last.as_ref().is_some_and(|last| member > *last)
-            }
+            // Newer than the page's position: on an earlier page.
+            Some(member) if after.as_ref().is_some_and(|a| member <= *a) => true,
+            // Older than the page's last: on a later page, which the next link already
+            // leads to.
+            Some(member) => has_next && last.as_ref().is_some_and(|last| member > *last),
         }
     })
 }
 
-/// The feed's bytes in one format. Its title says what was selected; its `rel="self"`
-/// (the canonical URL) is a WebSub topic like any feed's.
+/// The feed's bytes in one format, from `select`'s result and the page's entries. Its
+/// title says what was selected; its `rel="self"` (the canonical URL) is a WebSub topic
+/// like any feed's when it is the first page.
 pub fn render(
     catalog: &Catalog,
     plan: &Plan,
-    entries: &[Arc<EntryParts>],
+    (result, entries): (&[Arc<str>], &[Arc<EntryParts>]),
     format: Format,
 ) -> Vec<u8> {
-    let (_, entries, head) = parts(catalog, plan, entries);
+    let (_, entries, head) = parts(catalog, plan, result, entries);
     let mut out = Vec::new();
     crate::render::render(format, &head, &entries, &mut out);
     out
 }
 
 /// Its page for people: what a browser navigating to its URL (the builder's form) gets.
-pub fn page(catalog: &Catalog, plan: &Plan, entries: &[Arc<EntryParts>]) -> Vec<u8> {
-    let (group, entries, head) = parts(catalog, plan, entries);
+pub fn page(
+    catalog: &Catalog,
+    plan: &Plan,
+    (result, entries): (&[Arc<str>], &[Arc<EntryParts>]),
+) -> Vec<u8> {
+    let (group, entries, head) = parts(catalog, plan, result, entries);
     let shell = crate::render::page::Shell::new(&catalog.config);
     crate::render::page::feed_page(&shell, &head, &group, (&entries, &[]), None)
 }
@@ -150,6 +190,7 @@ pub fn page(catalog: &Catalog, plan: &Plan, entries: &[Arc<EntryParts>]) -> Vec<
 fn parts<'a>(
     catalog: &'a Catalog,
     plan: &Plan,
+    result: &[Arc<str>],
     entries: &'a [Arc<EntryParts>],
 ) -> (FeedGroup, Vec<&'a EntryParts>, FeedHead<'a>) {
     let group = FeedGroup {
@@ -162,7 +203,13 @@ fn parts<'a>(
     };
     let entries: Vec<&EntryParts> = entries.iter().map(|e| &**e).collect();
     let site = &catalog.config.site;
-    let mut head = crate::render::head(site, &catalog.hubs, &catalog.site_url, &group, &entries);
+    // A later page is no topic: it names no hub.
+    let hubs: &[String] = if plan.is_later_page() {
+        &[]
+    } else {
+        &catalog.hubs
+    };
+    let mut head = crate::render::head(site, hubs, &catalog.site_url, &group, &entries);
     // Only `limit=`: say so.
     let selected = match plan.selected.as_str() {
         "" => format!("limit={}", plan.limit),
@@ -175,5 +222,6 @@ fn parts<'a>(
         format!("{} · {selected}", head.display)
     };
     head.query = Some(plan.canonical.clone());
+    head.paging = plan.paging(catalog, result);
     (group, entries, head)
 }

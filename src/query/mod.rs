@@ -13,6 +13,8 @@
 //!   case-insensitively after NFC, as a plain substring (no patterns: nothing for a
 //!   crafted query to make slow). `+` is a space here, as in any form.
 //! - `limit=`: at most this many entries (clamped to the feed's limit).
+//! - `before=`: a page of the result, the posts after a position (`cursor`); each page
+//!   links the next with `rel="next"`.
 //!
 //! Anything else is ignored. Empty values or list items, bad percent-encoding, a query
 //! over 1 KiB or with more than 16 terms are errors.
@@ -22,9 +24,11 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::names::FeedName;
 
+mod cursor;
 pub mod feed;
 pub mod form;
 mod text;
+pub use cursor::Cursor;
 pub use text::SearchText;
 
 #[cfg(test)]
@@ -57,6 +61,8 @@ pub struct Query {
     /// Words that must not.
     pub nots: Vec<String>,
     pub limit: Option<usize>,
+    /// The page after this position; the first page when `None`.
+    pub before: Option<Cursor>,
 }
 
 /// What is wrong with a query (answered 400 with this line).
@@ -74,6 +80,8 @@ pub enum QueryError {
     Encoding(&'static str),
     #[error("limit= must be a whole number from 1")]
     Limit,
+    #[error("before= must be a position as a rel=\"next\" link gives it (<seconds>~<post path>)")]
+    Cursor,
 }
 
 /// The parameters this grammar reads, as they appear in errors.
@@ -82,6 +90,7 @@ const TAG: &str = "tag";
 const Q: &str = "q";
 const NOT: &str = "not";
 const LIMIT: &str = "limit";
+const BEFORE: &str = "before";
 
 impl Query {
     /// Parses a raw query string (without `?`). `Ok(None)`: nothing in it selects (no
@@ -94,7 +103,10 @@ impl Query {
         let mut selects = false;
         for pair in raw.split('&').filter(|p| !p.is_empty()) {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let Some(name) = [CAT, TAG, Q, NOT, LIMIT].into_iter().find(|n| *n == name) else {
+            let Some(name) = [CAT, TAG, Q, NOT, LIMIT, BEFORE]
+                .into_iter()
+                .find(|n| *n == name)
+            else {
                 continue;
             };
             selects = true;
@@ -106,6 +118,9 @@ impl Query {
                 TAG => query.tags.push(terms(value, TAG)?),
                 Q => query.words.push(word(value, Q)?),
                 NOT => query.nots.push(word(value, NOT)?),
+                // One position: a second is a malformed link, not a narrower page.
+                BEFORE if query.before.is_some() => return Err(QueryError::Cursor),
+                BEFORE => query.before = Some(Cursor::parse(value)?),
                 _ => {
                     let n: usize = value.parse().map_err(|_| QueryError::Limit)?;
                     if n == 0 {
@@ -153,6 +168,15 @@ impl Query {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             },
+            before: other.before.clone().or_else(|| self.before.clone()),
+        }
+    }
+
+    /// The same selection from another position (`None`: its first page).
+    pub fn at(&self, before: Option<Cursor>) -> Query {
+        Query {
+            before,
+            ..self.clone()
         }
     }
 
@@ -160,6 +184,9 @@ impl Query {
     /// words percent-encoded (ASCII only, so it can stand in any URL).
     pub fn canonical(&self) -> String {
         let mut parts = Vec::new();
+        if let Some(cursor) = &self.before {
+            parts.push(format!("{BEFORE}={}", cursor.encode()));
+        }
         for t in &self.categories {
             parts.push(format!("{CAT}={}", t.encode()));
         }

@@ -66,8 +66,8 @@ pub fn head(head: &FeedHead<'_>) -> Frame {
         ..Link::default()
     }));
     feed.links
-        .extend(head.history.links().map(|(rel, folder)| Link {
-            href: format!("{folder}{}", Format::Atom.file_name()),
+        .extend(head.links(Format::Atom).map(|(rel, href)| Link {
+            href,
             rel: rel.into(),
             mime_type: Some(Format::Atom.media_type().into()),
             ..Link::default()

@@ -74,7 +74,7 @@ pub fn head(head: &FeedHead<'_>) -> Frame {
                 url,
             })
             .collect(),
-        next_url: (head.history.prev.as_ref()).map(|f| format!("{f}{}", Format::Json.file_name())),
+        next_url: head.older(Format::Json),
         items: [],
     };
     let text = serde_json::to_string(&feed).unwrap_or_default();

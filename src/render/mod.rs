@@ -10,6 +10,7 @@
 pub mod archive;
 mod atom;
 pub mod body;
+mod head;
 mod json;
 pub mod opml;
 pub mod page;
@@ -19,12 +20,12 @@ pub mod site;
 use chrono::{DateTime, FixedOffset};
 
 use crate::config::Site;
-use crate::index::FeedGroup;
-use crate::layout::FeedKey;
 pub use crate::layout::Format;
 use crate::post::Post;
 use crate::url::SiteUrl;
 use body::RenderedBody;
+use head::site_author;
+pub use head::{head, FeedHead, History, Paging, HISTORY_NS};
 
 /// Text written before and after a piece that is spliced in (the entries of a feed, or
 /// the content of an entry). An entry's frame also has its summary spliced in, at
@@ -96,93 +97,6 @@ fn write_escaped(text: &str, quotes: bool, out: &mut Vec<u8>) {
         from = i + 1;
     }
     out.extend_from_slice(&bytes[from..]);
-}
-
-/// The feed-level values every format needs.
-pub struct FeedHead<'a> {
-    pub site: &'a Site,
-    pub title: String,
-    /// Absolute URL of the site's home page.
-    pub home_url: String,
-    /// Absolute URL of the feed's page for people (its alternate link): the site's own
-    /// page for the term, else feedd's, else the home page.
-    pub alternate_url: String,
-    /// What the feed is called without the site's name (the term's title or name).
-    pub display: String,
-    /// Absolute URL of the feed's folder, ending in `/`.
-    pub base_url: String,
-    /// The newest entry's date; the Unix epoch for an empty feed.
-    pub updated: DateTime<FixedOffset>,
-    /// Whether some entry has an image (the media namespace is declared then).
-    pub media: bool,
-    /// WebSub hubs to advertise (`rel="hub"`), the built-in one first.
-    pub hubs: &'a [String],
-    /// A custom feed asked for in a URL: its canonical query string, part of its
-    /// `rel="self"` URL.
-    pub query: Option<String>,
-    /// Its place among the feed's archive documents (RFC 5005).
-    pub history: History,
-}
-
-/// RFC 5005 links of a feed document: the folder URLs (ending in `/`) of the archive
-/// documents around it; each format links to its own file in those folders.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct History {
-    /// The archive document just older (from the subscription document: the newest).
-    pub prev: Option<String>,
-    /// The archive document just newer, when this is one and it is not the newest.
-    pub next: Option<String>,
-    /// On an archive document, the subscription document's folder (`current`).
-    pub current: Option<String>,
-}
-
-impl History {
-    /// Whether the document is an archive document (`fh:archive`).
-    pub fn is_archive(&self) -> bool {
-        self.current.is_some()
-    }
-
-    /// The links as `(rel, folder)`.
-    pub fn links(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        [
-            ("prev-archive", &self.prev),
-            ("next-archive", &self.next),
-            ("current", &self.current),
-        ]
-        .into_iter()
-        .filter_map(|(rel, url)| Some((rel, url.as_deref()?)))
-    }
-}
-
-/// The RFC 5005 namespace of `fh:archive`.
-pub const HISTORY_NS: &str = "http://purl.org/syndication/history/1.0";
-
-impl FeedHead<'_> {
-    pub fn self_url(&self, format: Format) -> String {
-        match &self.query {
-            None => format!("{}{}", self.base_url, format.file_name()),
-            Some(q) => format!("{}{}?{q}", self.base_url, format.file_name()),
-        }
-    }
-
-    /// Author for the feed level: the site author, else its title, else the host.
-    pub fn author(&self) -> String {
-        site_author(self.site, &self.home_url)
-    }
-}
-
-fn site_author(site: &Site, home_url: &str) -> String {
-    site.author
-        .clone()
-        .or_else(|| Some(site.title.clone()).filter(|t| !t.is_empty()))
-        .unwrap_or_else(|| {
-            let host = home_url.split('/').nth(2).unwrap_or("");
-            if host.is_empty() {
-                "feedd".to_string()
-            } else {
-                host.to_string()
-            }
-        })
 }
 
 /// One entry as all formats show it, before rendering.
@@ -317,48 +231,6 @@ fn write_cdata(text: &str, out: &mut Vec<u8>) {
         out.extend_from_slice(part.as_bytes());
     }
     out.extend_from_slice(b"]]>");
-}
-
-/// Builds the head of one feed from its entries.
-pub fn head<'a>(
-    site: &'a Site,
-    hubs: &'a [String],
-    site_url: &SiteUrl,
-    group: &FeedGroup,
-    entries: &[&EntryParts],
-) -> FeedHead<'a> {
-    let display = group.title.clone().unwrap_or_else(|| group.label.clone());
-    let title = match &group.key {
-        FeedKey::Site => site.title.clone(),
-        _ if site.title.is_empty() => display.clone(),
-        _ => format!("{} | {display}", site.title),
-    };
-    let title = crate::text::xml_clean(&title).into_owned();
-    let folder = group.key.url_path();
-    let base_url = site_url.join(&folder);
-    let updated = entries
-        .iter()
-        .map(|e| e.updated)
-        .max()
-        .unwrap_or_else(|| DateTime::UNIX_EPOCH.fixed_offset());
-    FeedHead {
-        site,
-        title,
-        home_url: site_url.absolute("/"),
-        // The feed's own page is one of feedd's folders; a page the site made is a
-        // Jekyll URL, normalised as Jekyll does.
-        alternate_url: match group.page.as_deref() {
-            Some(page) if page == folder => base_url.clone(),
-            page => site_url.absolute(page.unwrap_or("/")),
-        },
-        display,
-        base_url,
-        updated,
-        media: entries.iter().any(|e| e.has_image),
-        hubs,
-        query: None,
-        history: History::default(),
-    }
 }
 
 /// Renders one feed in one format into `out` (cleared first).

@@ -70,8 +70,8 @@ pub fn head(head: &FeedHead<'_>) -> Frame {
                 rel: "hub".into(),
                 ..Link::default()
             }))
-            .chain(head.history.links().map(|(rel, folder)| Link {
-                href: format!("{folder}{}", Format::Rss.file_name()),
+            .chain(head.links(Format::Rss).map(|(rel, href)| Link {
+                href,
                 rel: rel.into(),
                 mime_type: Some(Format::Rss.media_type().into()),
                 ..Link::default()

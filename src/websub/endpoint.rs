@@ -146,7 +146,8 @@ impl Hub {
 /// The feed file a topic URL names, if it is one of the feeds served now: the URL as a
 /// reader would request it (any spelling the server routes to that feed), in any format.
 /// With a query that selects, a custom feed: `<file>?<canonical query>` (so every
-/// spelling of one selection is one topic); a query that selects nothing is the file.
+/// spelling of one selection is one topic); a query that selects nothing is the file. A
+/// later page (`before=`) is none.
 pub fn topic_file(
     topic: &str,
     snapshot: &Snapshot,
@@ -174,6 +175,8 @@ pub fn topic_file(
         _ => None,
     };
     match selects {
+        // A later page of a custom feed: only the first page is a topic.
+        Some(query) if query.before.is_some() => None,
         Some(query) => {
             let rel = format!("{rel}?{}", query.canonical());
             crate::custom::topic_body(snapshot, queries, &rel)?;

@@ -166,16 +166,24 @@ impl<'a> Shell<'a> {
         }
     }
 
-    /// A link to the newest archive document's page, when the feed has archives.
+    /// A link to older posts: the newest archive document's page when the feed has
+    /// archives, the next page of a custom feed's result (its URL shows a browser the
+    /// page), and from a later page back to the first.
     fn older(&self, head: &FeedHead<'_>) -> Markup {
-        let older = head
-            .history
-            .prev
-            .as_deref()
-            .filter(|_| self.config.pages.enabled);
+        let archive = (head.history.prev.as_deref()).filter(|_| self.config.pages.enabled);
+        let next = (head.paging.next.as_deref()).map(|q| head.page_url(Format::Atom, q));
+        let first = (head.paging.first.as_deref()).map(|q| head.page_url(Format::Atom, q));
         html! {
-            @if let Some(older) = older {
-                nav.pager { a href=(older) { (self.texts.older) } }
+            @if archive.is_some() || next.is_some() || first.is_some() {
+                nav.pager {
+                    @if let Some(first) = first {
+                        a href=(first) { (self.texts.newest) }
+                        " "
+                    }
+                    @if let Some(older) = archive.map(str::to_string).or(next) {
+                        a href=(older) { (self.texts.older) }
+                    }
+                }
             }
         }
     }
