@@ -6,6 +6,7 @@
 //! writer thread, which reports what it stored), `restore` (the manifest → a snapshot),
 //! `reload` (a new configuration, applied whole or not at all).
 
+mod copies;
 mod debounce;
 mod follow;
 mod machine;

@@ -6,9 +6,10 @@
 //! failures is one log line when it starts and one when it is over, and the number of
 //! pending files is the `feedd_disk_pending_writes` gauge.
 //!
-//! When there is nothing to write, the thread makes the precompressed copies of what it
-//! wrote (`feed.xml.gz`, `.br`, `.zst`, the bytes feedd itself serves for those
-//! encodings; unless `precompress = false`), one file at a time, so a static server can
+//! When there is nothing to write and writes have been quiet for a second (`copies`),
+//! the thread makes the precompressed copies of what it wrote (`feed.xml.gz`, `.br`,
+//! `.zst`, the bytes feedd itself serves for those encodings; unless
+//! `precompress = false`), one file at a time, so a static server can
 //! serve `output_dir` directly. Identity bytes always go first: compressing a gigabyte of
 //! feeds takes tens of seconds and never delays a write (at most one file's compression,
 //! a few milliseconds). Copies are owed work that survives anything: at start every
@@ -67,7 +68,7 @@ pub fn start(
 ) -> std::io::Result<(Sender<Job>, std::thread::JoinHandle<()>, Vec<Stored>)> {
     let (tx, rx) = mpsc::channel::<Job>();
     let mut writer = Writer::new(out_dir, metrics, report);
-    writer.precompress = precompress;
+    writer.copies.enabled = precompress;
     // What the first writes stored is returned, not reported: the caller moves it to
     // disk before it serves, so the first change is not held up by that.
     writer.first = Some(Vec::new());
@@ -79,7 +80,7 @@ pub fn start(
             crate::background::lower_priority();
             loop {
                 let retry = writer.next_retry();
-                let wait = if writer.copies_owed() == 0 || writer.copies_wait() {
+                let wait = if writer.copies.owed() == 0 || writer.copies.wait() {
                     retry.map_or(Duration::from_secs(3600), |at| {
                         at.saturating_duration_since(Instant::now())
                     })
@@ -115,18 +116,8 @@ pub struct Writer {
     retry_at: Option<Instant>,
     /// Since when writes have been failing (the burst being reported).
     failing_since: Option<Instant>,
-    /// Files on disk whose precompressed copies are still to be made. Only their names:
-    /// holding the bytes of a first build's files until their turn would keep the whole
-    /// output on the heap for the tens of seconds compression takes. This thread alone
-    /// writes the output dir, so the file read back is the version that was written.
-    compress: std::collections::BTreeSet<String>,
-    /// Whether copies are made at all (`precompress`).
-    precompress: bool,
-    /// A copy failed to be written (disk full): no more tries until then.
-    copies_after: Option<Instant>,
-    /// Files whose copies failed: tried again after those queued (so one that can never
-    /// be written does not hold up the rest), all at once when a copy succeeds again.
-    blocked: std::collections::BTreeSet<String>,
+    /// The precompressed copies owed.
+    copies: super::copies::Copies,
     /// While the first writes are made: what they stored, kept for `start`'s caller.
     first: Option<Vec<Stored>>,
     /// The manifest still to be written.
@@ -143,17 +134,14 @@ impl Writer {
             backoff: FIRST_RETRY,
             retry_at: None,
             failing_since: None,
-            compress: Default::default(),
-            precompress: true,
-            copies_after: None,
-            blocked: Default::default(),
+            copies: super::copies::Copies::new(true),
             first: None,
             record: Default::default(),
         }
     }
 
     fn next_retry(&self) -> Option<Instant> {
-        let copies = self.copies_after.filter(|_| self.copies_owed() > 0);
+        let copies = self.copies.next();
         let retry = self.retry_at.filter(|_| !self.pending.is_empty());
         [retry, copies, self.record.due_at()]
             .into_iter()
@@ -168,39 +156,24 @@ impl Writer {
             self.record.write(&self.out_dir);
         } else if !self.pending.is_empty() && self.retry_at.is_some_and(|at| at <= now) {
             self.retry();
-        } else if !self.copies_wait() {
-            self.compress_one();
+        } else if !self.copies.wait() {
+            self.copies
+                .make_one(&self.out_dir, self.backoff.max(FIRST_RETRY));
+            self.copies.count(&self.metrics);
         }
-    }
-
-    fn copies_owed(&self) -> usize {
-        self.compress.len() + self.blocked.len()
-    }
-
-    /// Whether copies wait for their backoff to pass.
-    fn copies_wait(&self) -> bool {
-        self.copies_after.is_some_and(|at| at > Instant::now())
     }
 
     /// Queues the copies that these files (on disk already) lack or that are older than
     /// their file: what an earlier run left undone.
     fn owed_copies(&mut self, files: Vec<String>) {
-        if !self.precompress {
-            return;
-        }
-        let before = self.copies_owed();
-        for rel in files {
-            if !crate::output::copies_current(&self.out_dir.join(&rel)) {
-                self.compress.insert(rel);
-            }
-        }
-        if self.copies_owed() > before {
+        let owed = self.copies.owed_by_earlier_run(&self.out_dir, files);
+        if owed > 0 {
             tracing::info!(
-                files = self.copies_owed() - before,
+                files = owed,
                 "making the precompressed copies an earlier run left undone"
             );
         }
-        self.count_copies();
+        self.copies.count(&self.metrics);
     }
 
     /// Writes (or removes) files; the failures join the pending ones.
@@ -208,8 +181,7 @@ impl Writer {
         for (rel, _) in &writes {
             // A newer version replaces a pending one, written or not.
             self.pending.remove(rel);
-            self.compress.remove(rel);
-            self.blocked.remove(rel);
+            self.copies.replaced(rel);
         }
         if let Some((failures, path, e)) = self.attempt(writes) {
             self.failed(failures, &path, &e);
@@ -235,10 +207,8 @@ impl Writer {
         for (rel, bytes) in writes {
             match put(&self.out_dir, &rel, bytes.as_ref()) {
                 Ok(copies) => {
+                    self.copies.written(&rel, copies && bytes.is_some());
                     if let Some(bytes) = bytes {
-                        if copies && self.precompress {
-                            self.compress.insert(rel.clone());
-                        }
                         done.push((rel, bytes));
                     }
                 }
@@ -278,45 +248,6 @@ impl Writer {
         }
     }
 
-    /// Makes the precompressed copies of one file. One that cannot be written (a full
-    /// disk) stays owed and is tried again after the backoff; meanwhile the server and
-    /// nginx fall back to identity or compress themselves.
-    fn compress_one(&mut self) {
-        if self.compress.is_empty() {
-            self.compress.append(&mut self.blocked);
-        }
-        let Some(rel) = self.compress.pop_first() else {
-            return;
-        };
-        let path = self.out_dir.join(&rel);
-        let Ok(bytes) = std::fs::read(&path) else {
-            // Removed meanwhile by someone else: no copies of nothing.
-            self.count_copies();
-            return;
-        };
-        match crate::output::write_copies(&path, &bytes) {
-            Ok(()) => {
-                self.copies_after = None;
-                self.compress.append(&mut self.blocked);
-            }
-            Err(e) => {
-                if self.copies_after.is_none() {
-                    tracing::warn!(
-                        "{}: its precompressed copies are not written: {e}; trying again (gauge feedd_disk_pending_copies)",
-                        path.display()
-                    );
-                }
-                self.blocked.insert(rel);
-                self.copies_after = Some(Instant::now() + self.backoff.max(FIRST_RETRY));
-            }
-        }
-        self.count_copies();
-    }
-
-    fn count_copies(&self) {
-        (self.metrics).pending_copies(self.compress.len() + self.blocked.len());
-    }
-
     fn prune(&mut self, keep: &std::collections::BTreeSet<String>, pages: bool) {
         // Files still to be written are kept too: they are published, just not on disk.
         let mut keep = keep.clone();
@@ -341,7 +272,7 @@ impl Writer {
     /// Schedules the next retry, or reports the end of a burst.
     fn settle(&mut self) {
         self.metrics.pending_writes(self.pending.len());
-        self.count_copies();
+        self.copies.count(&self.metrics);
         if self.pending.is_empty() {
             if let Some(since) = self.failing_since.take() {
                 tracing::info!(

@@ -76,9 +76,32 @@ struct Job<'a> {
 struct Plan<'a> {
     key: FeedKey,
     /// `None`: the feed is gone.
-    new: Option<Archive>,
+    new: Option<Update>,
     gone: Vec<Box<str>>,
     jobs: Vec<Job<'a>>,
+}
+
+/// A feed's archive after a change: its first `keep` pages stay, the rest are `tail`.
+/// Applied in place (`Archive::update`), so a change costs the pages it cuts again, not
+/// a copy of a 2,000-page site feed's list.
+struct Update {
+    title: String,
+    newest: Option<Member>,
+    keep: usize,
+    tail: Vec<Sig>,
+}
+
+impl Archive {
+    fn update(&mut self, update: Update) {
+        self.title = update.title;
+        self.newest = update.newest;
+        self.pages.truncate(update.keep);
+        self.pages.extend(update.tail);
+    }
+
+    fn newest_page(&self) -> Option<&str> {
+        self.pages.last().map(|s| &*s.name)
+    }
 }
 
 /// One rendered archive document, owned: its feed, folder, whether it is complete, and
@@ -123,25 +146,34 @@ impl Engine {
             .collect();
         let jobs: Vec<&Job<'_>> = plans.iter().flat_map(|p| &p.jobs).collect();
         let rendered: Vec<Done> = self.render_archives(&jobs, sink);
-        let plans: Vec<(FeedKey, Option<Archive>, Vec<Box<str>>)> = (plans.into_iter())
+        let plans: Vec<(FeedKey, Option<Update>, Vec<Box<str>>)> = (plans.into_iter())
             .map(|p| (p.key, p.new, p.gone))
             .collect();
         for (key, new, gone) in plans {
-            let newest_page =
-                |a: Option<&Archive>| a.and_then(|a| a.pages.last()).map(|s| s.name.clone());
-            if newest_page(self.archives.get(&key)) != newest_page(new.as_ref()) {
-                done.newest_moved.insert(key.clone());
-            }
+            let before: Option<Box<str>> =
+                (self.archives.get(&key)).and_then(|a| a.newest_page().map(Box::from));
             for name in gone {
                 let files = self.unpublish_archive(&key, &name, out);
                 done.files.entry(key.clone()).or_default().extend(files);
             }
-            match new {
-                Some(new) if !new.pages.is_empty() || new.newest.is_some() => {
-                    self.archives.insert(key, new)
+            let after = match new {
+                Some(update) => {
+                    let archive = self.archives.entry(key.clone()).or_default();
+                    archive.update(update);
+                    let after = archive.newest_page().map(Box::from);
+                    if archive.pages.is_empty() && archive.newest.is_none() {
+                        self.archives.remove(&key);
+                    }
+                    after
                 }
-                _ => self.archives.remove(&key),
+                None => {
+                    self.archives.remove(&key);
+                    None
+                }
             };
+            if before != after {
+                done.newest_moved.insert(key.clone());
+            }
         }
         for (key, dir, sealed, files) in rendered {
             match sealed {
@@ -184,12 +216,14 @@ impl Engine {
             j => (self.index).archived_from(key, &self.config, &old_pages[j].first),
         };
         let pages = cut(posts, self.config.archives.page_size, keep > 0);
-        let names: Vec<String> = (old_pages[..keep].iter().map(|o| o.name.to_string()))
+        // The names around the pages cut again: the last kept page's, then theirs.
+        let base = keep.saturating_sub(1);
+        let names: Vec<String> = (old_pages[base..keep].iter().map(|o| o.name.to_string()))
             .chain(pages.iter().map(|p| p.name.clone()))
             .collect();
         let around = |i: usize| {
-            let prev = i.checked_sub(1).map(|i| names[i].clone());
-            (prev, names.get(i + 1).cloned())
+            let prev = (i.checked_sub(1)).map(|i| names[i - base].clone());
+            (prev, names.get(i + 1 - base).cloned())
         };
         let tail: Vec<Sig> = (pages.iter().enumerate())
             .filter_map(|(i, page)| {
@@ -234,14 +268,13 @@ impl Engine {
                 });
             }
         }
-        let mut pages = old_pages[..keep].to_vec();
-        pages.extend(tail);
         Plan {
             key: key.clone(),
-            new: Some(Archive {
+            new: Some(Update {
                 title,
                 newest,
-                pages,
+                keep,
+                tail,
             }),
             gone,
             jobs,

@@ -183,17 +183,20 @@ impl Engine {
                 archives,
             });
         }
-        if feed_set_changed || !self.published.contains_key(OPML_FILE) {
-            let bytes = opml(
-                self.infos.values().map(|i| &**i),
-                &self.config.site.title,
-                &formats,
-            );
+        let opml_due = feed_set_changed || !self.published.contains_key(OPML_FILE);
+        let pages_due = self.config.pages.enabled
+            && (!keys.is_empty() || !self.published.contains_key(PAGE_FILE));
+        if opml_due || pages_due {
+            let config = self.config.clone();
+            let shell = config.pages.enabled.then(|| page::Shell::new(&config));
+            self.listing.update(&self.infos, shell.as_ref(), &formats);
+        }
+        if opml_due {
+            let lines = self.listing.outlines(&self.infos);
+            let bytes = opml(lines, &self.config.site.title);
             self.publish_if_changed(OPML_FILE, bytes, sink, out);
         }
-        if self.config.pages.enabled
-            && (!keys.is_empty() || !self.published.contains_key(PAGE_FILE))
-        {
+        if pages_due {
             let kinds: BTreeSet<FeedKind> = keys.iter().map(FeedKey::kind).collect();
             self.publish_pages(&kinds, sink, out);
         }
@@ -210,13 +213,13 @@ impl Engine {
                 .filter(|rel| !shown.contains(rel.as_str()))
                 .collect();
             for rel in unshown {
-                self.parts.remove(&rel);
+                self.drop_parts(&rel);
             }
         }
         left.extend(dropped);
         for rel in left {
             if !self.index.is_shown(&rel, &self.config) {
-                self.parts.remove(&rel);
+                self.drop_parts(&rel);
             }
         }
     }
@@ -279,7 +282,7 @@ impl Engine {
     /// change's rendering.
     fn publish_pages(&mut self, kinds: &BTreeSet<FeedKind>, sink: &dyn Sink, out: &mut Output) {
         let shell = page::Shell::new(&self.config);
-        let infos: Vec<&FeedInfo> = self.infos.values().map(|i| &**i).collect();
+        let listed = self.listing.listed();
         let index = || {
             let group = self.groups.get(&FeedKey::Site)?;
             let entries: Vec<&EntryParts> = (group.posts.iter())
@@ -294,16 +297,16 @@ impl Engine {
             );
             head.history.prev = self.newest_archive(&FeedKey::Site);
             let readers = self.readers.get(&FeedKey::Site).map(|r| &**r);
-            let bytes = page::index(&shell, &head, group, (&entries, &infos), readers);
+            let bytes = page::index(&shell, &head, group, (&entries, &listed), readers);
             Some((PAGE_FILE.to_string(), bytes))
         };
         let list = |kind: FeedKind| {
             let rel = kind.list_file()?;
             let wanted = kinds.contains(&kind) || !self.published.contains_key(&rel);
-            let has = infos.iter().any(|i| i.kind() == kind);
+            let has = listed.has(kind);
             Some((
                 rel,
-                (wanted && has).then(|| page::list(&shell, kind, &infos)),
+                (wanted && has).then(|| page::list(&shell, kind, &listed)),
                 has,
             ))
         };

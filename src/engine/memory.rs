@@ -5,7 +5,10 @@
 //! budget and lets the rest go: a feed that needs an older entry asks for its post to be
 //! read again (`Output::reread`), as for a post that enters a feed later.
 
+use std::sync::Arc;
+
 use super::Engine;
+use crate::render::EntryParts;
 
 impl Engine {
     /// Drops the parts of the oldest posts while all of them weigh more than `budget`
@@ -37,13 +40,28 @@ impl Engine {
             .map(|(_, rel, _)| rel.clone())
             .collect();
         for rel in &dropped {
-            self.parts.remove(rel);
+            self.drop_parts(rel);
         }
         dropped.len()
     }
 
     /// What the kept parts weigh, in bytes.
     pub fn parts_weight(&self) -> usize {
-        self.parts.values().map(|p| p.weight()).sum()
+        self.parts_weight
+    }
+
+    /// Keeps a post's rendered entry (replacing the one it had).
+    pub(super) fn keep_parts(&mut self, rel: String, parts: Arc<EntryParts>) {
+        self.parts_weight += parts.weight();
+        if let Some(old) = self.parts.insert(rel, parts) {
+            self.parts_weight -= old.weight();
+        }
+    }
+
+    /// Lets a post's rendered entry go.
+    pub(super) fn drop_parts(&mut self, rel: &str) {
+        if let Some(old) = self.parts.remove(rel) {
+            self.parts_weight -= old.weight();
+        }
     }
 }

@@ -241,8 +241,9 @@ impl Engine {
         batch
             .rendered
             .extend(rendered.iter().map(|(rel, _)| rel.clone()));
-        self.parts
-            .extend(rendered.into_iter().map(|(rel, p)| (rel, Arc::new(p))));
+        for (rel, parts) in rendered {
+            self.keep_parts(rel, Arc::new(parts));
+        }
     }
 
     /// Publishes future-dated posts whose time has come (they have no text yet: the
@@ -292,7 +293,7 @@ impl Engine {
     /// Takes a post out of the index and the waiting list (its file stays known).
     fn unplace(&mut self, rel: &str, batch: &mut Batch) {
         self.moved.extend(self.index.member(rel));
-        self.parts.remove(rel);
+        self.drop_parts(rel);
         self.waiting.remove(rel);
         let mut feeds = self.index.customs_of(rel, &self.config);
         feeds.extend(self.index.remove(rel));

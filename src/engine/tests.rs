@@ -47,6 +47,12 @@ pub(super) fn apply(
 ) -> (Output, Vec<String>) {
     let sink = Collect::default();
     let out = engine.apply([changes], at, &sink);
+    let weight: usize = engine.parts.values().map(|p| p.weight()).sum();
+    assert_eq!(
+        engine.parts_weight(),
+        weight,
+        "the kept total follows the parts"
+    );
     let files = sink.into_files().into_iter().map(|(rel, _)| rel).collect();
     (out, files)
 }

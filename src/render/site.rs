@@ -74,15 +74,9 @@ pub fn feed_info(
     }
 }
 
-/// The OPML list of the feeds, grouped by kind, each in the first enabled XML format.
-pub fn opml<'a>(
-    infos: impl IntoIterator<Item = &'a FeedInfo>,
-    title: &str,
-    formats: &[Format],
-) -> Vec<u8> {
-    let format = formats
-        .iter()
-        .copied()
+/// The OPML kind and file name its lines list (the preferred XML format).
+fn opml_format(formats: &[Format]) -> (&'static str, Format) {
+    let format = (formats.iter().copied())
         .find(|f| *f != Format::Json)
         .or(formats.first().copied())
         .unwrap_or(Format::Atom);
@@ -91,26 +85,37 @@ pub fn opml<'a>(
     } else {
         "rss"
     };
-    let mut sections: Vec<(&str, Vec<opml::Outline>)> = vec![
+    (kind, format)
+}
+
+/// One feed's line of the OPML list.
+pub fn opml_line(info: &FeedInfo, formats: &[Format]) -> String {
+    let (kind, format) = opml_format(formats);
+    opml::outline(&opml::Outline {
+        title: &info.title,
+        base_url: &info.base_url,
+        file_name: format.file_name(),
+        html_url: &info.home_url,
+        kind,
+    })
+}
+
+/// The OPML list of every feed, from their infos and lines (`opml_line`).
+pub fn opml<'a>(feeds: impl IntoIterator<Item = (&'a FeedInfo, &'a str)>, title: &str) -> Vec<u8> {
+    let mut sections: Vec<(&str, Vec<&str>)> = vec![
         ("Site", Vec::new()),
         ("Categories", Vec::new()),
         ("Tags", Vec::new()),
         ("Custom feeds", Vec::new()),
     ];
-    for info in infos {
+    for (info, line) in feeds {
         let slot = match info.kind() {
             FeedKind::Site => 0,
             FeedKind::Category => 1,
             FeedKind::Tag => 2,
             FeedKind::Custom => 3,
         };
-        sections[slot].1.push(opml::Outline {
-            title: &info.title,
-            base_url: &info.base_url,
-            file_name: format.file_name(),
-            html_url: &info.home_url,
-            kind,
-        });
+        sections[slot].1.push(line);
     }
     opml::render(title, &sections)
 }

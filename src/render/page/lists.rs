@@ -3,8 +3,12 @@
 //! most posts); the script adds an A–Z order and a filter box. The index stays small at
 //! any number of feeds (a first screen that loads at once); the lists hold every feed, so
 //! without the script nothing is out of reach.
+//!
+//! Each feed's row is rendered once (`row`) and kept by the engine while the feed's info
+//! stays the same: every new post changes the lists, and at 2,000 feeds rendering every
+//! row again was a fifth of a change's CPU.
 
-use maud::{html, Markup};
+use maud::{html, Markup, PreEscaped};
 
 use super::{Shell, Texts};
 use crate::index::FeedGroup;
@@ -15,13 +19,58 @@ use crate::render::{EntryParts, FeedHead};
 /// Feeds of each kind the index shows before "all N …".
 const ON_INDEX: usize = 30;
 
+/// Every feed of each kind, most active first (newest entry, then most posts, then
+/// name), each with its rendered row; sorted once for the index and the lists.
+pub struct Listed<'a> {
+    kinds: Vec<(FeedKind, Vec<(&'a FeedInfo, &'a str)>)>,
+}
+
+impl<'a> Listed<'a> {
+    /// From every feed's info and its row (`row`).
+    pub fn new(feeds: impl IntoIterator<Item = (&'a FeedInfo, &'a str)>) -> Listed<'a> {
+        let kinds = [
+            FeedKind::Site,
+            FeedKind::Custom,
+            FeedKind::Category,
+            FeedKind::Tag,
+        ];
+        let mut by_kind: Vec<(FeedKind, Vec<(&FeedInfo, &str)>)> =
+            kinds.into_iter().map(|k| (k, Vec::new())).collect();
+        for (info, row) in feeds {
+            if let Some((_, list)) = by_kind.iter_mut().find(|(k, _)| *k == info.kind()) {
+                list.push((info, row));
+            }
+        }
+        for (_, list) in &mut by_kind {
+            list.sort_by(|(a, _), (b, _)| {
+                b.updated
+                    .cmp(&a.updated)
+                    .then(b.posts.cmp(&a.posts))
+                    .then_with(|| a.key.cmp(&b.key))
+            });
+        }
+        Listed { kinds: by_kind }
+    }
+
+    fn active(&self, kind: FeedKind) -> &[(&'a FeedInfo, &'a str)] {
+        (self.kinds.iter())
+            .find(|(k, _)| *k == kind)
+            .map_or(&[], |(_, list)| list.as_slice())
+    }
+
+    /// Whether there is any feed of this kind.
+    pub fn has(&self, kind: FeedKind) -> bool {
+        !self.active(kind).is_empty()
+    }
+}
+
 /// The index page: the site feed's subscribe block and newest posts, then the most
 /// active categories and tags. Its head advertises the site feed only.
 pub fn index(
     shell: &Shell<'_>,
     head: &FeedHead<'_>,
     site: &FeedGroup,
-    (entries, infos): (&[&EntryParts], &[&FeedInfo]),
+    (entries, listed): (&[&EntryParts], &Listed<'_>),
     readers: Option<&crate::stats::report::FeedReaders>,
 ) -> Vec<u8> {
     let t = shell.texts;
@@ -37,10 +86,10 @@ pub fn index(
         }
         (shell.subscribe(head))
         @if shell.config.query.enabled {
-            (builder(shell, infos))
+            (builder(shell, listed))
         }
         @for kind in [FeedKind::Custom, FeedKind::Category, FeedKind::Tag] {
-            @let all = active(infos, kind);
+            @let all = listed.active(kind);
             @if !all.is_empty() {
                 @let id = kind.folder().unwrap_or("feeds");
                 section aria-labelledby=(id) {
@@ -67,12 +116,12 @@ const SUGGESTED: usize = 200;
 
 /// The custom-feed builder: a plain GET form (no script needed) that the server answers
 /// with the feed's URL, whose page shows its addresses and how to subscribe.
-fn builder(shell: &Shell<'_>, infos: &[&FeedInfo]) -> Markup {
+fn builder(shell: &Shell<'_>, listed: &Listed<'_>) -> Markup {
     let t = shell.texts;
     let names = |kind| {
-        let all = active(infos, kind);
-        let shown: Vec<String> = (all.iter().take(SUGGESTED))
-            .map(|i| i.label.clone())
+        let all = listed.active(kind);
+        let shown: Vec<&str> = (all.iter().take(SUGGESTED))
+            .map(|(i, _)| i.label.as_str())
             .collect();
         shown
     };
@@ -106,13 +155,13 @@ fn builder(shell: &Shell<'_>, infos: &[&FeedInfo]) -> Markup {
 }
 
 /// Every feed of one kind, with a filter box and the A–Z order when scripts run.
-pub fn list(shell: &Shell<'_>, kind: FeedKind, infos: &[&FeedInfo]) -> Vec<u8> {
+pub fn list(shell: &Shell<'_>, kind: FeedKind, listed: &Listed<'_>) -> Vec<u8> {
     let t = shell.texts;
-    let all = active(infos, kind);
+    let all = listed.active(kind);
     let heading = t.kind(kind);
     let main = html! {
         h1 { (heading) }
-        p.lead { (t.list_lead(kind, all.len(), all.iter().map(|i| i.posts).sum())) }
+        p.lead { (t.list_lead(kind, all.len(), all.iter().map(|(i, _)| i.posts).sum())) }
         div.controls hidden {
             input type="search" data-filter="feeds" placeholder=(t.filter) aria-label=(t.filter);
             " "
@@ -120,7 +169,7 @@ pub fn list(shell: &Shell<'_>, kind: FeedKind, infos: &[&FeedInfo]) -> Vec<u8> {
             " "
             button type="button" data-sort="name" aria-pressed="false" { (t.a_to_z) }
         }
-        (table(shell, &all, Some("feeds")))
+        (table(shell, all, Some("feeds")))
     };
     let title = format!("{heading} · {}", shell.site_name());
     shell
@@ -129,35 +178,36 @@ pub fn list(shell: &Shell<'_>, kind: FeedKind, infos: &[&FeedInfo]) -> Vec<u8> {
         .into_bytes()
 }
 
-/// Feeds of a kind, most active first: newest entry, then most posts, then name.
-fn active<'a>(infos: &[&'a FeedInfo], kind: FeedKind) -> Vec<&'a FeedInfo> {
-    let mut all: Vec<&FeedInfo> = infos.iter().copied().filter(|i| i.kind() == kind).collect();
-    all.sort_by(|a, b| {
-        b.updated
-            .cmp(&a.updated)
-            .then(b.posts.cmp(&a.posts))
-            .then_with(|| a.key.cmp(&b.key))
-    });
-    all
+/// One feed's row of the tables, as HTML (the engine keeps it with the feed's info).
+pub fn row(shell: &Shell<'_>, info: &FeedInfo) -> String {
+    let display = if info.display.is_empty() {
+        &info.label
+    } else {
+        &info.display
+    };
+    let name = format!("{} {}", display.to_lowercase(), info.label.to_lowercase());
+    let markup = html! {
+        tr data-name=(name) {
+            td { a href=(shell.href(&info.path)) { (display) } }
+            td.n { (info.posts) }
+            td {
+                @if !info.updated.is_empty() {
+                    time datetime=(info.updated) { (info.updated.get(..10).unwrap_or("")) }
+                }
+            }
+        }
+    };
+    markup.into_string()
 }
 
-fn table(shell: &Shell<'_>, feeds: &[&FeedInfo], id: Option<&str>) -> Markup {
+fn table(shell: &Shell<'_>, feeds: &[(&FeedInfo, &str)], id: Option<&str>) -> Markup {
     let t: &Texts = shell.texts;
     html! {
         table.feeds id=[id] {
             thead { tr { th { (t.name) } th.n { (t.posts) } th { (t.updated) } } }
             tbody {
-                @for info in feeds {
-                    @let display = if info.display.is_empty() { &info.label } else { &info.display };
-                    tr data-name=(format!("{} {}", display.to_lowercase(), info.label.to_lowercase())) {
-                        td { a href=(shell.href(&info.path)) { (display) } }
-                        td.n { (info.posts) }
-                        td {
-                            @if !info.updated.is_empty() {
-                                time datetime=(info.updated) { (info.updated.get(..10).unwrap_or("")) }
-                            }
-                        }
-                    }
+                @for (_, row) in feeds {
+                    (PreEscaped(*row))
                 }
             }
         }

@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::index::FeedGroup;
 use crate::layout::{FeedKey, FeedKind, Format};
 use crate::names::FeedName;
-pub use lists::{index, list};
+pub use lists::{index, list, row, Listed};
 pub use texts::Texts;
 
 pub const CSS: &str = include_str!("feedd.css");
