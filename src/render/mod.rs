@@ -10,6 +10,7 @@
 pub mod archive;
 mod atom;
 pub mod body;
+mod dates;
 mod head;
 mod json;
 pub mod opml;
@@ -24,6 +25,7 @@ pub use crate::layout::Format;
 use crate::post::Post;
 use crate::url::SiteUrl;
 use body::RenderedBody;
+pub use dates::{minutes, rfc3339};
 use head::site_author;
 pub use head::{head, FeedHead, History, Paging, HISTORY_NS};
 
@@ -254,11 +256,6 @@ pub fn render(format: Format, head: &FeedHead<'_>, entries: &[&EntryParts], out:
         entry.write(format, out);
     }
     out.extend_from_slice(frame.after.as_bytes());
-}
-
-/// RFC 3339 with seconds and a numeric offset (never `Z`), as jekyll-feed writes dates.
-pub fn rfc3339(date: &DateTime<FixedOffset>) -> String {
-    date.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
 /// The entry for one post: links, id, title, terms, author.

@@ -56,7 +56,7 @@ pub fn archive_page(
                     article {
                         h2 { a href=(b.link) { (b.title) } }
                         p.meta {
-                            time datetime=(crate::render::rfc3339(&b.date)) { (b.date.format("%Y-%m-%d %H:%M")) }
+                            time datetime=(crate::render::rfc3339(&b.date)) { (crate::render::minutes(&b.date)) }
                         }
                         @if let Some(summary) = &b.summary {
                             p.excerpt { (super::excerpt(summary)) }

@@ -204,7 +204,7 @@ impl<'a> Shell<'a> {
             article {
                 h3 { a href=(p.link) { (p.title) } }
                 p.meta {
-                    time datetime=(super::rfc3339(&p.date)) { (p.date.format("%Y-%m-%d %H:%M")) }
+                    time datetime=(super::rfc3339(&p.date)) { (super::minutes(&p.date)) }
                     @for c in p.categories.iter() {
                         " "
                         @match term(categories, FeedKey::Category, c) {
