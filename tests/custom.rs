@@ -515,7 +515,20 @@ fn a_cursor_keeps_its_place_while_posts_arrive_and_go() {
     );
     let html = page.text().unwrap();
     assert!(html.contains(&want[3]), "{html}");
-    assert!(html.contains("feed.xml?before="), "an older-posts link");
+    // It offers the subscription, not the page: no address to subscribe to has a cursor.
+    assert!(
+        html.contains("https://t.example/rss.xml?limit=3&amp;q=%E7%BE%8E%E5%85%83"),
+        "the subscription's addresses"
+    );
+    assert!(
+        !html.contains("https://t.example/rss.xml?before="),
+        "{html}"
+    );
+    // Site-relative, as the pages' other links: the copy served here pages through itself.
+    assert!(
+        html.contains("href=\"/feed.xml?before="),
+        "an older-posts link"
+    );
     // A bad cursor is a 400 that says what a cursor is.
     let r = client()
         .get(d.url("/feed.xml?q=x&before=yesterday"))

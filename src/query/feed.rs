@@ -182,7 +182,12 @@ pub fn page(
     plan: &Plan,
     (result, entries): (&[Arc<str>], &[Arc<EntryParts>]),
 ) -> Vec<u8> {
-    let (group, entries, head) = parts(catalog, plan, result, entries);
+    let (group, entries, mut head) = parts(catalog, plan, result, entries);
+    // A later page offers the subscription (the first page's URLs), not itself: a
+    // reader subscribed to a later page would get a page that never gets new posts.
+    if let Some(first) = head.paging.first.clone() {
+        head.query = Some(first).filter(|q| !q.is_empty());
+    }
     let shell = crate::render::page::Shell::new(&catalog.config);
     crate::render::page::feed_page(&shell, &head, &group, (&entries, &[]), None)
 }

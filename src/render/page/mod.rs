@@ -170,9 +170,16 @@ impl<'a> Shell<'a> {
     /// archives, the next page of a custom feed's result (its URL shows a browser the
     /// page), and from a later page back to the first.
     fn older(&self, head: &FeedHead<'_>) -> Markup {
-        let archive = (head.history.prev.as_deref()).filter(|_| self.config.pages.enabled);
+        // Site-relative, as every other link of the pages: a copy of the site served
+        // elsewhere (a staging host, 127.0.0.1) pages through itself.
+        let local = |url: String| match crate::url::split_origin(&url) {
+            Some((_, path)) if path.starts_with('/') => path.to_string(),
+            _ => url,
+        };
+        let archive = (head.history.prev.clone()).filter(|_| self.config.pages.enabled);
         let next = (head.paging.next.as_deref()).map(|q| head.page_url(Format::Atom, q));
         let first = (head.paging.first.as_deref()).map(|q| head.page_url(Format::Atom, q));
+        let (archive, next, first) = (archive.map(local), next.map(local), first.map(local));
         html! {
             @if archive.is_some() || next.is_some() || first.is_some() {
                 nav.pager {
@@ -180,7 +187,7 @@ impl<'a> Shell<'a> {
                         a href=(first) { (self.texts.newest) }
                         " "
                     }
-                    @if let Some(older) = archive.map(str::to_string).or(next) {
+                    @if let Some(older) = archive.or(next) {
                         a href=(older) { (self.texts.older) }
                     }
                 }
