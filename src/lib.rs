@@ -30,6 +30,7 @@ pub mod custom;
 pub mod daemon;
 pub(crate) mod engine;
 pub mod error;
+pub(crate) mod escape;
 pub(crate) mod hash;
 pub mod http_settings;
 pub(crate) mod index;

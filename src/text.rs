@@ -134,32 +134,6 @@ pub fn decode_entities(text: &str) -> String {
     out
 }
 
-/// Escapes text for use inside HTML (and `type="html"` Atom text).
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    push_escaped_html(&mut out, text);
-    out
-}
-
-/// `escape_html` onto the end of `out`. The runs between the four bytes escaped are
-/// copied whole (CJK text has few of them).
-pub fn push_escaped_html(out: &mut String, text: &str) {
-    let mut rest = 0;
-    for (i, b) in text.bytes().enumerate() {
-        let entity = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            _ => continue,
-        };
-        out.push_str(&text[rest..i]);
-        out.push_str(entity);
-        rest = i + 1;
-    }
-    out.push_str(&text[rest..]);
-}
-
 /// Jekyll's `smartify` (kramdown SmartyPants): typographic quotes, dashes and ellipses.
 pub fn smartify(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();

@@ -7,7 +7,8 @@ use atom_syndication::extension::Extension;
 use atom_syndication::{Category, Feed, Generator, Link, Person, Text, WriteConfig};
 
 use super::{Entry, FeedHead, Format, Frame};
-use crate::text::{escape_html, xml_clean};
+use crate::escape::escape_html;
+use crate::text::xml_clean;
 
 const MEDIA_NS: &str = "http://search.yahoo.com/mrss/";
 

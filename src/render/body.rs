@@ -104,7 +104,7 @@ fn excerpt_source(body: &str, separator: &str) -> String {
     if separator.is_empty() {
         return body.to_string();
     }
-    let Some(cut) = body.find(separator) else {
+    let Some(cut) = memchr::memmem::find(body.as_bytes(), separator.as_bytes()) else {
         return body.to_string();
     };
     let (head, tail) = body.split_at(cut);

@@ -19,23 +19,17 @@ pub fn rfc3339(date: &DateTime<FixedOffset>) -> String {
     if !plain(date) {
         return date.format("%Y-%m-%dT%H:%M:%S%:z").to_string();
     }
+    let mut out = String::with_capacity(25);
+    day_and_minute(date, 'T', &mut out);
+    out.push(':');
+    two(date.naive_local().second(), &mut out);
     let offset = date.offset().local_minus_utc();
-    let (sign, offset) = if offset < 0 {
-        ('-', -offset)
-    } else {
-        ('+', offset)
-    };
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
-        date.year(),
-        date.month(),
-        date.day(),
-        date.hour(),
-        date.minute(),
-        date.second(),
-        offset / 3600,
-        offset / 60 % 60
-    )
+    out.push(if offset < 0 { '-' } else { '+' });
+    let offset = offset.unsigned_abs();
+    two(offset / 3600, &mut out);
+    out.push(':');
+    two(offset / 60 % 60, &mut out);
+    out
 }
 
 /// What pages show of a date: `%Y-%m-%d %H:%M`.
@@ -43,14 +37,33 @@ pub fn minutes(date: &DateTime<FixedOffset>) -> String {
     if !plain(date) {
         return date.format("%Y-%m-%d %H:%M").to_string();
     }
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        date.year(),
-        date.month(),
-        date.day(),
-        date.hour(),
-        date.minute()
-    )
+    let mut out = String::with_capacity(16);
+    day_and_minute(date, ' ', &mut out);
+    out
+}
+
+/// `%Y-%m-%d<between>%H:%M`. Digits are pushed one by one: `format!` with padded
+/// integers costs thousands of instructions a date, and each of `DateTime`'s field
+/// methods works out the local time again, so it is worked out once here.
+fn day_and_minute(date: &DateTime<FixedOffset>, between: char, out: &mut String) {
+    let local = date.naive_local();
+    let year = local.year().unsigned_abs(); // 0..=9999 (`plain`)
+    two(year / 100, out);
+    two(year % 100, out);
+    out.push('-');
+    two(local.month(), out);
+    out.push('-');
+    two(local.day(), out);
+    out.push(between);
+    two(local.hour(), out);
+    out.push(':');
+    two(local.minute(), out);
+}
+
+/// `value` (under 100) as two digits.
+fn two(value: u32, out: &mut String) {
+    out.push(char::from(b'0' + (value / 10 % 10) as u8));
+    out.push(char::from(b'0' + (value % 10) as u8));
 }
 
 #[cfg(test)]

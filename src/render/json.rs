@@ -116,41 +116,42 @@ pub fn item(e: &Entry<'_>) -> Frame {
 /// `content_text` (which JSON Feed requires, with or without HTML) is its summary, or its
 /// title when it has none.
 pub fn archived_item(b: &super::archive::Brief, author: &str, out: &mut Vec<u8>) {
-    #[derive(Serialize)]
-    struct Archived<'a> {
-        #[serde(flatten)]
-        item: Item<'a>,
-        content_text: &'a str,
-    }
     let tags: Vec<&str> = b.terms.iter().map(|t| &**t).collect();
     let summary = b.summary.as_deref().unwrap_or("");
-    let item = Archived {
-        item: Item {
-            id: &b.id,
-            url: &b.link,
-            title: &b.title,
-            summary,
-            image: b.image.as_deref(),
-            date_published: rfc3339(&b.date),
-            date_modified: rfc3339(&b.updated),
-            authors: [Author { name: author }],
-            tags: &tags,
-            language: b.lang.as_deref(),
-        },
-        content_text: if summary.is_empty() {
+    let item = Item {
+        id: &b.id,
+        url: &b.link,
+        title: &b.title,
+        summary,
+        image: b.image.as_deref(),
+        date_published: rfc3339(&b.date),
+        date_modified: rfc3339(&b.updated),
+        authors: [Author { name: author }],
+        tags: &tags,
+        language: b.lang.as_deref(),
+    };
+    // `content_text` goes last, after the item's fields (as a struct that flattens the
+    // item would put it, through serde's much slower map serializer).
+    let start = out.len();
+    if serde_json::to_writer(&mut *out, &item).is_err() {
+        out.truncate(start);
+        out.extend_from_slice(b"{}");
+        return;
+    }
+    out.pop(); // the item's closing brace
+    out.extend_from_slice(b",\"content_text\":");
+    write_string(
+        if summary.is_empty() {
             &b.title
         } else {
             summary
         },
-    };
-    if serde_json::to_writer(&mut *out, &item).is_err() {
-        out.extend_from_slice(b"{}");
-    }
+        out,
+    );
+    out.push(b'}');
 }
 
 /// Writes `text` as a JSON string literal.
 pub fn write_string(text: &str, out: &mut Vec<u8>) {
-    if serde_json::to_writer(&mut *out, text).is_err() {
-        out.extend_from_slice(b"\"\"");
-    }
+    crate::escape::json(text, out);
 }

@@ -84,21 +84,7 @@ fn write_xml_attribute(text: &str, out: &mut Vec<u8>) {
 }
 
 fn write_escaped(text: &str, quotes: bool, out: &mut Vec<u8>) {
-    let bytes = text.as_bytes();
-    let mut from = 0;
-    for (i, b) in bytes.iter().enumerate() {
-        let escaped: &[u8] = match b {
-            b'&' => b"&amp;",
-            b'<' => b"&lt;",
-            b'>' => b"&gt;",
-            b'"' if quotes => b"&quot;",
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[from..i]);
-        out.extend_from_slice(escaped);
-        from = i + 1;
-    }
-    out.extend_from_slice(&bytes[from..]);
+    crate::escape::xml(text, quotes, out);
 }
 
 /// One entry as all formats show it, before rendering.
@@ -223,15 +209,16 @@ impl EntryParts {
 /// Writes text as CDATA; a `]]>` inside is split across two sections, so any content
 /// stays well-formed.
 fn write_cdata(text: &str, out: &mut Vec<u8>) {
+    // Every post's content passes here once per feed it is in: a vectorised search.
+    let bytes = text.as_bytes();
     out.extend_from_slice(b"<![CDATA[");
-    let mut parts = text.split("]]>");
-    if let Some(first) = parts.next() {
-        out.extend_from_slice(first.as_bytes());
-    }
-    for part in parts {
+    let mut from = 0;
+    for at in memchr::memmem::find_iter(bytes, b"]]>") {
+        out.extend_from_slice(&bytes[from..at]);
         out.extend_from_slice(b"]]]]><![CDATA[>");
-        out.extend_from_slice(part.as_bytes());
+        from = at + 3;
     }
+    out.extend_from_slice(&bytes[from..]);
     out.extend_from_slice(b"]]>");
 }
 
@@ -298,4 +285,21 @@ fn entry_author(post: &Post, site: &Site, site_url: &SiteUrl) -> String {
     post.author
         .clone()
         .unwrap_or_else(|| site_author(site, &site_url.absolute("/")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cdata_splits_every_end_marker() {
+        for (text, want) in [
+            ("", "<![CDATA[]]>"),
+            ("a]]>b", "<![CDATA[a]]]]><![CDATA[>b]]>"),
+            ("]]>]]>", "<![CDATA[]]]]><![CDATA[>]]]]><![CDATA[>]]>"),
+            ("]]]>>", "<![CDATA[]]]]]><![CDATA[>>]]>"),
+        ] {
+            let mut out = Vec::new();
+            super::write_cdata(text, &mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{text:?}");
+        }
+    }
 }

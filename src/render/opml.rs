@@ -4,7 +4,8 @@
 //! with thousands), so each feed's line is rendered once (`outline`) and kept by the
 //! engine while the feed's info stays the same; the list joins the kept lines.
 
-use crate::text::{push_escaped_html, xml_clean};
+use crate::escape::push_escaped_html;
+use crate::text::xml_clean;
 
 /// One feed in the list, borrowed from its `FeedInfo`.
 pub struct Outline<'a> {

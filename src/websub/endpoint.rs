@@ -33,6 +33,11 @@ fn answer(status: StatusCode, message: &str) -> Response<Body> {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Every 503 here is "later" (verifications queued to their limit, the hub busy or
+    // stopping): say when, so a subscriber's retry neither hammers nor gives up.
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -183,5 +188,21 @@ pub fn topic_file(
             Some(rel)
         }
         None => Some(rel),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_503_says_when_to_ask_again() {
+        let later = answer(StatusCode::SERVICE_UNAVAILABLE, "later");
+        assert_eq!(later.headers()[header::RETRY_AFTER], "2");
+        for status in [StatusCode::ACCEPTED, StatusCode::FORBIDDEN] {
+            assert!(!answer(status, "x")
+                .headers()
+                .contains_key(header::RETRY_AFTER));
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use maud::html;
 
-use super::Shell;
+use super::{Esc, Shell};
 use crate::render::archive::Brief;
 use crate::render::FeedHead;
 
@@ -54,12 +54,12 @@ pub fn archive_page(
             @for b in briefs {
                 li {
                     article {
-                        h2 { a href=(b.link) { (b.title) } }
+                        h2 { a href=(Esc(&b.link)) { (Esc(&b.title)) } }
                         p.meta {
                             time datetime=(crate::render::rfc3339(&b.date)) { (crate::render::minutes(&b.date)) }
                         }
                         @if let Some(summary) = &b.summary {
-                            p.excerpt { (super::excerpt(summary)) }
+                            p.excerpt { (Esc(&super::excerpt(summary))) }
                         }
                     }
                 }

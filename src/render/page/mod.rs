@@ -209,7 +209,7 @@ impl<'a> Shell<'a> {
         let (categories, tags) = (&self.config.categories, &self.config.tags);
         html! {
             article {
-                h3 { a href=(p.link) { (p.title) } }
+                h3 { a href=(Esc(&p.link)) { (Esc(&p.title)) } }
                 p.meta {
                     time datetime=(super::rfc3339(&p.date)) { (super::minutes(&p.date)) }
                     @for c in p.categories.iter() {
@@ -228,7 +228,7 @@ impl<'a> Shell<'a> {
                     }
                 }
                 @if !e.summary.is_empty() {
-                    p.excerpt { (excerpt(&e.summary)) }
+                    p.excerpt { (Esc(&excerpt(&e.summary))) }
                 }
             }
         }
@@ -322,6 +322,17 @@ fn readable(url: &str) -> String {
 }
 
 /// At most ~160 characters of a summary, cut at a character boundary.
+/// Text escaped for a page by `escape::push_escaped_html`: the same four entities as
+/// maud's own escaping, which looks at every byte alone; titles, links and excerpts are
+/// most of the bytes of the pages, and a build makes tens of thousands of them.
+struct Esc<'a>(&'a str);
+
+impl maud::Render for Esc<'_> {
+    fn render_to(&self, buffer: &mut String) {
+        crate::escape::push_escaped_html(buffer, self.0);
+    }
+}
+
 fn excerpt(summary: &str) -> String {
     const MAX: usize = 160;
     match summary.char_indices().nth(MAX) {
