@@ -145,7 +145,7 @@ mod tests {
         )
         .unwrap();
         let settings = super::HttpSettings::new(&config);
-        let site_url = crate::url::SiteUrl::new(&config.site.url, &config.site.baseurl);
+        let site_url = config.rules.site_url.clone();
         for name in ["西海都市报新闻", "ai & data", "C++", "a b%c"] {
             let key = FeedKey::Tag(crate::names::FeedName::new(name));
             for format in Format::ALL {

@@ -315,6 +315,7 @@ impl Config {
         };
         let serve = Serve::from_raw(&raw.serve)?;
         let pages = Pages::from_raw(raw.pages, site.lang.as_deref())?;
+        let site_url = crate::url::SiteUrl::new(&site.url, &site.baseurl);
         Ok(Config {
             websub: WebSub::from_raw(raw.websub)?,
             stats: Stats::from_raw(raw.stats)?,
@@ -330,6 +331,7 @@ impl Config {
                 timezone,
                 permalink,
                 excerpt_separator,
+                site_url,
             },
             limit,
             formats,

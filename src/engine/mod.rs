@@ -254,7 +254,7 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(config: Config) -> Engine {
-        let site_url = SiteUrl::new(&config.site.url, &config.site.baseurl);
+        let site_url = config.rules.site_url.clone();
         Engine {
             hubs: config.websub.advertised(&site_url),
             site_url,

@@ -6,6 +6,7 @@ fn post(source: &str, date: &str, tags: &str) -> Post {
         timezone: chrono_tz::UTC,
         permalink: "date".into(),
         excerpt_separator: "\n\n".into(),
+        site_url: crate::url::SiteUrl::new("https://example.com", ""),
     };
     let text = format!("---\ndate: {date}\ntags: {tags}\n---\nbody\n");
     Post::parse(source, &text, &rules).unwrap().unwrap()
@@ -144,6 +145,7 @@ mod selection {
             timezone: chrono_tz::UTC,
             permalink: "date".into(),
             excerpt_separator: "\n\n".into(),
+            site_url: crate::url::SiteUrl::new("https://example.com", ""),
         };
         let mut index = Index::default();
         let mut all = Vec::new();

@@ -29,6 +29,9 @@ pub struct PostRules {
     pub permalink: String,
     /// The site's `excerpt_separator` (Jekyll's default is a blank line).
     pub excerpt_separator: String,
+    /// Where the site is: each post's absolute URL and id are made once, here (a
+    /// normalisation of thousands of instructions that entries and archives share).
+    pub site_url: crate::url::SiteUrl,
 }
 
 /// A post as the feeds need it, parsed once.
@@ -50,6 +53,9 @@ pub struct Post {
     pub url: String,
     /// Site-relative Jekyll `post.id` (raw slug, no extension).
     pub id: String,
+    /// `url` and `id` as jekyll-feed's `absolute_url` makes them: the entry's link and id.
+    pub absolute_url: String,
+    pub absolute_id: String,
     pub author: Option<String>,
     pub description: Option<String>,
     /// A front-matter `excerpt`, used verbatim.
@@ -203,6 +209,8 @@ impl Post {
             categories: terms.categories,
             entry_categories: terms.entry_categories,
             tags: terms.tags,
+            absolute_url: rules.site_url.absolute(&url),
+            absolute_id: rules.site_url.absolute(&id),
             url,
             id,
             author: author_name(fm.get("author").or_else(|| first(fm.get("authors")))),

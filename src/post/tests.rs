@@ -8,6 +8,7 @@ fn rules() -> PostRules {
         timezone: chrono_tz::Asia::Shanghai,
         permalink: "date".into(),
         excerpt_separator: "\n\n".into(),
+        site_url: crate::url::SiteUrl::new("https://example.com", ""),
     }
 }
 

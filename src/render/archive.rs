@@ -47,8 +47,8 @@ impl Brief {
             .collect();
         Brief {
             title: title.into(),
-            id: site_url.absolute(&post.id).into(),
-            link: site_url.absolute(&post.url).into(),
+            id: post.absolute_id.as_str().into(),
+            link: post.absolute_url.as_str().into(),
             date: post.date,
             updated: post.updated.unwrap_or(post.date),
             author,

@@ -255,8 +255,8 @@ pub fn entry<'a>(
     Entry {
         post,
         body,
-        id: site_url.absolute(&post.id),
-        link: site_url.absolute(&post.url),
+        id: post.absolute_id.clone(),
+        link: post.absolute_url.clone(),
         title: crate::text::feed_title(&post.title),
         terms: post
             .entry_categories

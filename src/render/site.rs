@@ -17,8 +17,7 @@ pub fn entry_parts(
     site: &Site,
     site_url: &SiteUrl,
 ) -> EntryParts {
-    let link = site_url.absolute(&post.url);
-    let body = super::body::render(post, body, &link, summary);
+    let body = super::body::render(post, body, &post.absolute_url, summary);
     EntryParts::new(&super::entry(post, &body, site, site_url))
 }
 
