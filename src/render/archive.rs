@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
 
-use super::{rfc3339, write_xml_attribute, write_xml_text, FeedHead, Format};
+use super::{write_rfc3339, write_xml_attribute, write_xml_text, FeedHead, Format};
 use crate::post::Post;
 use crate::text::xml_clean;
 use crate::url::SiteUrl;
@@ -98,6 +98,17 @@ fn element(name: &str, text: &str, out: &mut Vec<u8>) {
     out.push(b'>');
 }
 
+/// A date needs no escaping.
+fn date_element(name: &str, date: &DateTime<FixedOffset>, out: &mut Vec<u8>) {
+    out.push(b'<');
+    out.extend_from_slice(name.as_bytes());
+    out.push(b'>');
+    write_rfc3339(date, out);
+    out.extend_from_slice(b"</");
+    out.extend_from_slice(name.as_bytes());
+    out.push(b'>');
+}
+
 /// Writes `before`, `value` escaped for a double-quoted XML attribute, and `after`.
 fn attribute(before: &str, value: &str, after: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(before.as_bytes());
@@ -113,8 +124,8 @@ fn atom_entry(b: &Brief, out: &mut Vec<u8>) {
     out.push(b'>');
     element("title", &b.title, out);
     element("id", &b.id, out);
-    element("updated", &rfc3339(&b.updated), out);
-    element("published", &rfc3339(&b.date), out);
+    date_element("updated", &b.updated, out);
+    date_element("published", &b.date, out);
     // The site's author is the document's (an entry without one inherits it).
     if let Some(author) = &b.author {
         out.extend_from_slice(b"<author>");

@@ -16,20 +16,27 @@ fn plain(date: &DateTime<FixedOffset>) -> bool {
 /// RFC 3339 with seconds and a numeric offset (never `Z`), as jekyll-feed writes dates:
 /// `%Y-%m-%dT%H:%M:%S%:z`.
 pub fn rfc3339(date: &DateTime<FixedOffset>) -> String {
+    let mut out = Vec::with_capacity(25);
+    write_rfc3339(date, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// `rfc3339` onto the end of `out` (archive entries write half a million dates).
+pub fn write_rfc3339(date: &DateTime<FixedOffset>, out: &mut Vec<u8>) {
     if !plain(date) {
-        return date.format("%Y-%m-%dT%H:%M:%S%:z").to_string();
+        let text = date.format("%Y-%m-%dT%H:%M:%S%:z").to_string();
+        out.extend_from_slice(text.as_bytes());
+        return;
     }
-    let mut out = String::with_capacity(25);
-    day_and_minute(date, 'T', &mut out);
-    out.push(':');
-    two(date.naive_local().second(), &mut out);
+    day_and_minute(date, b'T', out);
+    out.push(b':');
+    two(date.naive_local().second(), out);
     let offset = date.offset().local_minus_utc();
-    out.push(if offset < 0 { '-' } else { '+' });
+    out.push(if offset < 0 { b'-' } else { b'+' });
     let offset = offset.unsigned_abs();
-    two(offset / 3600, &mut out);
-    out.push(':');
-    two(offset / 60 % 60, &mut out);
-    out
+    two(offset / 3600, out);
+    out.push(b':');
+    two(offset / 60 % 60, out);
 }
 
 /// What pages show of a date: `%Y-%m-%d %H:%M`.
@@ -37,33 +44,32 @@ pub fn minutes(date: &DateTime<FixedOffset>) -> String {
     if !plain(date) {
         return date.format("%Y-%m-%d %H:%M").to_string();
     }
-    let mut out = String::with_capacity(16);
-    day_and_minute(date, ' ', &mut out);
-    out
+    let mut out = Vec::with_capacity(16);
+    day_and_minute(date, b' ', &mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// `%Y-%m-%d<between>%H:%M`. Digits are pushed one by one: `format!` with padded
 /// integers costs thousands of instructions a date, and each of `DateTime`'s field
 /// methods works out the local time again, so it is worked out once here.
-fn day_and_minute(date: &DateTime<FixedOffset>, between: char, out: &mut String) {
+fn day_and_minute(date: &DateTime<FixedOffset>, between: u8, out: &mut Vec<u8>) {
     let local = date.naive_local();
     let year = local.year().unsigned_abs(); // 0..=9999 (`plain`)
     two(year / 100, out);
     two(year % 100, out);
-    out.push('-');
+    out.push(b'-');
     two(local.month(), out);
-    out.push('-');
+    out.push(b'-');
     two(local.day(), out);
     out.push(between);
     two(local.hour(), out);
-    out.push(':');
+    out.push(b':');
     two(local.minute(), out);
 }
 
 /// `value` (under 100) as two digits.
-fn two(value: u32, out: &mut String) {
-    out.push(char::from(b'0' + (value / 10 % 10) as u8));
-    out.push(char::from(b'0' + (value % 10) as u8));
+fn two(value: u32, out: &mut Vec<u8>) {
+    out.extend_from_slice(&[b'0' + (value / 10 % 10) as u8, b'0' + (value % 10) as u8]);
 }
 
 #[cfg(test)]

@@ -138,10 +138,13 @@ pub fn archived_item(b: &super::archive::Brief, author: &str, out: &mut Vec<u8>)
         field("image", out);
         write_string(image, out);
     }
-    field("date_published", out);
-    write_string(&rfc3339(&b.date), out);
-    field("date_modified", out);
-    write_string(&rfc3339(&b.updated), out);
+    // Dates need no escaping.
+    for (name, date) in [("date_published", &b.date), ("date_modified", &b.updated)] {
+        field(name, out);
+        out.push(b'"');
+        super::write_rfc3339(date, out);
+        out.push(b'"');
+    }
     out.extend_from_slice(b",\"authors\":[{\"name\":");
     write_string(author, out);
     out.extend_from_slice(b"}]");

@@ -25,7 +25,7 @@ pub use crate::layout::Format;
 use crate::post::Post;
 use crate::url::SiteUrl;
 use body::RenderedBody;
-pub use dates::{minutes, rfc3339};
+pub use dates::{minutes, rfc3339, write_rfc3339};
 use head::site_author;
 pub use head::{head, FeedHead, History, Paging, HISTORY_NS};
 
