@@ -9,6 +9,7 @@ fuzz_target!(|data: &[u8]| {
         timezone: chrono_tz_utc(),
         permalink: "date".into(),
         excerpt_separator: "\n\n".into(),
+        site_url: feedd::post::SiteUrl::new("https://fuzz.example", ""),
     };
     if let Err(e) = feedd::post::Post::parse("_posts/2023-01-01-fuzz.md", text, &rules) {
         assert!(e.line >= 1 && e.line <= text.lines().count() + 1);

@@ -9,6 +9,7 @@ mod terms;
 use std::path::Path;
 
 pub use chrono_tz::Tz;
+pub use crate::url::SiteUrl;
 
 use crate::error::{PostError, PostErrorKind};
 use crate::url::{expand, post_id, style_template, PermalinkError, Placeholders};
@@ -31,7 +32,7 @@ pub struct PostRules {
     pub excerpt_separator: String,
     /// Where the site is: each post's absolute URL and id are made once, here (a
     /// normalisation of thousands of instructions that entries and archives share).
-    pub site_url: crate::url::SiteUrl,
+    pub site_url: SiteUrl,
 }
 
 /// A post as the feeds need it, parsed once.
