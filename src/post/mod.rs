@@ -8,8 +8,8 @@ mod terms;
 
 use std::path::Path;
 
-pub use chrono_tz::Tz;
 pub use crate::url::SiteUrl;
+pub use chrono_tz::Tz;
 
 use crate::error::{PostError, PostErrorKind};
 use crate::url::{expand, post_id, style_template, PermalinkError, Placeholders};
