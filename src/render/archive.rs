@@ -88,25 +88,24 @@ pub fn render(format: Format, head: &FeedHead<'_>, briefs: &[Arc<Brief>], out: &
     out.extend_from_slice(frame.after.as_bytes());
 }
 
-fn element(name: &str, text: &str, out: &mut Vec<u8>) {
+/// `<name>`, what `body` writes, `</name>`.
+fn wrapped(name: &str, out: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
     out.push(b'<');
     out.extend_from_slice(name.as_bytes());
     out.push(b'>');
-    write_xml_text(text, out);
+    body(out);
     out.extend_from_slice(b"</");
     out.extend_from_slice(name.as_bytes());
     out.push(b'>');
 }
 
+fn element(name: &str, text: &str, out: &mut Vec<u8>) {
+    wrapped(name, out, |out| write_xml_text(text, out));
+}
+
 /// A date needs no escaping.
 fn date_element(name: &str, date: &DateTime<FixedOffset>, out: &mut Vec<u8>) {
-    out.push(b'<');
-    out.extend_from_slice(name.as_bytes());
-    out.push(b'>');
-    write_rfc3339(date, out);
-    out.extend_from_slice(b"</");
-    out.extend_from_slice(name.as_bytes());
-    out.push(b'>');
+    wrapped(name, out, |out| write_rfc3339(date, out));
 }
 
 /// Writes `before`, `value` escaped for a double-quoted XML attribute, and `after`.
